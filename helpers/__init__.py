@@ -1,0 +1,20 @@
+"""Helpers for the VPC endpoint lab: backend, AWS clients, forms, rendering, clean-up.
+
+Notebooks call these; AWS logic lives here, organised by concept.
+"""
+from .chapters import catch_up as _catch_up_before
+from .clients import client, friendly_errors
+from .errors import LabError
+from .messages import t
+from .notebook import start_chapter
+
+
+def catch_up() -> list[str]:
+    """Create every chapter's missing resources (after a backend restart, for example)."""
+    from .chapters import CHAPTERS
+
+    with friendly_errors():
+        return _catch_up_before(CHAPTERS[-1].number)
+
+
+__all__ = ["LabError", "catch_up", "client", "friendly_errors", "start_chapter", "t"]

@@ -1,0 +1,59 @@
+"""The lab's command line (``python -m helpers …``), for learners, instructors and tests."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import backend
+from .errors import LabError
+from .messages import t
+from .settings import current
+
+
+def _backend_command(action: str, as_json: bool) -> int:
+    from .status import describe
+
+    settings = current()
+    if action != "status" and settings.backend != "embedded":
+        raise LabError("backend.not_embedded", backend=settings.backend)
+    if action == "start":
+        backend.start(settings.home, settings.region)
+    elif action == "stop":
+        backend.stop(settings.home)
+    elif action == "reset":
+        backend.reset(settings.home)
+    status = describe(start=False)
+    if as_json:
+        print(json.dumps(status, indent=2))
+    else:
+        for key in ("backend", "running", "endpoint", "region", "account_id", "home"):
+            print(f"{key:11} {status.get(key)}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    backend_parser = commands.add_parser("backend", help="manage the lab's backend")
+    backend_parser.add_argument("action", choices=["start", "status", "stop", "reset"])
+    backend_parser.add_argument("--json", action="store_true", help="print the status as JSON")
+    commands.add_parser("catch-up", help="create every chapter's resources that are missing")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "backend":
+            return _backend_command(args.action, args.json)
+        from .chapters import CHAPTERS, catch_up
+        from .clients import friendly_errors
+
+        with friendly_errors():
+            for summary in catch_up(CHAPTERS[-1].number):
+                print(summary)
+        return 0
+    except LabError as error:
+        print(error.message, file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""The learner's journal: the choices made in each chapter's form, kept beside the backend.
+
+It lives in the lab home folder, not in the backend, so it survives a backend that died:
+catch-up rebuilds earlier chapters with the learner's own values.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+from .settings import lab_home
+
+
+def _path():
+    return lab_home() / "journal.json"
+
+
+def read() -> dict:
+    try:
+        return json.loads(_path().read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def choices(chapter: str) -> dict:
+    """What the learner chose in ``chapter``'s form last time ({} if nothing yet)."""
+    return read().get(chapter, {})
+
+
+def record(chapter: str, values: dict) -> None:
+    """Remember ``values`` (JSON-able, never credentials) as ``chapter``'s choices."""
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    journal = read()
+    journal[chapter] = values
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(journal, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(temporary, path)  # atomic: a crash never leaves half a journal

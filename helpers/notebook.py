@@ -1,0 +1,39 @@
+"""What a notebook's first cell does: status panel, friendly errors, catching up."""
+from __future__ import annotations
+
+from .chapters import catch_up
+from .clients import friendly_errors
+from .errors import LabError
+from .messages import t
+from .rendering import box
+from .status import describe, panel_html
+
+
+def _show_lab_error(shell, etype, value, tb, tb_offset=None):
+    from IPython.display import HTML, display
+
+    code = f" [{value.code}]" if value.code != value.key else ""
+    display(HTML(box(value.message + code, "error")))
+
+
+def install_error_display() -> None:
+    """Expected problems (LabError) show as one message, not a traceback."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((LabError,), _show_lab_error)
+
+
+def start_chapter(number: str) -> None:
+    """Show the backend status panel and catch up the chapters before ``number``."""
+    from IPython.display import HTML, display
+
+    install_error_display()
+    with friendly_errors():
+        display(HTML(panel_html(describe(start=True))))
+        summaries = catch_up(number)
+    if summaries:
+        display(HTML(box("; ".join(summaries), "info", t("chapters.caught_up_title"))))
