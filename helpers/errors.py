@@ -16,7 +16,7 @@ class LabError(Exception):
         self.code = code or key
         self.field = field
         self.values = values
-        super().__init__(t(key, **values))
+        super().__init__(t(key, code=self.code, **values))  # messages may quote the code
 
     @property
     def message(self) -> str:

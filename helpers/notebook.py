@@ -37,3 +37,14 @@ def start_chapter(number: str) -> None:
         summaries = catch_up(number)
     if summaries:
         display(HTML(box("; ".join(summaries), "info", t("chapters.caught_up_title"))))
+
+
+def chapter_table() -> str:
+    """The lab's chapters with the original workshop's numbers, as an HTML table."""
+    from .chapters import CHAPTERS
+    from .rendering import table
+
+    rows = [[c.number, c.workshop or t("chapters.new_in_lab"), t(c.title_key), c.notebook]
+            for c in CHAPTERS]
+    return table([t("chapters.column_number"), t("chapters.column_workshop"),
+                  t("chapters.column_title"), t("chapters.column_notebook")], rows)

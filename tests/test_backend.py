@@ -1,0 +1,151 @@
+"""The embedded backend and its command line: one server per learner, found again, resettable."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from helpers import backend
+
+
+def cli(home, *args):
+    env = {**os.environ, "LAB_HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "helpers", "backend", *args, "--json"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture
+def other_home(tmp_path):
+    home = tmp_path / "learner"
+    yield home
+    backend.stop(home)
+
+
+def test_status_reports_kind_endpoint_region_account(other_home):
+    status = cli(other_home, "start")
+    assert status["backend"] == "embedded"
+    assert status["running"] is True
+    assert status["endpoint"].startswith("http://127.0.0.1:")
+    assert status["region"] == "us-east-1"
+    assert status["account_id"] == "123456789012"
+
+
+def test_start_twice_reuses_the_same_server(other_home):
+    first = cli(other_home, "start")
+    second = cli(other_home, "start")
+    assert first["pid"] == second["pid"]
+    assert first["endpoint"] == second["endpoint"]
+
+
+def test_stop_then_start_gives_a_working_empty_backend(other_home):
+    cli(other_home, "start")
+    url = backend.running(other_home).url
+    _create_vpc(url)
+    stopped = cli(other_home, "stop")
+    assert stopped["running"] is False
+    assert backend.server_info(url) is None
+    started = cli(other_home, "start")
+    assert started["running"] is True
+    assert _vpc_cidrs(started["endpoint"]) == ["172.31.0.0/16"]  # only the default VPC
+
+
+def test_reset_empties_the_backend(other_home):
+    started = cli(other_home, "start")
+    _create_vpc(started["endpoint"])
+    assert "10.9.0.0/16" in _vpc_cidrs(started["endpoint"])
+    reset = cli(other_home, "reset")
+    assert reset["pid"] == started["pid"]
+    assert _vpc_cidrs(reset["endpoint"]) == ["172.31.0.0/16"]
+
+
+def test_two_homes_get_two_servers_that_never_share_resources(other_home, tmp_path):
+    second_home = tmp_path / "second-learner"
+    try:
+        first = cli(other_home, "start")
+        second = cli(second_home, "start")
+        assert first["endpoint"] != second["endpoint"]
+        assert first["pid"] != second["pid"]
+        _create_vpc(first["endpoint"])
+        assert "10.9.0.0/16" not in _vpc_cidrs(second["endpoint"])
+    finally:
+        backend.stop(second_home)
+
+
+def test_server_survives_the_process_that_started_it(other_home):
+    code = ("import helpers.backend as b, pathlib, sys; "
+            "print(b.start(pathlib.Path(sys.argv[1])).url)")
+    url = subprocess.run([sys.executable, "-c", code, str(other_home)], capture_output=True,
+                         text=True, timeout=120, check=True).stdout.strip()
+    assert backend.server_info(url) is not None  # the starter (a "kernel") has exited
+
+
+def test_a_dead_server_is_restarted_and_reported(other_home):
+    first = backend.start(other_home)
+    _kill(first.pid)
+    again = backend.start(other_home)
+    assert again.restarted is True
+    assert again.pid != first.pid
+    assert backend.server_info(again.url) is not None
+
+
+def test_backend_is_warmed_in_the_background(other_home):
+    started = backend.start(other_home)
+    deadline_info = None
+    for _ in range(600):
+        deadline_info = backend.server_info(started.url)
+        if deadline_info["warm"]["done"]:
+            break
+        import time
+
+        time.sleep(0.1)
+    warm = deadline_info["warm"]
+    assert warm["done"] is True
+    assert warm["errors"] == {}
+    assert {"ec2", "ec2_endpoint_services", "iam", "lambda", "dynamodb"} <= set(warm["seconds"])
+
+
+def test_lambda_runs_without_docker_and_managed_policies_are_loaded(other_home):
+    url = backend.start(other_home).url
+    config = requests.get(url + "/moto-api/config", timeout=10).json()
+    assert config["lambda"]["use_docker"] is False
+    import boto3
+
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
+                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AWSLambdaVPCAccessExecutionRole"
+
+
+def _kill(pid):
+    import signal
+
+    os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+    import time
+
+    for _ in range(100):
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return
+        time.sleep(0.05)
+
+
+def _ec2(url):
+    import boto3
+
+    return boto3.client("ec2", endpoint_url=url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def _create_vpc(url):
+    _ec2(url).create_vpc(CidrBlock="10.9.0.0/16")
+
+
+def _vpc_cidrs(url):
+    return sorted(v["CidrBlock"] for v in _ec2(url).describe_vpcs()["Vpcs"])

@@ -1,0 +1,68 @@
+"""The conda/Binder environment and pyproject.toml list the same packages and versions."""
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    match = re.match(r"^\s*([A-Za-z0-9_.\-]+(?:\[[^\]]+\])?)\s*(.*)$", requirement)
+    return match.group(1).lower(), match.group(2).replace(" ", "")
+
+
+def test_environment_yml_agrees_with_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    wanted = dict(_split(r) for r in project["dependencies"])
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    listed = {}
+    for entry in environment["dependencies"]:
+        for requirement in entry["pip"] if isinstance(entry, dict) else [entry]:
+            name, spec = _split(requirement)
+            if name not in {"python", "pip"}:
+                listed[name] = spec
+    assert listed == wanted
+
+
+def test_environment_yml_is_binder_friendly():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert environment["channels"] == ["conda-forge"]
+    pip_entries = [e for e in environment["dependencies"] if isinstance(e, dict)]
+    local = [r for e in pip_entries for r in e["pip"] if r.startswith(("-e", "."))]
+    assert not local, "install the project in postBuild, not in environment.yml"
+    for name in ("jupyterlab", "ipywidgets"):  # no upper pins fighting repo2docker's own
+        spec = next(_split(d)[1] for d in environment["dependencies"]
+                    if isinstance(d, str) and _split(d)[0] == name)
+        assert "<" not in spec and "==" not in spec
+    assert "pip install" in (ROOT / "postBuild").read_text()
+
+
+def test_committed_notebooks_are_clean():
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        for cell in notebook["cells"]:
+            if cell["cell_type"] == "code":
+                assert cell.get("outputs") == [], f"{path.name} has outputs"
+                assert cell.get("execution_count") is None, f"{path.name} has execution counts"
+
+
+def test_notebooks_follow_the_cookbook_layout():
+    from helpers.chapters import CHAPTERS
+
+    names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert names == [c.notebook for c in CHAPTERS]
+    for name in names:
+        notebook = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
+        markdown = "\n".join("".join(c["source"]) for c in notebook["cells"]
+                             if c["cell_type"] == "markdown")
+        titles = [line for line in markdown.splitlines() if line.startswith("# ")]
+        assert len(titles) == 1, f"{name}: one title"
+        for section in ("Overview", "Prerequisites", "Summary", "What's next"):
+            assert re.search(rf"^##+ {section}", markdown, re.M), f"{name}: missing {section}"
+        first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+        assert f'helpers.start_chapter("{name[:2]}")' in "".join(first_code["source"]), name

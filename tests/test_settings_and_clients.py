@@ -1,0 +1,96 @@
+"""Settings pick the backend; clients never send a learner's real credentials to the wrong place."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import clients, settings
+from helpers.errors import LabError
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    monkeypatch.setenv("LAB_HOME", str(tmp_path))
+    for name in ("LAB_BACKEND", "LAB_REGION", "LAB_LANG", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+    clients._clients.clear()
+    yield monkeypatch
+    clients._clients.clear()
+
+
+def test_default_is_the_embedded_backend_in_us_east_1(env):
+    current = settings.current()
+    assert (current.backend, current.region, current.language) == ("embedded", "us-east-1", "en")
+    assert not current.is_real_aws
+
+
+def test_settings_file_is_read_and_environment_wins(env, tmp_path):
+    (tmp_path / "settings.json").write_text(json.dumps({"region": "eu-west-1", "language": "vi"}))
+    assert settings.current().region == "eu-west-1"
+    assert settings.current().language == "vi"
+    env.setenv("LAB_REGION", "ap-southeast-1")
+    assert settings.current().region == "ap-southeast-1"
+
+
+def test_real_aws_only_when_named(env):
+    env.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    assert settings.current().backend == "embedded"
+    env.setenv("LAB_BACKEND", "aws")
+    assert settings.current().is_real_aws
+
+
+def test_unknown_backend_is_refused_in_words(env):
+    env.setenv("LAB_BACKEND", "prod")
+    with pytest.raises(LabError) as refused:
+        settings.current()
+    assert "prod" in refused.value.message and "embedded" in refused.value.message
+
+
+def test_endpoint_backend_needs_a_url(env):
+    env.setenv("LAB_BACKEND", "endpoint")
+    with pytest.raises(LabError) as refused:
+        settings.current()
+    assert refused.value.code == "settings.endpoint_missing"
+    env.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    assert settings.current().endpoint_url == "http://localhost:4566"
+
+
+def test_embedded_clients_use_dummy_credentials_not_the_learners(env, lab_home):
+    env.setenv("LAB_HOME", str(lab_home))
+    env.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    env.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
+    env.setenv("AWS_ENDPOINT_URL", "http://somewhere-else.invalid")
+    ec2 = clients.client("ec2")
+    credentials = ec2._request_signer._credentials
+    assert credentials.access_key == "testing"
+    assert ec2.meta.endpoint_url.startswith("http://127.0.0.1:")
+    assert ec2.meta.config.retries["mode"] == "standard"
+
+
+def test_endpoint_clients_go_to_the_configured_url_in_the_configured_region(env):
+    env.setenv("LAB_BACKEND", "endpoint")
+    env.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
+    env.setenv("LAB_REGION", "ap-southeast-1")
+    ec2 = clients.client("ec2")
+    assert ec2.meta.endpoint_url == "http://localhost:4566"
+    assert ec2.meta.region_name == "ap-southeast-1"
+
+
+def test_unreachable_endpoint_is_one_clear_sentence(env):
+    env.setenv("LAB_BACKEND", "endpoint")
+    env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+    env.setenv("AWS_ACCESS_KEY_ID", "x")
+    env.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    with pytest.raises(LabError) as failed:
+        with clients.friendly_errors():
+            clients.client("ec2").describe_vpcs()
+    assert failed.value.code == "backend.unreachable"
+    assert "http://127.0.0.1:9" in failed.value.message
+
+
+def test_aws_errors_keep_their_code(fresh_lab):
+    with pytest.raises(LabError) as failed:
+        with clients.friendly_errors():
+            clients.client("ec2").describe_vpcs(VpcIds=["vpc-00000000000000000"])
+    assert failed.value.code == "InvalidVpcID.NotFound"
