@@ -80,7 +80,7 @@ def running(home: Path | None = None) -> RunningBackend | None:
     return None
 
 
-def _spawn(home: Path, region: str) -> RunningBackend:
+def _spawn(home: Path, region: str, warm_up: bool = True) -> RunningBackend:
     instance = uuid.uuid4().hex
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
@@ -93,7 +93,8 @@ def _spawn(home: Path, region: str) -> RunningBackend:
     with open(log_file(home), "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "helpers.backend_process", "--state-file",
-             str(state_file(home)), "--instance", instance, "--region", region],
+             str(state_file(home)), "--instance", instance, "--region", region,
+             *([] if warm_up else ["--no-warm-up"])],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
             close_fds=True, **options)
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -108,8 +109,9 @@ def _spawn(home: Path, region: str) -> RunningBackend:
     raise LabError("backend.start_failed", log=str(log_file(home)))
 
 
-def start(home: Path | None = None, region: str | None = None) -> RunningBackend:
-    """The learner's running backend, started if it is not running yet."""
+def start(home: Path | None = None, region: str | None = None,
+          warm_up: bool = True) -> RunningBackend:
+    """The learner's running backend, started (and warmed, unless told not to) if need be."""
     from .settings import current
 
     home = home or lab_home()
@@ -119,7 +121,7 @@ def start(home: Path | None = None, region: str | None = None) -> RunningBackend
         if existing:
             return existing
         had_state = state_file(home).exists()
-        started = _spawn(home, region)
+        started = _spawn(home, region, warm_up)
         return RunningBackend(started.url, started.pid, started.instance, restarted=had_state)
 
 

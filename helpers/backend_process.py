@@ -47,9 +47,10 @@ def warm_up(url: str, region: str, info: dict) -> None:
     import boto3
 
     session = boto3.session.Session(region_name=region, **DUMMY_CREDENTIALS)
+    # The endpoint-service list is the slowest first call and also builds the EC2 backend.
     calls = [
-        ("ec2", lambda c: c.describe_vpcs()),
         ("ec2_endpoint_services", None),
+        ("ec2", lambda c: c.describe_vpcs()),
         ("iam", lambda c: c.list_roles()),
         ("sts", lambda c: c.get_caller_identity()),
         ("dynamodb", lambda c: c.list_tables()),
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-file", required=True, type=Path)
     parser.add_argument("--instance", required=True)
     parser.add_argument("--region", required=True)
+    parser.add_argument("--no-warm-up", action="store_true",
+                        help="skip warming (benchmarks/cold_start.py compares both)")
     args = parser.parse_args(argv)
 
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
@@ -107,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
 
     _write_state(args.state_file, {"instance": args.instance, "pid": os.getpid(), "port": port,
                                    "url": url, "started_at": info["started_at"]})
-    threading.Thread(target=warm_up, args=(url, args.region, info), daemon=True).start()
+    if not args.no_warm_up:
+        threading.Thread(target=warm_up, args=(url, args.region, info), daemon=True).start()
     try:
         server.serve_forever()
     finally:
