@@ -26,8 +26,9 @@ def endpoint_url(settings: Settings | None = None) -> str | None:
     settings = settings or current()
     if settings.backend == "embedded":
         running = backend.start(settings.home, settings.region)
-        if running.restarted:
-            print(LabError("backend.restarted").message)
+        if running.restarted:  # the learner must know their resources are gone
+            _clients.clear()
+            raise LabError("backend.restarted")
         return running.url
     return settings.endpoint_url
 

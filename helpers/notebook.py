@@ -33,7 +33,10 @@ def start_chapter(number: str) -> None:
 
     install_error_display()
     with friendly_errors():
-        display(HTML(panel_html(describe(start=True))))
+        status = describe(start=True)
+        display(HTML(panel_html(status)))
+        if status.get("restarted"):
+            display(HTML(box(t("backend.restarted_catching_up"), "warning")))
         summaries = catch_up(number)
     if summaries:
         display(HTML(box("; ".join(summaries), "info", t("chapters.caught_up_title"))))

@@ -16,7 +16,7 @@ def describe(start: bool = False) -> dict:
               "language": settings.language, "home": str(settings.home)}
     if settings.backend == "embedded":
         running = backend.start(settings.home, settings.region) if start else backend.running()
-        status.update(running=bool(running), endpoint=running.url if running else None,
+        status.update(running=bool(running), restarted=bool(running and running.restarted), endpoint=running.url if running else None,
                       pid=running.pid if running else None,
                       account_id=EMBEDDED_ACCOUNT_ID,
                       warm=backend.warm_status() if running else None)

@@ -25,7 +25,7 @@ def test_every_literal_key_used_in_the_code_exists():
     pattern = re.compile(r"""(?:\bt|LabError|label_key=|_key=)\(?\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
     for path in (ROOT / "helpers").rglob("*.py"):
         used |= set(pattern.findall(path.read_text(encoding="utf-8")))
-    missing = sorted(key for key in used if key not in catalogue())
+    missing = sorted(key for key in used if key not in catalogue() and not key.endswith("_"))
     assert not missing, missing
 
 
