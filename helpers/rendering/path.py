@@ -1,0 +1,120 @@
+"""The private path as the learner sees it: a picture and a table, each hop green or red.
+
+Both are drawn from a ``reachability.PathVerdict``, i.e. from the live state of the account.
+"""
+from __future__ import annotations
+
+from html import escape
+
+from ..messages import t
+from . import STYLES, box
+
+# status → (fill, stroke/text colour); skipped hops are grey: the traffic never gets there.
+COLOURS = {"ok": STYLES["success"], "failed": STYLES["error"], "warning": STYLES["warning"],
+           "skipped": ("#f1f1f1", "#6b6b6b")}
+MARKS = {"ok": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
+# Hops drawn inside the VPC's frame.
+IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
+BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 150, 74, 34, 5, 20
+
+
+def _clip(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _box_position(index: int) -> tuple[int, int]:
+    """Left-to-right on the first row, right-to-left on the second (the path bends back)."""
+    row, column = divmod(index, PER_ROW)
+    if row % 2:
+        column = PER_ROW - 1 - column
+    return (MARGIN + column * (BOX_WIDTH + GAP), MARGIN + 26 + row * (BOX_HEIGHT + GAP + 26))
+
+
+def _arrow(start: tuple[int, int], end: tuple[int, int], colour: str) -> str:
+    (x1, y1), (x2, y2) = start, end
+    if y1 == y2:  # same row: from the side of one box to the side of the next
+        forward = x2 > x1
+        ax = x1 + BOX_WIDTH if forward else x1
+        bx = x2 if forward else x2 + BOX_WIDTH
+        ay = by = y1 + BOX_HEIGHT // 2
+    else:  # down to the next row
+        ax = bx = x1 + BOX_WIDTH // 2
+        ay, by = y1 + BOX_HEIGHT, y2
+    return (f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{colour}" '
+            f'stroke-width="2" marker-end="url(#lab-arrow)"/>')
+
+
+def diagram(verdict) -> str:
+    """An SVG of the path: function → … → table, each hop coloured by its status."""
+    hops = verdict.hops
+    rows = (len(hops) + PER_ROW - 1) // PER_ROW
+    width = MARGIN * 2 + PER_ROW * BOX_WIDTH + (PER_ROW - 1) * GAP
+    height = MARGIN * 2 + rows * (BOX_HEIGHT + GAP + 26)
+    parts = ['<defs><marker id="lab-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+             '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
+    positions = [_box_position(i) for i in range(len(hops))]
+    inside = [p for p, hop in zip(positions, hops) if hop.key in IN_VPC]
+    if inside:
+        left = min(x for x, _ in inside) - 10
+        top = min(y for _, y in inside) - 22
+        right = max(x for x, _ in inside) + BOX_WIDTH + 10
+        bottom = max(y for _, y in inside) + BOX_HEIGHT + 10
+        parts.append(f'<rect class="lab-vpc-frame" x="{left}" y="{top}" width="{right - left}" '
+                     f'height="{bottom - top}" rx="8" fill="none" stroke="#7a5fc8" '
+                     f'stroke-dasharray="6 4"/><text x="{left + 8}" y="{top + 15}" '
+                     f'font-size="12" fill="#7a5fc8">VPC</text>')
+    for index, hop in enumerate(hops):
+        x, y = positions[index]
+        fill, colour = COLOURS[hop.status]
+        if index:
+            parts.append(_arrow(positions[index - 1], (x, y),
+                                "#555" if hops[index - 1].status in ("ok", "warning") else "#bbb"))
+        parts.append(
+            f'<g class="lab-hop lab-hop-{hop.status}" data-hop="{hop.key}">'
+            f'<title>{escape(hop.title)}: {escape(hop.reason)}</title>'
+            f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
+            f'fill="{fill}" stroke="{colour}" stroke-width="2"/>'
+            f'<text x="{x + 8}" y="{y + 20}" font-size="12" font-weight="bold" fill="{colour}">'
+            f'{MARKS[hop.status]} {escape(_clip(hop.title, 21))}</text>'
+            f'<text x="{x + 8}" y="{y + 42}" font-size="11" fill="{colour}">'
+            f'{escape(_clip(hop.resource))}</text>'
+            f'<text x="{x + 8}" y="{y + 60}" font-size="10" fill="{colour}">'
+            f'{escape(_clip(hop.reason, 28))}</text></g>')
+    return (f'<svg class="lab-path" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'
+            f'{"".join(parts)}</svg>')
+
+
+def hops_table(verdict) -> str:
+    """The hops as a table: hop, resource, verdict, reason (failed rows in red)."""
+    head = "".join(f"<th style='text-align:left'>{escape(t(key))}</th>" for key in (
+        "reachability.column_hop", "reachability.column_resource",
+        "reachability.column_verdict", "reachability.column_reason"))
+    body = []
+    for hop in verdict.hops:
+        fill, colour = COLOURS[hop.status]
+        cells = "".join(f"<td style='text-align:left'>{escape(str(v))}</td>" for v in (
+            hop.title, hop.resource, MARKS[hop.status], hop.reason))
+        body.append(f"<tr class='lab-hop-{hop.status}' style='background:{fill};color:{colour}'>"
+                    f"{cells}</tr>")
+    caption = escape(t("reachability.table_caption"))
+    return (f"<table class='lab-table lab-path-table'><caption style='text-align:left'>{caption}"
+            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+def html(verdict) -> str:
+    """The verdict in one sentence, the picture and the table."""
+    from ..reachability import summary
+
+    return (box(summary(verdict), "success" if verdict.ok else "error") + diagram(verdict)
+            + hops_table(verdict))
+
+
+def show(verdict=None) -> None:
+    """Display the path of the lab's function (explained now if ``verdict`` is not given)."""
+    from IPython.display import HTML, display
+
+    from ..reachability import explain
+
+    display(HTML(html(verdict or explain())))

@@ -1,0 +1,138 @@
+"""Chapter 06: the REST API is built as the workshop says, and requests reach the note app."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_invoker import build_lab
+
+from helpers import api, client, functions
+from helpers.forms.api import ApiForm, RequestForm
+
+
+@pytest.fixture
+def deployed(fresh_lab):
+    lab = build_lab()
+    api.ensure_chapter({})
+    return lab
+
+
+def _lab_apis():
+    return [a for a in client("apigateway").get_rest_apis()["items"]
+            if (a.get("tags") or {}).get("lab:role") == api.ROLE]
+
+
+def test_post_a_note_then_get_it_back_through_the_invoker(deployed):
+    posted = api.request("POST", body={"id": "n7", "text": "buy milk"})
+    assert posted.status == 201
+    assert posted.invocation is not None and posted.invocation.verdict.via == "endpoint"
+    assert posted.headers["Access-Control-Allow-Origin"] == "*"
+    listed = api.request("GET")
+    assert listed.status == 200
+    assert listed.json == [{"id": "n7", "text": "buy milk"}]
+    one = api.request("GET", query={"id": "n7"})
+    assert one.json == {"id": "n7", "text": "buy milk"}
+    assert api.request("DELETE", query={"id": "n7"}).status == 200
+    assert api.request("GET").json == []
+
+
+def test_the_api_is_regional_with_notes_proxy_methods_cors_and_stage_dev(deployed):
+    (found,) = _lab_apis()
+    assert found["endpointConfiguration"]["types"] == ["REGIONAL"]
+    assert found["tags"]["lab"] == "vpc-endpoint-lab"
+    described = api.describe()
+    assert described.stage == "dev"
+    function = functions.find_lab_function()
+    for method in ("GET", "POST", "DELETE"):
+        integration = described.methods[method]["methodIntegration"]
+        assert integration["type"] == "AWS_PROXY"
+        assert integration["uri"].endswith(f"/functions/{function['FunctionArn']}/invocations")
+    assert "PUT" not in described.methods
+    options = described.methods["OPTIONS"]["methodIntegration"]
+    assert options["type"] == "MOCK"
+    headers = options["integrationResponses"]["200"]["responseParameters"]
+    assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+    assert headers["method.response.header.Access-Control-Allow-Methods"] == \
+        "'GET,POST,DELETE,OPTIONS'"
+    stage = client("apigateway").get_stage(restApiId=described.api_id, stageName="dev")
+    assert stage["tags"]["lab"] == "vpc-endpoint-lab"
+    policy = json.loads(client("lambda").get_policy(FunctionName="note-app")["Policy"])
+    assert any(s["Principal"] == {"Service": "apigateway.amazonaws.com"}
+               for s in policy["Statement"])
+    assert all(check.ok for check in api.check_chapter()), api.check_chapter()
+
+
+def test_making_the_api_twice_makes_one_api_and_one_deployment(deployed):
+    api_id = api.describe().api_id
+    deployments = client("apigateway").get_deployments(restApiId=api_id)["items"]
+    api.ensure_chapter({})
+    assert len(_lab_apis()) == 1
+    assert len(client("apigateway").get_resources(restApiId=api_id)["items"]) == 2
+    assert client("apigateway").get_deployments(restApiId=api_id)["items"] == deployments
+
+
+def test_changing_the_methods_redeploys(deployed):
+    result = ApiForm().submit(methods=["GET", "POST", "PUT", "DELETE"])
+    assert result.ok
+    assert "PUT" in api.describe().methods
+    assert api.request("PUT", body={"text": "x"}, query={"id": "missing"}).status == 404
+
+
+def test_options_answers_the_cors_headers_without_calling_the_function(deployed):
+    answer = api.request("OPTIONS")
+    assert answer.status == 200
+    assert answer.invocation is None
+    assert answer.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_a_method_that_is_not_there_answers_like_api_gateway(deployed):
+    answer = api.request("PUT", body={"text": "x"}, query={"id": "n1"})
+    assert answer.status == 403
+    assert answer.json == {"message": "Missing Authentication Token"}
+    assert api.request("GET", path="/other").status == 403
+
+
+def test_a_broken_path_gives_a_502_and_the_timeout_behind_it(deployed):
+    client("ec2").delete_vpc_endpoints(VpcEndpointIds=[deployed.endpoint_id])
+    answer = api.request("GET")
+    assert answer.status == 502
+    assert answer.json == {"message": "Internal server error"}
+    assert answer.problem.endswith("Task timed out after 15.00 seconds")
+
+
+@pytest.mark.parametrize("values, field, code", [
+    ({"api_name": "  "}, "api_name", "BadRequestException"),
+    ({"stage": "dev stage"}, "stage", "BadRequestException"),
+    ({"methods": []}, "methods", "api.no_methods"),
+])
+def test_the_api_form_refuses_bad_values_and_creates_nothing(fresh_lab, values, field, code):
+    build_lab()
+    result = ApiForm().submit(**values)
+    assert not result.ok
+    assert (result.errors[0].field, result.errors[0].code) == (field, code)
+    assert _lab_apis() == []
+
+
+def test_the_api_form_needs_the_function(fresh_lab):
+    result = ApiForm().submit()
+    assert not result.ok and result.codes == ["NotFoundException"]
+    assert _lab_apis() == []
+
+
+@pytest.mark.parametrize("values, field", [
+    ({"method": "POST", "body": "{text: 1}"}, "body"),
+    ({"method": "POST", "body": "[1]"}, "body"),
+    ({"method": "POST", "body": ""}, "body"),
+    ({"method": "DELETE", "note_id": ""}, "note_id"),
+])
+def test_the_request_form_refuses_what_it_cannot_send(fresh_lab, values, field):
+    result = RequestForm().submit(**values)
+    assert not result.ok
+    assert result.errors[0].field == field
+
+
+def test_the_request_form_shows_the_notes(deployed):
+    RequestForm().submit(method="POST", body='{"text": "from the form"}')
+    result = RequestForm().submit(method="GET")
+    assert result.ok and result.resource.status == 200
+    assert "from the form" in result.html

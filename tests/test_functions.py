@@ -1,0 +1,347 @@
+"""Chapter 04: the execution role, the function form's refusals, the function's configuration,
+idempotency, catch-up and checks.
+
+The lab network (chapter 01) is built once for the module; each test starts without any role,
+policy or function and removes what it made.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from helpers import backend, client, functions, journal, networking, settings
+from helpers.forms.function import ExecutionRoleForm, FunctionForm, ProgressFormView
+from helpers.tags import from_aws
+
+VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
+
+
+def quiet(_text: str) -> None:
+    """Progress lines are not under test here."""
+
+
+@pytest.fixture(scope="module")
+def network():
+    backend.reset(settings.lab_home())
+    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+    networking.ensure_chapter({})
+    return networking.find_lab_network()
+
+
+def _remove_functions_roles_and_policies():
+    lam, iam = client("lambda"), client("iam")
+    for function in lam.list_functions()["Functions"]:
+        lam.delete_function(FunctionName=function["FunctionName"])
+    for role in iam.list_roles()["Roles"]:
+        for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])[
+                "AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=policy["PolicyArn"])
+        for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role["RoleName"], PolicyName=name)
+        iam.delete_role(RoleName=role["RoleName"])
+    for policy in iam.list_policies(Scope="Local")["Policies"]:
+        for version in iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=policy["Arn"],
+                                          VersionId=version["VersionId"])
+        iam.delete_policy(PolicyArn=policy["Arn"])
+
+
+@pytest.fixture
+def lab(network):
+    """The lab network, and no role, policy, function or journal entry for chapter 04."""
+    _remove_functions_roles_and_policies()
+    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+    yield network
+    _remove_functions_roles_and_policies()
+
+
+@pytest.fixture
+def role(lab):
+    form = ExecutionRoleForm()
+    form.progress = quiet
+    result = form.submit()
+    assert result.ok, result.problems
+    return result.resource
+
+
+def function_form() -> FunctionForm:
+    form = FunctionForm()
+    form.progress = quiet
+    return form
+
+
+def function_names() -> list[str]:
+    return [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]]
+
+
+def lab_role_names() -> list[str]:
+    return [r["RoleName"] for r in client("iam").list_roles()["Roles"]]
+
+
+def other_vpc() -> tuple[str, str, str]:
+    """A VPC that is not the lab's, with a subnet and its default security group."""
+    ec2 = client("ec2")
+    vpcs = [v for v in ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["172.31.0.0/16"]}])[
+        "Vpcs"] if not v.get("IsDefault")]
+    vpc_id = vpcs[0]["VpcId"] if vpcs else ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    subnet_id = subnets[0]["SubnetId"] if subnets else ec2.create_subnet(
+        VpcId=vpc_id, CidrBlock="172.31.0.0/20")["Subnet"]["SubnetId"]
+    group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                                  {"Name": "group-name", "Values": ["default"]}])
+    return vpc_id, subnet_id, group["SecurityGroups"][0]["GroupId"]
+
+
+# --- the code package ------------------------------------------------------------------------
+def test_deployment_package_is_the_repo_handler_and_reproducible():
+    package = functions.deployment_package()
+    assert package == functions.deployment_package()
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        assert archive.namelist() == ["handler.py"]
+        assert archive.read("handler.py") == functions.HANDLER_FILE.read_bytes()
+    assert functions.HANDLER == "handler.lambda_handler"
+
+
+# --- the execution role ----------------------------------------------------------------------
+def test_role_is_trusted_by_lambda_and_has_exactly_the_two_policies(role):
+    iam = client("iam")
+    document = role["AssumeRolePolicyDocument"]
+    assert document["Statement"] == [{"Effect": "Allow",
+                                      "Principal": {"Service": "lambda.amazonaws.com"},
+                                      "Action": "sts:AssumeRole"}]
+    policy = functions.find_table_policy()
+    attached, inline = functions.role_policies(role["RoleName"])
+    assert sorted(attached) == sorted([VPC_ACCESS, policy["Arn"]])
+    assert inline == []
+    statement, = functions.policy_document(policy["Arn"])["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert sorted(statement["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem",
+                                           "dynamodb:PutItem", "dynamodb:Scan",
+                                           "dynamodb:UpdateItem"]
+    assert statement["Resource"] == TABLE_ARN
+    role_tags = from_aws(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
+    policy_tags = from_aws(iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"])
+    assert (role_tags["lab:chapter"], role_tags["lab:role"]) == ("04", "execution-role")
+    assert (policy_tags["lab:chapter"], policy_tags["lab:role"]) == ("04", "table-policy")
+
+
+def test_role_twice_makes_one_role_and_one_policy(role):
+    again = ExecutionRoleForm().submit()
+    assert again.ok and not again.created
+    assert lab_role_names() == [role["RoleName"]]
+    assert len(client("iam").list_policies(Scope="Local")["Policies"]) == 1
+
+
+def test_role_for_another_table_gets_a_new_policy_version(role):
+    result = ExecutionRoleForm().submit(table_name="other_notes")
+    assert result.ok
+    policy = functions.find_table_policy()
+    assert functions.policy_document(policy["Arn"])["Statement"][0]["Resource"].endswith(
+        ":table/other_notes")
+    assert len(client("iam").list_policies(Scope="Local")["Policies"]) == 1
+
+
+def test_role_is_put_back_exactly_after_extra_policies_were_added(role):
+    iam = client("iam")
+    iam.attach_role_policy(RoleName=role["RoleName"],
+                           PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess")
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="deny-all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*",
+                                                  "Resource": "*"}]}))
+    iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=VPC_ACCESS)
+    assert ExecutionRoleForm().submit().ok
+    attached, inline = functions.role_policies(role["RoleName"])
+    assert sorted(attached) == sorted([VPC_ACCESS, functions.find_table_policy()["Arn"]])
+    assert inline == []
+
+
+@pytest.mark.parametrize("values, field, code", [
+    ({"role_name": "bad role name!"}, "role_name", "ValidationException"),
+    ({"table_name": "ab"}, "table_name", "ValidationException"),
+])
+def test_role_form_refuses_bad_names_and_creates_nothing(lab, values, field, code):
+    result = ExecutionRoleForm().submit(**values)
+    assert not result.ok
+    assert (result.errors[0].field, result.errors[0].code) == (field, code)
+    assert lab_role_names() == []
+
+
+def test_role_form_refuses_a_look_alike_role_that_is_not_the_labs(lab):
+    client("iam").create_role(RoleName=functions.DEFAULT_ROLE_NAME,
+                              AssumeRolePolicyDocument=json.dumps(functions.trust_policy()))
+    result = ExecutionRoleForm().submit()
+    assert result.codes == ["EntityAlreadyExists"]
+    assert functions.find_lab_role() is None
+    assert client("iam").list_policies(Scope="Local")["Policies"] == []
+
+
+def test_role_form_refuses_renaming_the_labs_role(role):
+    result = ExecutionRoleForm().submit(role_name="another-role")
+    assert result.codes == ["EntityAlreadyExists"]
+    assert lab_role_names() == [role["RoleName"]]
+
+
+# --- the function ----------------------------------------------------------------------------
+def test_function_has_the_forms_configuration(role, lab):
+    result = function_form().submit()
+    assert result.ok and result.created, result.problems
+    configuration = client("lambda").get_function_configuration(FunctionName="note-app")
+    default_group = client("ec2").describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [lab.vpc_id]},
+        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    assert configuration["VpcConfig"]["SubnetIds"] == lab.private_subnet_ids
+    assert configuration["VpcConfig"]["SecurityGroupIds"] == [default_group]
+    assert functions.function_vpc_id(configuration) == lab.vpc_id
+    assert configuration["Environment"]["Variables"] == {
+        "AWS_DYNAMO_TABLE_NAME_VALUE": "note_tbl", "AWS_REGION_VALUE": "us-east-1"}
+    assert (configuration["Timeout"], configuration["MemorySize"]) == (15, 512)
+    assert (configuration["Runtime"], configuration["Handler"]) == ("python3.12",
+                                                                    "handler.lambda_handler")
+    assert configuration["Role"] == role["Arn"]
+    assert configuration["CodeSha256"] == functions.code_sha256(functions.deployment_package())
+    tags = client("lambda").list_tags(Resource=configuration["FunctionArn"])["Tags"]
+    assert (tags["lab:chapter"], tags["lab:role"]) == ("04", "function")
+    assert functions.find_lab_function()["FunctionArn"] == configuration["FunctionArn"]
+
+
+def test_function_twice_is_one_function_and_changes_are_applied(role):
+    form = function_form()
+    assert form.submit().created
+    again = function_form().submit()
+    assert again.ok and not again.created
+    changed = function_form().submit(memory=256, timeout=20)
+    assert changed.ok and not changed.created
+    assert function_names() == ["note-app"]
+    configuration = client("lambda").get_function_configuration(FunctionName="note-app")
+    assert (configuration["MemorySize"], configuration["Timeout"]) == (256, 20)
+
+
+def test_clicking_create_twice_in_the_view_makes_one_function(role):
+    view = ProgressFormView(FunctionForm())
+    first = view.click()
+    second = view.click()
+    assert first.ok and first.created
+    assert second.ok and not second.created
+    assert function_names() == ["note-app"]
+
+
+def _refused(result, field, code):
+    assert not result.ok
+    assert (field, code) in [(p.field, p.code) for p in result.errors], result.problems
+    assert function_names() == []
+
+
+@pytest.mark.parametrize("values, field, code", [
+    ({"function_name": "note app!"}, "function_name", "ValidationException"),
+    ({"runtime": "python2.7"}, "runtime", "InvalidParameterValueException"),
+    ({"memory": 100}, "memory", "ValidationException"),
+    ({"memory": 20000}, "memory", "ValidationException"),
+    ({"timeout": 0}, "timeout", "ValidationException"),
+    ({"timeout": 901}, "timeout", "ValidationException"),
+    ({"environment": "AWS_REGION_VALUE=us-east-1"}, "environment", "functions.env_missing"),
+    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=note_tbl\nAWS_REGION_VALUE=us-east-1\n"
+                     "AWS_REGION=us-east-1"}, "environment", "InvalidParameterValueException"),
+    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE note_tbl\nAWS_REGION_VALUE=us-east-1"},
+     "environment", "InvalidParameterValueException"),
+    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=x\nAWS_REGION_VALUE=us-east-1"},
+     "environment", "ValidationException"),
+    ({"subnets": []}, "subnets", "InvalidParameterValueException"),
+    ({"subnets": ["subnet-0123456789abcdef0"]}, "subnets", "InvalidSubnetID.NotFound"),
+    ({"security_groups": []}, "security_groups", "InvalidParameterValueException"),
+    ({"security_groups": ["sg-0123456789abcdef0"]}, "security_groups", "InvalidGroup.NotFound"),
+])
+def test_function_form_refuses_bad_values_and_creates_nothing(role, values, field, code):
+    _refused(function_form().submit(**values), field, code)
+
+
+def test_function_form_refuses_a_subnet_of_another_vpc(role):
+    _, subnet, _ = other_vpc()
+    _refused(function_form().submit(subnets=[subnet]), "subnets",
+             "InvalidParameterValueException")
+
+
+def test_function_form_refuses_a_security_group_of_another_vpc(role):
+    _, _, group = other_vpc()
+    _refused(function_form().submit(security_groups=[group]), "security_groups",
+             "InvalidParameterValueException")
+
+
+def test_function_form_refuses_a_vpc_that_does_not_exist(role):
+    _refused(function_form().submit(vpc="vpc-0123456789abcdef0"), "vpc", "InvalidVpcID.NotFound")
+
+
+def test_function_form_needs_the_execution_role_first(lab):
+    _refused(function_form().submit(), None, "functions.role_missing")
+
+
+def test_function_form_refuses_a_look_alike_function(role):
+    client("lambda").create_function(
+        FunctionName="note-app", Runtime="python3.12", Role=role["Arn"],
+        Handler="handler.lambda_handler", Code={"ZipFile": functions.deployment_package()})
+    result = function_form().submit()
+    assert result.codes == ["ResourceConflictException"]
+    assert functions.find_lab_function() is None
+
+
+def test_function_form_refuses_renaming_the_labs_function(role):
+    assert function_form().submit().ok
+    result = function_form().submit(function_name="renamed-app")
+    assert result.codes == ["ResourceConflictException"]
+    assert function_names() == ["note-app"]
+
+
+def test_public_subnet_is_a_warning_not_a_refusal(role, lab):
+    result = function_form().submit(subnets=lab.public_subnet_ids)
+    assert result.ok
+    assert "functions.public_subnet" in [p.code for p in result.warnings]
+
+
+def test_other_region_and_other_table_are_warnings(role):
+    result = function_form().submit(
+        environment="AWS_DYNAMO_TABLE_NAME_VALUE=notes2\nAWS_REGION_VALUE=eu-west-1")
+    assert result.ok
+    assert {"functions.env_other_region", "functions.table_not_allowed"} <= {
+        p.code for p in result.warnings}
+
+
+# --- catch-up and checks ---------------------------------------------------------------------
+def test_ensure_chapter_builds_role_and_function_and_is_idempotent(lab):
+    assert "note-app" in functions.ensure_chapter({})
+    assert "note-app" in functions.ensure_chapter({})
+    assert function_names() == ["note-app"]
+    assert lab_role_names() == [functions.DEFAULT_ROLE_NAME]
+    assert all(check.ok for check in functions.check_chapter())
+
+
+def test_ensure_chapter_finds_remembered_subnets_again_by_their_part(lab):
+    choices = {"function_name": "notes-fn", "memory": 256, "subnets": ["subnet-gone"],
+               "subnet_roles": ["public-subnet"], "security_groups": ["sg-gone"],
+               "security_group_names": ["default"], "vpc": "vpc-gone"}
+    functions.ensure_chapter(choices)
+    configuration = functions.find_lab_function()
+    assert configuration["FunctionName"] == "notes-fn"
+    assert configuration["MemorySize"] == 256
+    assert configuration["VpcConfig"]["SubnetIds"] == lab.public_subnet_ids
+    assert journal.choices("04")["subnet_roles"] == ["public-subnet"]
+
+
+def test_check_chapter_names_a_missing_vpc_access_policy(lab):
+    functions.ensure_chapter({})
+    role = functions.find_lab_role()
+    client("iam").detach_role_policy(RoleName=role["RoleName"], PolicyArn=VPC_ACCESS)
+    failed = [check.what for check in functions.check_chapter() if not check.ok]
+    assert failed == ["AWSLambdaVPCAccessExecutionRole is attached"]
+
+
+def test_look_alike_tags_of_another_lab_role_are_not_the_function(role):
+    """A function tagged by the lab but with another part's role is not the lab's function."""
+    client("lambda").create_function(
+        FunctionName="note-app", Runtime="python3.12", Role=role["Arn"],
+        Handler="handler.lambda_handler", Code={"ZipFile": functions.deployment_package()},
+        Tags={"lab": "vpc-endpoint-lab", "lab:role": "something-else"})
+    assert functions.find_lab_function() is None

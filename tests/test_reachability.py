@@ -1,0 +1,185 @@
+"""The reachability explainer: each hop's verdict, and the policy evaluation behind two of them."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from test_invoker import build_lab
+
+from helpers import client, endpoints, reachability
+from helpers.forms import breakfix
+from helpers.rendering import path
+from helpers.settings import current
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/note-app-execution-role"
+TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
+ALLOW_TABLE = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE_ARN}]}
+
+
+def _authorizer(endpoint_policy=None, role_policies=(ALLOW_TABLE,)):
+    return reachability.Authorizer(
+        principal_arn=ROLE_ARN, session_arn="arn:aws:sts::123456789012:assumed-role/r/f",
+        role_policies=[["p", p] for p in role_policies], endpoint_id="vpce-1",
+        endpoint_policy=endpoint_policy, context={"aws:sourcevpce": "vpce-1"})
+
+
+# --- policies (moto's evaluator behind the lab's two policy hops) ------------------------------
+def test_full_access_endpoint_policy_and_a_table_role_allow():
+    authorizer = _authorizer(endpoints.FULL_ACCESS_POLICY)
+    assert authorizer.denial("dynamodb:PutItem", TABLE_ARN) is None
+    assert authorizer.denied_by("dynamodb:Scan", TABLE_ARN) == "role"
+
+
+def test_endpoint_policy_for_another_principal_does_not_allow():
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/other"},
+                             "Action": "dynamodb:*", "Resource": "*"}]}
+    message = _authorizer(policy).denial("dynamodb:PutItem", TABLE_ARN)
+    assert message.endswith("because no VPC endpoint policy allows the dynamodb:PutItem action")
+
+
+def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
+    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": [ROLE_ARN]},
+                             "Action": "DynamoDB:putitem", "Resource": TABLE_ARN}]}
+    assert _authorizer(policy).denial("dynamodb:PutItem", TABLE_ARN) is None
+
+
+def test_endpoint_policy_conditions_on_the_endpoint_are_evaluated():
+    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*",
+                             "Resource": "*",
+                             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-other"}}}]}
+    assert _authorizer(policy).denied_by("dynamodb:PutItem", TABLE_ARN) == "endpoint_policy"
+
+
+def test_explicit_deny_in_the_role_wins_over_its_allow():
+    deny = {"Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
+    message = _authorizer(None, (ALLOW_TABLE, deny)).denial("dynamodb:PutItem", TABLE_ARN)
+    assert message.endswith("with an explicit deny in an identity-based policy")
+
+
+def test_no_endpoint_policy_applies_off_the_endpoint_path():
+    assert _authorizer(None).denial("dynamodb:PutItem", TABLE_ARN) is None
+
+
+# --- routes -------------------------------------------------------------------------------------
+def test_longest_prefix_wins_and_a_cidr_route_beats_an_equal_prefix_list_route():
+    table = {"Routes": [
+        {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"},
+        {"DestinationPrefixListId": "pl-1", "GatewayId": "vpce-1", "State": "active"},
+        {"DestinationCidrBlock": "52.94.0.0/22", "NatGatewayId": "nat-1", "State": "active"}]}
+    assert reachability._route_for(table, "pl-1", "3.218.182.0/24")["GatewayId"] == "vpce-1"
+    assert reachability._route_for(table, "pl-1", "52.94.0.0/22")["NatGatewayId"] == "nat-1"
+    assert reachability._route_for(table, "pl-2", "3.218.182.0/24")["GatewayId"] == "igw-1"
+    assert reachability._route_for({"Routes": table["Routes"][1:2]}, "pl-2", "3.218.182.0/24") is None
+
+
+# --- the explainer on the lab ------------------------------------------------------------------
+@pytest.fixture
+def lab(fresh_lab):
+    return build_lab()
+
+
+def test_every_hop_is_green_on_the_finished_lab(lab):
+    verdict = reachability.explain()
+    assert [h.key for h in verdict.hops] == list(reachability.HOP_KEYS)
+    assert all(h.status == "ok" for h in verdict.hops), reachability.rows(verdict)
+    assert verdict.ok and verdict.via == "endpoint"
+    assert verdict.hop("subnet").resource.startswith(lab.network.private_subnet_ids[0])
+    assert verdict.hop("route_table").resource.startswith(lab.network.private_route_table_ids[0])
+    prefix_list = endpoints.prefix_list(endpoints.dynamodb_service_name())
+    assert verdict.hop("route").resource == f"{prefix_list.id} → {lab.endpoint_id}"
+    assert verdict.hop("endpoint").resource.startswith(lab.endpoint_id)
+    assert verdict.hop("table").resource == "note_tbl"
+
+
+def test_a_subnet_without_its_own_table_uses_the_main_one(lab):
+    ec2 = client("ec2")
+    private = ec2.describe_route_tables(RouteTableIds=lab.network.private_route_table_ids)
+    association = next(a for a in private["RouteTables"][0]["Associations"] if a.get("SubnetId"))
+    ec2.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+    verdict = reachability.explain()
+    assert verdict.hop("route_table").resource.startswith(lab.network.main_route_table_id)
+    assert verdict.hop("route").status == "failed"
+    assert verdict.failure.message == "Task timed out after 15.00 seconds"
+
+
+def test_a_route_to_the_internet_gateway_does_not_help_a_private_function(lab):
+    ec2 = client("ec2")
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
+    ec2.create_route(RouteTableId=lab.network.private_route_table_ids[0],
+                     DestinationCidrBlock="0.0.0.0/0", GatewayId=lab.network.internet_gateway_id)
+    route = reachability.explain().hop("route")
+    assert route.status == "failed" and "no public IP" in route.reason
+
+
+def test_a_nat_gateway_in_the_public_subnet_is_a_way_out_that_skips_the_endpoint_policy(lab):
+    ec2 = client("ec2")
+    ec2.delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=lab.network.public_subnet_ids[0],
+                                 AllocationId=allocation)["NatGateway"]["NatGatewayId"]
+    ec2.create_route(RouteTableId=lab.network.private_route_table_ids[0],
+                     DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    verdict = reachability.explain()
+    assert verdict.ok and verdict.via == "nat"
+    assert verdict.hop("endpoint").resource == nat
+    assert verdict.hop("endpoint_policy").status == "skipped"
+
+
+def test_a_security_group_without_https_out_blocks_the_path(lab):
+    ec2 = client("ec2")
+    function = client("lambda").get_function_configuration(FunctionName=lab.function_name)
+    group = function["VpcConfig"]["SecurityGroupIds"][0]
+    ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    verdict = reachability.explain()
+    assert verdict.hop("firewall").status == "failed"
+    assert group in verdict.hop("firewall").reason
+    assert verdict.failure.kind == "timeout"
+
+
+def test_dns_resolution_off_stops_at_the_subnet(lab):
+    client("ec2").modify_vpc_attribute(VpcId=lab.network.vpc_id,
+                                       EnableDnsSupport={"Value": False})
+    verdict = reachability.explain()
+    assert verdict.hop("subnet").status == "failed"
+    assert verdict.failure.kind == "timeout"
+
+
+def test_a_table_in_another_region_cannot_use_the_endpoint(lab):
+    other = "us-west-2" if current().region != "us-west-2" else "eu-west-1"
+    variables = {"AWS_DYNAMO_TABLE_NAME_VALUE": "note_tbl", "AWS_REGION_VALUE": other}
+    client("lambda").update_function_configuration(FunctionName=lab.function_name,
+                                                   Environment={"Variables": variables})
+    verdict = reachability.explain()
+    assert verdict.hop("route").status == "failed"
+    assert verdict.hop("route").resource == "no route to 0.0.0.0/0"
+
+
+def test_breaking_and_restoring_the_path(lab):
+    broken = breakfix.remove_route()
+    assert broken.response.status == 502
+    assert broken.verdict.hop("route").status == "failed"
+    assert lab.network.private_route_table_ids[0] in broken.verdict.hop("route").reason
+    wrong = breakfix.wrong_route_table()
+    assert wrong.response.problem.endswith("Task timed out after 15.00 seconds") or \
+        wrong.response.status == 502
+    assert lab.network.public_route_table_ids[0] in wrong.verdict.hop("route").reason
+    restored = breakfix.restore()
+    assert restored.verdict.ok
+
+
+def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):
+    endpoints.set_policy(lab.endpoint_id, breakfix.read_only_policy(
+        f"arn:aws:dynamodb:{current().region}:123456789012:table/note_tbl"))
+    verdict = reachability.explain()
+    svg = path.diagram(verdict)
+    assert svg.count('class="lab-hop ') == len(reachability.HOP_KEYS)
+    assert 'data-hop="endpoint_policy"' in svg
+    assert 'class="lab-hop lab-hop-failed" data-hop="endpoint_policy"' in svg
+    assert 'class="lab-hop lab-hop-ok" data-hop="route"' in svg
+    html = path.hops_table(verdict)
+    assert html.count("<tr class='lab-hop-failed'") == 1
+    assert "dynamodb:PutItem" in verdict.hop("endpoint_policy").reason
+    assert json.loads(client("ec2").describe_vpc_endpoints(
+        VpcEndpointIds=[lab.endpoint_id])["VpcEndpoints"][0]["PolicyDocument"])

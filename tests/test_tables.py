@@ -1,0 +1,179 @@
+"""Chapter 05: the note table's form (refusals, creation, idempotent updates), its cost and checks.
+
+The backend is emptied once for the module; each test starts without tables and removes what
+it made.
+"""
+from __future__ import annotations
+
+import pytest
+
+from helpers import backend, client, costs, functions, journal, networking, settings, tables
+from helpers.forms.table import TableForm, cost_html
+from helpers.tags import from_aws
+
+
+def quiet(_text: str) -> None:
+    """Progress lines are not under test here."""
+
+
+@pytest.fixture(scope="module")
+def emptied():
+    backend.reset(settings.lab_home())
+    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+
+
+def _remove_tables():
+    dynamodb = client("dynamodb")
+    for name in dynamodb.list_tables()["TableNames"]:
+        dynamodb.delete_table(TableName=name)
+
+
+@pytest.fixture
+def clean(emptied):
+    _remove_tables()
+    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+    yield
+    _remove_tables()
+
+
+def form() -> TableForm:
+    model = TableForm()
+    model.progress = quiet
+    return model
+
+
+def table_names() -> list[str]:
+    return client("dynamodb").list_tables()["TableNames"]
+
+
+def test_default_table_is_the_workshops(clean):
+    result = form().submit()
+    assert result.ok and result.created, result.problems
+    table = client("dynamodb").describe_table(TableName="note_tbl")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert table["AttributeDefinitions"] == [{"AttributeName": "id", "AttributeType": "S"}]
+    assert table["TableStatus"] == "ACTIVE"
+    assert tables.capacity_mode(table) == "PROVISIONED"
+    assert tables.capacity_units(table) == (1, 1)
+    assert tables.table_class(table) == "STANDARD_INFREQUENT_ACCESS"
+    tags = from_aws(client("dynamodb").list_tags_of_resource(ResourceArn=table["TableArn"])["Tags"])
+    assert (tags["lab:chapter"], tags["lab:role"], tags["Name"]) == ("05", "table", "note_tbl")
+    assert tables.find_lab_table()["TableArn"] == table["TableArn"]
+
+
+def test_submitting_twice_makes_one_table(clean):
+    assert form().submit().created
+    again = form().submit()
+    assert again.ok and not again.created
+    assert table_names() == ["note_tbl"]
+
+
+def test_changed_capacity_and_mode_update_the_same_table(clean):
+    form().submit()
+    assert form().submit(read_capacity=2, write_capacity=3).ok
+    assert tables.capacity_units(tables.find_lab_table()) == (2, 3)
+    assert form().submit(capacity_mode="PAY_PER_REQUEST").ok
+    assert tables.capacity_mode(tables.find_lab_table()) == "PAY_PER_REQUEST"
+    assert table_names() == ["note_tbl"]
+
+
+def test_on_demand_ignores_the_capacity_fields(clean):
+    result = form().submit(capacity_mode="PAY_PER_REQUEST", read_capacity=0, write_capacity=0)
+    assert result.ok, result.problems
+    assert tables.capacity_mode(tables.find_lab_table()) == "PAY_PER_REQUEST"
+
+
+@pytest.mark.parametrize("values, field, code", [
+    ({"table_name": "ab"}, "table_name", "ValidationException"),
+    ({"table_name": "notes table"}, "table_name", "ValidationException"),
+    ({"partition_key": ""}, "partition_key", "ValidationException"),
+    ({"partition_key": "noteId"}, "partition_key", "tables.key_not_note_app"),
+    ({"partition_key_type": "N"}, "partition_key", "tables.key_not_note_app"),
+    ({"table_class": "GLACIER"}, "table_class", "ValidationException"),
+    ({"capacity_mode": "SOMETIMES"}, "capacity_mode", "ValidationException"),
+    ({"read_capacity": 0}, "read_capacity", "ValidationException"),
+    ({"write_capacity": -1}, "write_capacity", "ValidationException"),
+    ({"write_capacity": 50000}, "write_capacity", "LimitExceededException"),
+])
+def test_form_refuses_bad_values_and_creates_nothing(clean, values, field, code):
+    result = form().submit(**values)
+    assert not result.ok
+    assert (field, code) in [(p.field, p.code) for p in result.errors], result.problems
+    assert table_names() == []
+
+
+def test_form_refuses_a_look_alike_table_that_is_not_the_labs(clean):
+    client("dynamodb").create_table(
+        TableName="note_tbl", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")
+    result = form().submit()
+    assert result.codes == ["ResourceInUseException"]
+    assert tables.find_lab_table() is None
+    assert table_names() == ["note_tbl"]
+
+
+def test_form_refuses_renaming_the_labs_table(clean):
+    form().submit()
+    result = form().submit(table_name="notes_v2")
+    assert result.codes == ["ResourceInUseException"]
+    assert table_names() == ["note_tbl"]
+
+
+def test_table_class_on_the_embedded_backend_is_the_recorded_choice(clean):
+    form().submit(table_class="STANDARD")
+    assert tables.table_class(tables.find_lab_table()) == "STANDARD"
+    assert journal.choices("05")["table_class"] == "STANDARD"
+
+
+# --- cost ------------------------------------------------------------------------------------
+def test_standard_class_within_the_free_tier_costs_nothing():
+    estimate = tables.monthly_estimate("STANDARD", "PROVISIONED", 1, 1)
+    assert estimate.capacity_usd == costs.monthly(0.00013 + 0.00065)
+    assert estimate.after_free_tier_usd == 0.0 and estimate.free_tier_applies
+
+
+def test_standard_ia_is_billed_from_the_first_unit():
+    estimate = tables.monthly_estimate("STANDARD_INFREQUENT_ACCESS", "PROVISIONED", 1, 1)
+    assert estimate.after_free_tier_usd == costs.monthly(0.00016 + 0.00081) == 0.71
+    assert not estimate.free_tier_applies
+    assert estimate.storage_usd_per_gb == 0.10
+
+
+def test_standard_beyond_the_free_tier_pays_for_the_excess_only():
+    estimate = tables.monthly_estimate("STANDARD", "PROVISIONED", 30, 25)
+    assert estimate.after_free_tier_usd == costs.monthly(5 * 0.00013)
+
+
+def test_on_demand_has_no_fixed_monthly_cost():
+    assert tables.monthly_estimate("STANDARD", "PAY_PER_REQUEST", 0, 0).after_free_tier_usd == 0
+
+
+def test_cost_panel_shows_the_amount_and_the_source():
+    html = cost_html("STANDARD_INFREQUENT_ACCESS", "PROVISIONED", 1, 1)
+    assert "$0.71" in html and costs.DYNAMODB_PROVISIONED in html
+    assert "Standard-IA" in html
+
+
+# --- wiring with chapter 04, catch-up and checks ---------------------------------------------
+def test_a_table_the_function_does_not_use_is_a_warning(clean):
+    networking.ensure_chapter({})
+    functions.ensure_chapter({})
+    result = form().submit(table_name="other_tbl")
+    assert result.ok
+    assert {"tables.not_function_table", "tables.not_role_table"} <= {
+        p.code for p in result.warnings}
+
+
+def test_ensure_chapter_is_idempotent_and_checks_pass(clean):
+    networking.ensure_chapter({})
+    functions.ensure_chapter({})
+    assert "note_tbl" in tables.ensure_chapter({})
+    assert "note_tbl" in tables.ensure_chapter({"table_class": "STANDARD"})
+    assert table_names() == ["note_tbl"]
+    assert all(check.ok for check in tables.check_chapter()), tables.check_chapter()
+
+
+def test_check_chapter_reports_a_missing_table(clean):
+    checks = tables.check_chapter()
+    assert [check.ok for check in checks] == [False]
