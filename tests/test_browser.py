@@ -78,7 +78,8 @@ def browser():
 def open_and_run(browser, jupyterlab, notebook: str):
     url, token = jupyterlab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/lab/tree/notebooks/{notebook}?token={token}")
+    workspace = notebook.split("-")[0]  # a workspace of its own: no tabs left by other tests
+    page.goto(f"{url}/lab/workspaces/w{workspace}/tree/notebooks/{notebook}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     select_kernel = page.get_by_role("button", name="Select", exact=True)
     try:
@@ -111,4 +112,27 @@ def test_introduction_shows_the_backend_status_and_chapters(browser, jupyterlab)
     assert "123456789012" in panel.inner_text()
     assert page.locator(".jp-OutputArea-output.jp-mod-error").count() == 0
     assert page.locator("table.lab-table").first.inner_text().count("2.1.") == 6
+    page.close()
+
+
+def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(browser, jupyterlab):
+    from helpers import client, tags
+
+    page = open_and_run(browser, jupyterlab, "01-create-vpc-subnet-route-table.ipynb")
+    wait_for_all_cells(page)
+    lab_vpcs_before = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
+    cidr = page.get_by_label("IPv4 CIDR block").first
+    cidr.fill("10.0.0.1/16")
+    cidr.press("Tab")
+    page.locator("button.jupyter-button[title='Create VPC']").first.click()
+    output = page.locator(".widget-output").first
+    page.wait_for_function(
+        "() => document.querySelector('.widget-output').innerText.includes('10.0.0.0/16')",
+        timeout=60_000)
+    text = output.inner_text()
+    assert "IPv4 CIDR block" in text and "not the start of its block" in text
+    assert "Nothing was created" in text
+    lab_vpcs_after = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
+    assert [v["VpcId"] for v in lab_vpcs_after] == [v["VpcId"] for v in lab_vpcs_before]
+    assert page.locator(".jp-OutputArea-output.jp-mod-error").count() == 0
     page.close()

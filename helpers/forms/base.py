@@ -267,7 +267,7 @@ class FormView:
     def _on_click(self, _button=None) -> None:
         from IPython.display import HTML
 
-        self.output.clear_output()
+        self.output.outputs = ()  # state, not a clear_output message: those race with appends
         self.button.disabled = True  # a double click must not submit twice
         try:
             self.result = self.model.submit(**self.values())
