@@ -108,7 +108,8 @@ def describe() -> LabApi | None:
     with friendly_errors():
         notes = next((r for r in _resources(api["id"]) if r.get("path") == RESOURCE_PATH), None)
         stages = [s["stageName"] for s in _stages(api["id"])]
-    stage = (journal_stage() if journal_stage() in stages else (stages[0] if stages else None))
+    remembered = journal_stage()
+    stage = remembered if remembered in stages else (stages[0] if stages else None)
     return LabApi(api["id"], api["name"], notes["id"] if notes else None, stage,
                   dict((notes or {}).get("resourceMethods") or {}))
 

@@ -23,7 +23,7 @@ from .inventory import KINDS, InventoryItem
 from .messages import t
 from .rendering import box, table
 from .settings import current
-from .tags import from_aws, is_lab_resource
+from .tags import is_lab_resource
 
 # How long one clean-up run may wait, in total, for AWS to release things, and how often it
 # looks again. The embedded backend releases everything at once: a busy answer there is a
@@ -82,8 +82,6 @@ class CleanupReport:
                                [[item.kind_label, item.id, item.name] for item in self.deleted],
                                caption=t("cleanup.deleted_caption")))
         return "".join(parts)
-
-    _repr_html_ = html
 
 
 class _StillThere(Exception):
@@ -301,20 +299,25 @@ def _nat_gateway_gone(gateway_id: str) -> bool:
 
 def _delete_nat_gateway(run: _Run, item: InventoryItem) -> None:
     """Its Elastic IP and the internet gateway can only go once it is fully deleted."""
-    ec2 = client("ec2")
-    run.when_free(item, lambda: ec2.delete_nat_gateway(NatGatewayId=item.id))
+    run.when_free(item, lambda: client("ec2").delete_nat_gateway(NatGatewayId=item.id))
     run.until(item, lambda: _nat_gateway_gone(item.id), "cleanup.pending_nat_gateway")
-    # AWS removes a NAT gateway's (requester-managed) network interface along with it; the
-    # embedded backend leaves it behind, unmanaged, where it would keep the VPC from going.
-    interface_ids = [address["NetworkInterfaceId"] for address in
-                     item.details.get("NatGatewayAddresses", []) if address.get("NetworkInterfaceId")]
-    if interface_ids:
-        left_behind = ec2.describe_network_interfaces(Filters=[
-            {"Name": "network-interface-id", "Values": interface_ids}])["NetworkInterfaces"]
-        for interface in left_behind:
-            if not interface.get("RequesterManaged"):
-                run.when_free(item, lambda eni=interface["NetworkInterfaceId"]:
-                              ec2.delete_network_interface(NetworkInterfaceId=eni))
+
+
+def _remove_interfaces_left_by(run: _Run, item: InventoryItem, gateways: list[dict]) -> None:
+    """AWS removes a deleted NAT gateway's (requester-managed) network interface itself; the
+    embedded backend leaves it behind, unmanaged, where it would keep the VPC from going."""
+    interface_ids = [address["NetworkInterfaceId"] for gateway in gateways
+                     for address in gateway.get("NatGatewayAddresses", [])
+                     if address.get("NetworkInterfaceId")]
+    if not interface_ids:
+        return
+    ec2 = client("ec2")
+    left_behind = ec2.describe_network_interfaces(Filters=[
+        {"Name": "network-interface-id", "Values": interface_ids}])["NetworkInterfaces"]
+    for interface in left_behind:
+        if not interface.get("RequesterManaged"):
+            run.when_free(item, lambda eni=interface["NetworkInterfaceId"]:
+                          ec2.delete_network_interface(NetworkInterfaceId=eni))
 
 
 def _release_address(run: _Run, item: InventoryItem) -> None:
@@ -370,6 +373,10 @@ def _delete_security_group(run: _Run, item: InventoryItem) -> None:
 def _delete_vpc(run: _Run, item: InventoryItem) -> None:
     """Only an empty VPC goes (AWS's rule, which the embedded backend does not fully apply:
     it would delete a VPC around a learner's own security group)."""
+    deleted_lab_gateways = [gateway for gateway in client("ec2").describe_nat_gateways(
+        Filter=[{"Name": "vpc-id", "Values": [item.id]}])["NatGateways"]
+        if gateway.get("State") == "deleted" and is_lab_resource(gateway.get("Tags"))]
+    _remove_interfaces_left_by(run, item, deleted_lab_gateways)
     since = time.monotonic()
     while contents := _vpc_contents(item.id):
         if not run.pause(item, since):
@@ -487,6 +494,7 @@ class CleanupView:
         self.status = widgets.Label()
         self.output = widgets.Output()
         self.report: CleanupReport | None = None
+        self.error: Exception | None = None  # what kept the last click from running
         self.button.on_click(self._on_click)
         self.widget = widgets.VBox([self.button, self.bar, self.status, self.output])
 
@@ -500,12 +508,15 @@ class CleanupView:
 
         self.output.clear_output()
         self.button.disabled = True  # a double click must not start a second run
+        self.error = None
         try:
             self.report = clean_up(progress=self._progress)
             self.output.append_display_data(HTML(self.report.html()))
         except LabError as error:
+            self.error = error
             self.output.append_display_data(HTML(box(f"{error.message} [{error.code}]", "error")))
         except Exception as error:  # unexpected: show it here, never lose it in a log
+            self.error = error
             self.output.append_display_data(HTML(box(t("forms.unexpected", error=repr(error)),
                                                      "error")))
             self.output.append_stderr(traceback.format_exc())
@@ -516,11 +527,20 @@ class CleanupView:
         self.button.click()
         return self.report
 
-    def run_unless_done(self) -> CleanupReport | None:
+    def run_unless_done(self) -> CleanupReport:
         """The cell after the button: on Run All, cleans up through the button's own path;
-        after a learner's finished click it shows that result. Something pending runs again."""
+        after a learner's finished click it shows that result. Something pending runs again.
+
+        A clean-up that could not run raises its error here, so Run All stops at this cell.
+        """
         if self.report is None or not self.report.finished:
-            return self.click()
+            self.click()
+            if self.error is not None:
+                raise self.error
+            return self.report
+        from IPython.display import HTML, display
+
+        display(HTML(self.report.html()))
         return self.report
 
     def _ipython_display_(self):

@@ -49,6 +49,10 @@ PRICES = {
                                       DYNAMODB_ON_DEMAND),
     "dynamodb_on_demand_read": Price("dynamodb_on_demand_read", 0.125, "million requests",
                                      DYNAMODB_ON_DEMAND),
+    "dynamodb_ia_on_demand_write": Price("dynamodb_ia_on_demand_write", 0.78125,
+                                         "million requests", DYNAMODB_ON_DEMAND),
+    "dynamodb_ia_on_demand_read": Price("dynamodb_ia_on_demand_read", 0.15625,
+                                        "million requests", DYNAMODB_ON_DEMAND),
 }
 
 # The AWS Free Tier covers 25 WCU and 25 RCU of provisioned Standard-class capacity.

@@ -252,7 +252,7 @@ def policy_allows(policy: dict, action: str) -> bool:
 
 
 def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabError]:
-    """AWS's tag rules (key ≤ 128, value ≤ 256 characters, no ``aws:`` prefix, ≤ 50 tags)."""
+    """AWS's rules for each tag: key ≤ 128, value ≤ 256 characters, no ``aws:`` prefix."""
     problems = []
     for key, value in pairs.items():
         if not key.strip():
@@ -271,9 +271,6 @@ def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabErr
             problems.append(LabError("endpoints.tag_value_too_long",
                                      code="InvalidParameterValue", field=field_name,
                                      tag_key=key[:20], length=len(value), limit=TAG_VALUE_MAX))
-    if len(pairs) + len(LAB_TAG_KEYS) > TAGS_MAX:
-        problems.append(LabError("endpoints.too_many_tags", code="TagLimitExceeded",
-                                 field=field_name, limit=TAGS_MAX - len(LAB_TAG_KEYS)))
     return problems
 
 
@@ -285,6 +282,9 @@ def all_tags(request: EndpointRequest) -> dict[str, str]:
 def refusals(request: EndpointRequest) -> list[LabError]:
     """Every reason AWS (or the lab, for costs) would refuse ``request``; [] if none."""
     problems = tag_problems({"Name": request.name}, "name") + tag_problems(request.extra_tags)
+    if len(all_tags(request)) > TAGS_MAX:
+        problems.append(LabError("endpoints.too_many_tags", code="TagLimitExceeded", field="tags",
+                                 limit=TAGS_MAX - len(LAB_TAG_KEYS) - 1))
     if request.policy is not None:
         try:
             parse_policy(request.policy)
@@ -292,7 +292,10 @@ def refusals(request: EndpointRequest) -> list[LabError]:
             problems.append(error)
     service = find_service(request.service_name)
     region = current().region
-    if service is None:
+    if not request.service_name:
+        problems.append(LabError("endpoints.service_missing", code="MissingParameter",
+                                 field="service"))
+    elif service is None:
         problems.append(LabError("endpoints.unknown_service", code="InvalidServiceName",
                                  field="service", service=request.service_name, region=region))
     elif request.endpoint_type not in service.types:
@@ -467,6 +470,7 @@ def create_endpoint(request: EndpointRequest,
         _dry_run(ec2, params)
     created = ec2.create_vpc_endpoint(**params)["VpcEndpoint"]
     ready = wait_until_available(created["VpcEndpointId"], progress)
+    sync_routes(ready, progress)
     result = snapshot(ready, before=before)
     result.created = True
     return result
@@ -481,7 +485,7 @@ def _dry_run(ec2, params: dict) -> None:
         ec2.create_vpc_endpoint(DryRun=True, **{k: v for k, v in params.items()
                                                 if k != "ClientToken"})
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") != "DryRunOperation":
+        if aws_error_code(error) != "DryRunOperation":
             raise
 
 
@@ -501,27 +505,51 @@ def wait_until_available(endpoint_id: str,
         time.sleep(POLL_SECONDS)
 
 
-def sync_routes(found: dict) -> None:
-    """Make the route tables' routes agree with the endpoint's ``RouteTableIds``.
-
-    AWS does this itself. moto's ``modify_vpc_endpoint`` only edits the list, so on other
-    backends the lab adds the missing ``pl-… → vpce-…`` routes and removes stale ones.
-    """
-    if current().is_real_aws or found.get("VpcEndpointType") != GATEWAY:
-        return
-    ec2 = client("ec2")
+def route_mismatches(found: dict) -> tuple[list[str], list[str]]:
+    """Route tables that should hold the endpoint's route but do not, and the reverse."""
     prefix_list_id = prefix_list(found["ServiceName"]).id
-    own = found["VpcEndpointId"]
     wanted = set(found.get("RouteTableIds", []))
+    missing, stale = [], []
     for table in networking.describe_route_tables(found["VpcId"]):
         route = endpoint_route(table, prefix_list_id)
-        has_own = route is not None and networking.route_target(route) == own
+        has_own = route is not None and networking.route_target(route) == found["VpcEndpointId"]
         if table["RouteTableId"] in wanted and not has_own:
-            ec2.create_route(RouteTableId=table["RouteTableId"],
-                             DestinationPrefixListId=prefix_list_id, GatewayId=own)
+            missing.append(table["RouteTableId"])
         elif table["RouteTableId"] not in wanted and has_own:
-            ec2.delete_route(RouteTableId=table["RouteTableId"],
-                             DestinationPrefixListId=prefix_list_id)
+            stale.append(table["RouteTableId"])
+    return missing, stale
+
+
+def sync_routes(found: dict, progress: Callable[[str], None] = print) -> None:
+    """Make the route tables' routes agree with the endpoint's ``RouteTableIds``.
+
+    AWS does this itself (the lab waits until it has). moto's ``modify_vpc_endpoint`` only
+    edits the list, so on other backends the lab adds the missing ``pl-… → vpce-…`` routes
+    and removes stale ones; deleting the endpoint later then finds every route it expects.
+    """
+    if found.get("VpcEndpointType") != GATEWAY:
+        return
+    endpoint_id = found["VpcEndpointId"]
+    started = time.monotonic()
+    while True:
+        missing, stale = route_mismatches(found)
+        if not missing and not stale:
+            return
+        if not current().is_real_aws:
+            break
+        if time.monotonic() - started > WAIT_SECONDS:
+            raise LabError("endpoints.routes_not_updated", endpoint_id=endpoint_id,
+                           route_tables=", ".join(missing + stale))
+        progress(t("endpoints.waiting_routes", endpoint_id=endpoint_id,
+                   seconds=int(time.monotonic() - started)))
+        time.sleep(POLL_SECONDS)
+    ec2 = client("ec2")
+    prefix_list_id = prefix_list(found["ServiceName"]).id
+    for route_table_id in missing:
+        ec2.create_route(RouteTableId=route_table_id, DestinationPrefixListId=prefix_list_id,
+                         GatewayId=endpoint_id)
+    for route_table_id in stale:
+        ec2.delete_route(RouteTableId=route_table_id, DestinationPrefixListId=prefix_list_id)
 
 
 def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
@@ -575,10 +603,12 @@ def snapshot(found: dict, before: list[dict] | None = None,
                             subnet_names=networking.subnet_names(found["VpcId"]))
 
 
-def show() -> EndpointSnapshot | None:
-    """The lab's DynamoDB endpoint as it is now (None if it does not exist yet)."""
+def show() -> EndpointSnapshot:
+    """The lab's DynamoDB endpoint as it is now, with the route tables it is attached to."""
     found = find_lab_endpoint()
-    return snapshot(found) if found else None
+    if found is None:
+        raise LabError("endpoints.check_exists_missing")
+    return snapshot(found)
 
 
 # --- the chapter as a whole ------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The note app on Lambda (chapter 04): its code package, its execution role, the function.
+"""The note app on Lambda (chapters 03–04): its code package and a local rehearsal of it, its
+execution role, and the function.
 
 Finds the lab's role, policy and function by their lab tags, creates or updates them
 idempotently (the same code path on the embedded backend and on real AWS, where it waits for
@@ -48,7 +49,7 @@ VPC_ACCESS_POLICY_NAME = "AWSLambdaVPCAccessExecutionRole"
 DESCRIPTION = "Note app of the VPC endpoint lab"
 ROLE_PROPAGATION_SECONDS = 120
 ROLE_RETRY_SECONDS = 5
-# Lambda's answers while a new role or its policies have not reached every AWS region server.
+# Lambda's answers while IAM has not yet propagated a new role or a newly attached policy.
 _NOT_YET_PROPAGATED = ("cannot be assumed", "does not have permissions to call")
 
 
@@ -199,6 +200,11 @@ def default_environment(table_name: str) -> dict:
 def environment_text(variables: dict) -> str:
     """Variables as the form's text: one ``NAME=value`` a line."""
     return "\n".join(f"{name}={value}" for name, value in variables.items())
+
+
+def environment_summary(variables: dict) -> str:
+    """Variables on one line, for tables and checks."""
+    return "; ".join(f"{name}={value}" for name, value in variables.items()) or "-"
 
 
 def parse_environment(text: str) -> tuple[dict, list[Problem]]:
@@ -555,10 +561,9 @@ def _function_checks(function: dict, role: dict | None, table_name: str | None) 
         Check(t("functions.check_security_group"),
               bool(groups) and network is not None and groups_vpcs == {network.vpc_id},
               ", ".join(groups) or "-"),
-        Check(t("functions.check_environment"), env_ok,
-              "; ".join(f"{name}={value}" for name, value in variables.items()) or "-"),
-        Check(t("functions.check_role_used"), role is not None and function.get("Role") == role["Arn"],
-              function.get("Role", "-")),
+        Check(t("functions.check_environment"), env_ok, environment_summary(variables)),
+        Check(t("functions.check_role_used"),
+              role is not None and function.get("Role") == role["Arn"], function.get("Role", "-")),
         Check(t("functions.check_table_matches"),
               table_name is not None and variables.get(TABLE_VARIABLE) == table_name,
               f"{TABLE_VARIABLE}={variables.get(TABLE_VARIABLE, '')}; "

@@ -79,13 +79,13 @@ def invoke(function_name: str | None, event: dict) -> InvokeResult:
     """Invoke ``function_name`` (None: the lab's function) with ``event``, as Lambda would."""
     with friendly_errors():
         verdict = reachability.explain(function_name, event_actions(event))
+        if current().is_real_aws and verdict.function_arn:
+            return _invoke_real(verdict, event)  # AWS itself answers, refusals included
         failure = verdict.failure
         if failure and failure.kind == "invoke_error":
             # Lambda refuses the Invoke call itself (no function, subnet or ENI permission).
             raise LabError("invoker.refused", code=failure.code, function=verdict.function_name,
                            reason=failure.message)
-        if current().is_real_aws:
-            return _invoke_real(verdict, event)
         return _invoke_embedded(verdict, event)
 
 
@@ -149,7 +149,8 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
         milliseconds = (time.monotonic() - started) * 1000
         log = [f"START RequestId: {request_id} Version: $LATEST", output.rstrip("\n")]
         if no_path:
-            message = (f"{datetime.now(timezone.utc).isoformat(timespec='milliseconds')} "
+            now = datetime.now(timezone.utc)
+            message = (f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z "
                        f"{request_id} Task timed out after {timeout:.2f} seconds")
             payload, function_error = {"errorMessage": message}, "Unhandled"
             log.append(message)

@@ -15,14 +15,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import tags as lab_tags_module
 from .checks import Check
 from .clients import client, friendly_errors
 from .costs import monthly, nat_gateway_hourly
 from .errors import LabError
 from .messages import t
 from .settings import current
-from .tags import as_aws, ec2_filters, from_aws, lab_tags, tag_specification
+from .tags import (CHAPTER_KEY, ROLE_KEY, as_aws, ec2_filters, from_aws, is_lab_resource,
+                   lab_tags, tag_specification)
 
 CHAPTER = "01"
 
@@ -128,7 +128,10 @@ def normalised(choices: dict | None) -> dict:
     values["name_prefix"] = str(values["name_prefix"] or "").strip()
     values["cidr"] = str(values["cidr"] or "").strip()
     for key in ("azs", "public_subnets", "private_subnets"):
-        values[key] = int(values[key])
+        try:
+            values[key] = int(values[key])
+        except (TypeError, ValueError):
+            raise LabError("networking.not_a_number", field=key, value=values[key]) from None
     for key in ("dns_hostnames", "dns_resolution"):
         values[key] = bool(values[key])
     return values
@@ -342,7 +345,7 @@ def name_of(resource: dict) -> str:
 
 
 def _role(resource: dict) -> str | None:
-    return from_aws(resource.get("Tags")).get(lab_tags_module.ROLE_KEY)
+    return from_aws(resource.get("Tags")).get(ROLE_KEY)
 
 
 def _slot(resource: dict) -> str:
@@ -351,9 +354,8 @@ def _slot(resource: dict) -> str:
 
 def is_lab_vpc(vpc: dict) -> bool:
     found = from_aws(vpc.get("Tags"))
-    return (lab_tags_module.is_lab_resource(found)
-            and found.get(lab_tags_module.ROLE_KEY) == ROLE_VPC
-            and found.get(lab_tags_module.CHAPTER_KEY) == CHAPTER)
+    return (is_lab_resource(found) and found.get(ROLE_KEY) == ROLE_VPC
+            and found.get(CHAPTER_KEY) == CHAPTER)
 
 
 def vpc_label(vpc: dict) -> str:
@@ -568,7 +570,7 @@ class EnsureResult:
     reused_existing_vpc: bool
 
 
-def _print(text: str) -> None:
+def print_progress(text: str) -> None:
     print(text, flush=True)
 
 
@@ -601,21 +603,21 @@ class _Builder:
         return vpc_id
 
     def dns(self, vpc_id: str) -> None:
-        # One attribute per call: AWS refuses both in one ModifyVpcAttribute request.
-        for attribute, choice in (("enableDnsSupport", "dns_resolution"),
-                                  ("enableDnsHostnames", "dns_hostnames")):
+        # Resolution first (hostnames build on it), and one attribute per call: AWS refuses
+        # two attributes in one ModifyVpcAttribute request.
+        for attribute, member, choice in (
+                ("enableDnsSupport", "EnableDnsSupport", "dns_resolution"),
+                ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames")):
             wanted = self.plan.choices[choice]
             found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
-            if found[attribute[0].upper() + attribute[1:]]["Value"] != wanted:
-                self.ec2.modify_vpc_attribute(VpcId=vpc_id, **{
-                    attribute[0].upper() + attribute[1:]: {"Value": wanted}})
+            if found[member]["Value"] != wanted:
+                self.ec2.modify_vpc_attribute(VpcId=vpc_id, **{member: {"Value": wanted}})
 
-    def main_route_table(self, vpc_id: str) -> str:
+    def tag_main_route_table(self, vpc_id: str) -> None:
         main = main_route_table(vpc_id)
         if main and _role(main) != ROLE_MAIN_ROUTE_TABLE:
             self.ec2.create_tags(Resources=[main["RouteTableId"]],
                                  Tags=as_aws(self.tags(ROLE_MAIN_ROUTE_TABLE, None)))
-        return main["RouteTableId"] if main else ""
 
     def subnets(self, vpc_id: str) -> dict[str, str]:
         existing = {_slot(s): s["SubnetId"] for s in _lab_subnets(vpc_id)}
@@ -743,7 +745,7 @@ def plan_for_existing(vpc: dict) -> NetworkPlan:
 
 
 def ensure_network(choices: dict | None = None,
-                   report: Callable[[str], None] = _print) -> EnsureResult:
+                   report: Callable[[str], None] = print_progress) -> EnsureResult:
     """Make whatever is missing of the lab's network; reuse the lab's VPC when there is one.
 
     A lab VPC found by its tags is finished as it was planned (its own stored choices), so
@@ -762,7 +764,7 @@ def ensure_network(choices: dict | None = None,
         builder = _Builder(plan, report)
         vpc_id = builder.vpc(existing)
         builder.dns(vpc_id)
-        builder.main_route_table(vpc_id)
+        builder.tag_main_route_table(vpc_id)
         subnet_ids = builder.subnets(vpc_id)
         gateway_id = builder.internet_gateway(vpc_id)
         nat_ids = builder.nat_gateways(vpc_id, subnet_ids)

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from . import clients, endpoints, networking
-from .errors import LabError, aws_error_code
+from .errors import aws_error_code
 from .messages import t
 from .settings import current
 
@@ -118,11 +118,6 @@ class PathVerdict:
     via: str | None  # "endpoint", "nat", "public" (not in a VPC), or None: no path
     authorizer: Authorizer | None
     failure: Failure | None = None
-
-    @property
-    def reachable(self) -> bool:
-        """A network path to DynamoDB exists (policies aside)."""
-        return self.via is not None
 
     @property
     def ok(self) -> bool:
@@ -384,6 +379,38 @@ def _other_endpoints_hint(ec2, vpc_id: str, route_table_id: str, region: str) ->
     return " ".join(hints) or t("reachability.hint_no_endpoint")
 
 
+def _route_hop(ec2, subnet: dict, route_table: dict, prefix: tuple[str | None, list[str]],
+               region: str) -> tuple[Hop, str | None, str | None]:
+    """The route DynamoDB's addresses take; how it leaves ("endpoint", "nat") and its target."""
+    prefix_list_id, cidrs = prefix
+    destination_label = prefix_list_id or cidrs[0]
+    routes = [_route_for(route_table, prefix_list_id, cidr) for cidr in cidrs]
+    missing = [cidr for cidr, route in zip(cidrs, routes) if route is None]
+    if missing:
+        hint = _other_endpoints_hint(ec2, subnet["VpcId"], route_table["RouteTableId"], region)
+        return Hop("route", t("reachability.route_missing_label", prefix_list=destination_label),
+                   FAILED, t("reachability.route_missing", route_table=route_table[
+                       "RouteTableId"], prefix_list=destination_label, cidr=missing[0],
+                       hint=hint)), None, None
+    targets = {networking.route_target(route) for route in routes}
+    destination = routes[0].get("DestinationPrefixListId") or routes[0].get("DestinationCidrBlock")
+    target = networking.route_target(routes[0])
+    label = f"{destination} → {target}"
+    if len(targets) > 1:
+        reason = t("reachability.route_split", targets=", ".join(sorted(targets)))
+    elif any(r.get("State") != "active" for r in routes):
+        reason = t("reachability.route_blackhole", target=target)
+    elif target.startswith("igw-"):
+        reason = t("reachability.route_to_igw", target=target)
+    elif not target.startswith(("vpce-", "nat-")):
+        reason = t("reachability.route_elsewhere", target=target)
+    else:
+        return Hop("route", label, OK, t("reachability.route_ok", cidrs=", ".join(cidrs),
+                                         prefix_list=destination_label, target=target)), \
+            ("endpoint" if target.startswith("vpce-") else "nat"), target
+    return Hop("route", label, FAILED, reason), None, None
+
+
 def _subnet_path(ec2, subnet: dict, function: dict, prefix: tuple[str | None, list[str]],
                  region: str) -> _SubnetPath:
     subnet_id = subnet["SubnetId"]
@@ -406,44 +433,10 @@ def _subnet_path(ec2, subnet: dict, function: dict, prefix: tuple[str | None, li
             else "reachability.main_table")
     hops.append(Hop("route_table", table_label, OK, how))
     prefix_list_id, cidrs = prefix
-    destination_label = prefix_list_id or cidrs[0]
-    routes = [_route_for(route_table, prefix_list_id, cidr) for cidr in cidrs]
-    missing = [cidr for cidr, route in zip(cidrs, routes) if route is None]
-    if missing:
-        hint = _other_endpoints_hint(ec2, subnet["VpcId"], route_table["RouteTableId"], region)
-        hops.append(Hop("route", t("reachability.route_missing_label",
-                                   prefix_list=destination_label),
-                        FAILED, t("reachability.route_missing", route_table=route_table[
-                            "RouteTableId"], prefix_list=destination_label, cidr=missing[0],
-                            hint=hint)))
+    route_hop, via, target = _route_hop(ec2, subnet, route_table, prefix, region)
+    hops.append(route_hop)
+    if via is None:
         return _SubnetPath(subnet_id, hops, None)
-    targets = {networking.route_target(route) for route in routes}
-    route = routes[0]
-    destination = route.get("DestinationPrefixListId") or route.get("DestinationCidrBlock")
-    target = networking.route_target(route)
-    route_label = f"{destination} → {target}"
-    if len(targets) > 1:
-        hops.append(Hop("route", route_label, FAILED, t("reachability.route_split",
-                                                        targets=", ".join(sorted(targets)))))
-        return _SubnetPath(subnet_id, hops, None)
-    if any(r.get("State") != "active" for r in routes):
-        hops.append(Hop("route", route_label, FAILED, t("reachability.route_blackhole",
-                                                        target=target)))
-        return _SubnetPath(subnet_id, hops, None)
-    if target.startswith("vpce-"):
-        via = "endpoint"
-    elif target.startswith("nat-"):
-        via = "nat"
-    elif target.startswith("igw-"):
-        hops.append(Hop("route", route_label, FAILED, t("reachability.route_to_igw",
-                                                        target=target)))
-        return _SubnetPath(subnet_id, hops, None)
-    else:
-        hops.append(Hop("route", route_label, FAILED, t("reachability.route_elsewhere",
-                                                        target=target)))
-        return _SubnetPath(subnet_id, hops, None)
-    hops.append(Hop("route", route_label, OK, t("reachability.route_ok", cidrs=", ".join(cidrs),
-                                                prefix_list=destination_label, target=target)))
     group_ok, group_detail = _security_groups_allow(
         ec2, function.get("VpcConfig", {}).get("SecurityGroupIds", []), prefix_list_id, cidrs)
     acl_ok, acl_detail = _network_acl_allows(ec2, subnet_id, cidrs)
@@ -476,7 +469,7 @@ def _network(function: dict, region: str) -> tuple[list[Hop], str | None, dict |
         reason = t("reachability.subnet_missing", subnets=", ".join(subnet_ids))
         failure = Failure("invoke_error", "InvalidSubnetIDException", t(
             "reachability.subnet_missing", subnets=", ".join(subnet_ids)))
-        return [Hop("subnet", ", ".join(subnet_ids), FAILED, reason)], None, None, failure
+        return _padded([Hop("subnet", ", ".join(subnet_ids), FAILED, reason)]), None, None, failure
     prefix = _prefix_list(region)
     paths = [_subnet_path(ec2, subnet, function, prefix, region) for subnet in subnets]
     working = [p for p in paths if p.via]
@@ -486,7 +479,14 @@ def _network(function: dict, region: str) -> tuple[list[Hop], str | None, dict |
     if working and broken:
         hops[0] = replace(hops[0], status=WARNING, reason=hops[0].reason + " " + t(
             "reachability.some_subnets_broken", subnets=", ".join(broken)))
-    return hops, chosen.via, chosen.endpoint, None
+    return _padded(hops), chosen.via, chosen.endpoint, None
+
+
+def _padded(hops: list[Hop]) -> list[Hop]:
+    """Every network hop, in order; those after a failure are shown as not reached."""
+    found = {hop.key: hop for hop in hops}
+    return [found.get(key) or Hop(key, "-", SKIPPED, t("reachability.not_reached"))
+            for key in HOP_KEYS[1:6]]
 
 
 def _role_facts(role_arn: str) -> tuple[list[list], str | None]:
@@ -551,7 +551,8 @@ def _explain(function_name: str | None, actions: list[str]) -> PathVerdict:
     if function is None:
         name = function_name or "-"
         failure = Failure("invoke_error", "ResourceNotFoundException",
-                          t("reachability.function_missing", function=name))
+                          t("reachability.function_missing", function=function_name)
+                          if function_name else t("reachability.no_lab_function"))
         return PathVerdict(name, None, 0, None, None, actions,
                            [Hop("function", name, FAILED, failure.message)], None, None, failure)
     arn = function["FunctionArn"]
@@ -648,8 +649,10 @@ def summary(verdict: PathVerdict) -> str:
         return t("reachability.summary_ok", function=verdict.function_name,
                  via=t(f"reachability.via_{verdict.via}"))
     failed = verdict.first_failed
-    return t("reachability.summary_failed", function=verdict.function_name,
-             failure=f"{verdict.failure.code}: {verdict.failure.message}",
+    failure = verdict.failure
+    told = failure.message if failure.message.startswith(failure.code) else \
+        f"{failure.code}: {failure.message}"
+    return t("reachability.summary_failed", function=verdict.function_name, failure=told,
              hop=failed.title if failed else "-")
 
 
@@ -663,11 +666,3 @@ def check_chapter() -> list:
     checks.append(Check(t("reachability.check_via_endpoint"), verdict.via == "endpoint",
                         summary(verdict)))
     return checks
-
-
-def require_lab_function() -> dict:
-    """The lab's function, or a LabError telling the learner which chapter creates it."""
-    function = _function_config(None)
-    if function is None:
-        raise LabError("reachability.no_lab_function")
-    return function

@@ -111,6 +111,22 @@ def test_tag_key_with_aws_prefix_is_refused(form):
     refused(form.submit(tags={"aws:owner": "me"}), "InvalidParameterValue", "tags")
 
 
+def test_lab_tag_key_is_refused(form):
+    refused(form.submit(tags={"lab:role": "mine"}), "endpoints.tag_key_lab", "tags")
+
+
+def test_tag_repeating_the_name_tag_is_refused(form):
+    refused(form.submit(tags={"Name": "other"}), "endpoints.tag_duplicate", "tags")
+
+
+def test_more_than_fifty_tags_are_refused(form):
+    refused(form.submit(tags={f"key{i}": "v" for i in range(47)}), "TagLimitExceeded", "tags")
+
+
+def test_no_service_chosen_is_refused(form):
+    refused(form.submit(service=""), "MissingParameter", "service")
+
+
 def test_other_service_category_is_explained_and_refused(form):
     result = form.submit(service_category="instance-connect")
     refused(result, "endpoints.category_not_in_lab", "service_category")

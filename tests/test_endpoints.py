@@ -196,6 +196,14 @@ def test_ensure_chapter_repairs_a_missing_route(network):
     assert len(alive_endpoints()) == 1
 
 
+def test_show_explains_when_there_is_no_endpoint_yet(network):
+    with pytest.raises(LabError) as missing:
+        endpoints.show()
+    assert "Create endpoint" in missing.value.message
+    made = make_default(network)
+    assert endpoints.show().endpoint["VpcEndpointId"] == made["VpcEndpointId"]
+
+
 def test_check_chapter_names_what_is_missing(network):
     assert [c.ok for c in endpoints.check_chapter()] == [False]
     made = make_default(network)

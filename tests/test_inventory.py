@@ -312,3 +312,41 @@ def test_an_on_demand_table_has_no_hourly_cost(fresh_lab):
         BillingMode="PAY_PER_REQUEST", Tags=as_aws(lab_tags("05", "table", "note_tbl")))
     (item,) = inventory.inventory()
     assert item.kind == "dynamodb-table" and item.hourly_usd is None
+
+
+def _everything_in_the_account() -> set[str]:
+    """Every resource of the kinds the lab makes, tagged or not (the default VPC's excepted)."""
+    ec2, iam = client("ec2"), client("iam")
+    default_vpcs = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"] if vpc.get("IsDefault")}
+
+    def outside_default(entries, key):
+        return {entry[key] for entry in entries if entry.get("VpcId") not in default_vpcs}
+
+    found = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"]} - default_vpcs
+    found |= outside_default(ec2.describe_subnets()["Subnets"], "SubnetId")
+    found |= outside_default(ec2.describe_route_tables()["RouteTables"], "RouteTableId")
+    found |= outside_default([g for g in ec2.describe_security_groups()["SecurityGroups"]
+                              if g["GroupName"] != "default"], "GroupId")
+    found |= outside_default(ec2.describe_vpc_endpoints()["VpcEndpoints"], "VpcEndpointId")
+    found |= {g["InternetGatewayId"] for g in ec2.describe_internet_gateways()["InternetGateways"]
+              if not {a["VpcId"] for a in g.get("Attachments", [])} & default_vpcs}
+    found |= {g["NatGatewayId"] for g in ec2.describe_nat_gateways()["NatGateways"]}
+    found |= {a["AllocationId"] for a in ec2.describe_addresses()["Addresses"]}
+    found |= {r["RoleName"] for r in iam.list_roles()["Roles"]}
+    found |= {p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"]}
+    found |= {f["FunctionName"] for f in client("lambda").list_functions()["Functions"]}
+    found |= set(client("dynamodb").list_tables()["TableNames"])
+    found |= {api["id"] for api in client("apigateway").get_rest_apis()["items"]}
+    return found
+
+
+def test_everything_the_chapters_make_carries_the_lab_tags(fresh_lab):
+    """The chapters' own code (catch-up), NAT gateway included: nothing escapes the inventory."""
+    import helpers
+    from helpers import journal
+
+    journal.record("01", {"nat_gateways": "one-az", "confirm_cost": True})
+    helpers.catch_up()
+    listed = {item.id for item in inventory.inventory()}
+    untagged = _everything_in_the_account() - listed
+    assert not untagged, f"made by the chapters without the lab's tags: {sorted(untagged)}"

@@ -25,7 +25,7 @@ TIMEOUT_SECONDS = 15
 @dataclass
 class Lab:
     network: networking.LabNetwork
-    endpoint_id: str
+    endpoint_id: str | None
     function_name: str
     role_name: str
     table_policy_name: str
@@ -37,14 +37,15 @@ def _trust() -> str:
         "Action": "sts:AssumeRole"}]})
 
 
-def build_lab(table_actions=functions.TABLE_ACTIONS, timeout=TIMEOUT_SECONDS) -> Lab:
+def build_lab(timeout=TIMEOUT_SECONDS, endpoint=True) -> Lab:
     """Chapters 01–05 as the learner leaves them: the note app in the private subnet.
 
     The network and endpoint come from their chapters' own code; the role, table and
     function are made here directly (tagged as the lab tags them), so that these tests
     depend only on the contracts of those chapters."""
     networking.ensure_chapter({})
-    endpoints.ensure_chapter({})
+    if endpoint:
+        endpoints.ensure_chapter({})
     network = networking.find_lab_network()
     region = current().region
     dynamodb = client("dynamodb")
@@ -59,7 +60,7 @@ def build_lab(table_actions=functions.TABLE_ACTIONS, timeout=TIMEOUT_SECONDS) ->
     iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=functions.vpc_access_policy_arn())
     table_arn = f"arn:aws:dynamodb:{region}:123456789012:table/{TABLE}"
     iam.put_role_policy(RoleName=role["RoleName"], PolicyName="note-table", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(table_actions),
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(functions.TABLE_ACTIONS),
                                                  "Resource": table_arn}]}))
     group = client("ec2").describe_security_groups(Filters=[
         {"Name": "vpc-id", "Values": [network.vpc_id]},
@@ -72,8 +73,9 @@ def build_lab(table_actions=functions.TABLE_ACTIONS, timeout=TIMEOUT_SECONDS) ->
                                    "AWS_REGION_VALUE": region}},
         VpcConfig={"SubnetIds": network.private_subnet_ids, "SecurityGroupIds": [group]},
         Tags=lab_tags("04", "function", "note-app"))
-    return Lab(network, endpoints.find_lab_endpoint()["VpcEndpointId"], "note-app",
-               role["RoleName"], "note-table")
+    made = endpoints.find_lab_endpoint()
+    return Lab(network, made["VpcEndpointId"] if made else None, "note-app", role["RoleName"],
+               "note-table")
 
 
 @pytest.fixture
@@ -116,11 +118,13 @@ def test_reachable_function_stores_the_note_and_lists_it(lab):
     assert item["text"] == {"S": "hello from the private subnet"}
 
 
-def test_without_an_endpoint_the_function_times_out_and_nothing_is_stored(lab):
-    client("ec2").delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
+def test_without_an_endpoint_the_function_times_out_and_nothing_is_stored(fresh_lab):
+    build_lab(endpoint=False)
     result = invoker.invoke(None, POST_NOTE)
     _assert_timed_out(result)
-    assert result.verdict.hop("route").status == "failed"
+    route = result.verdict.hop("route")
+    assert route.status == "failed"
+    assert "No DynamoDB gateway endpoint in this VPC" in route.reason
     assert client("dynamodb").scan(TableName=TABLE)["Count"] == 0
 
 
@@ -156,10 +160,12 @@ def test_endpoint_of_another_region_times_out(lab):
 
 
 def test_deleted_endpoint_leaves_no_way_out(lab):
+    assert invoker.invoke(None, LIST_NOTES).ok
     client("ec2").delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
     result = invoker.invoke(None, LIST_NOTES)
     _assert_timed_out(result)
     assert result.verdict.via is None
+    assert result.verdict.hop("endpoint").status == "skipped"
 
 
 def test_endpoint_policy_deny_is_named(lab):

@@ -1,5 +1,7 @@
-"""Chapter 01's network: the wizard's plan, idempotent creation, finding by tags, checks, pictures."""
+"""Chapter 01's network: the wizard's plan, idempotent creation, finding by tags, checks."""
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
@@ -115,7 +117,8 @@ def test_ensure_chapter_with_defaults_builds_the_workshops_network(fresh_lab):
         assert subnet["AvailabilityZone"] == "us-east-1a"
 
     tables = route_tables_of(network.vpc_id)
-    public, private = tables["vpc-private-rtb-public"], tables["vpc-private-rtb-private1-us-east-1a"]
+    public = tables["vpc-private-rtb-public"]
+    private = tables["vpc-private-rtb-private1-us-east-1a"]
     assert network.public_route_table_ids == [public["RouteTableId"]]
     assert network.private_route_table_ids == [private["RouteTableId"]]
     assert networking.associated_subnet_ids(public) == network.public_subnet_ids
@@ -374,7 +377,7 @@ def test_check_spots_a_private_subnet_routed_to_the_internet(fresh_lab):
     assert len(wrong) == 1 and DEFAULT_PRIVATE in wrong[0].detail
 
 
-# --- pictures and tables ---------------------------------------------------------------------------
+# --- pictures and tables --------------------------------------------------------------------------
 def _fake_network():
     vpc = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "Tags": as_aws({"Name": "demo<vpc>"})}
     subnets = [
@@ -434,3 +437,41 @@ def test_vpc_overview_shows_the_map_and_every_route_table(fresh_lab):
                  "vpc-private-rtb-private1-us-east-1a", "vpc-private-igw",
                  network.main_route_table_id):
         assert name in html
+
+
+# --- the notebook ---------------------------------------------------------------------------------
+NOTEBOOK = (Path(__file__).resolve().parents[1] / "notebooks"
+            / "01-create-vpc-subnet-route-table.ipynb")
+
+
+def _run_notebook() -> list[str]:
+    """Execute notebook 01 top to bottom; the HTML it displayed, cell by cell."""
+    import nbclient
+    import nbformat
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    nbclient.NotebookClient(notebook, kernel_name="python3", timeout=300,
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+    return ["".join(output.get("data", {}).get("text/html", "") for output in cell.outputs)
+            for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def test_notebook_run_twice_on_one_backend_makes_one_network(fresh_lab):
+    first = _run_notebook()
+    after_first = (networking.find_lab_network(), len(ec2().describe_vpcs()["Vpcs"]),
+                   len(ec2().describe_subnets()["Subnets"]),
+                   len(ec2().describe_route_tables()["RouteTables"]))
+    second = _run_notebook()
+    after_second = (networking.find_lab_network(), len(ec2().describe_vpcs()["Vpcs"]),
+                    len(ec2().describe_subnets()["Subnets"]),
+                    len(ec2().describe_route_tables()["RouteTables"]))
+    assert after_first[0] is not None and after_first == after_second
+    assert lab_vpcs() and len(lab_vpcs()) == 1
+    for outputs in (first, second):
+        check_cell = outputs[-1]
+        assert "lab-check-ok" in check_cell and "lab-check-missing" not in check_cell
+        refusal_cell = outputs[-2]
+        assert refusal_cell.count("[InvalidParameterValue]") == 1
+        assert refusal_cell.count("[InvalidVpc.Range]") == 1
+        assert refusal_cell.count("[networking.cidr_overlaps]") == 1
+        assert "<svg" in outputs[-3] and "vpc-private-rtb-private1-us-east-1a" in outputs[-3]

@@ -6,7 +6,7 @@ import json
 import pytest
 from test_invoker import build_lab
 
-from helpers import client, endpoints, reachability
+from helpers import api, client, endpoints, reachability
 from helpers.forms import breakfix
 from helpers.rendering import path
 from helpers.settings import current
@@ -157,16 +157,25 @@ def test_a_table_in_another_region_cannot_use_the_endpoint(lab):
 
 
 def test_breaking_and_restoring_the_path(lab):
+    api.ensure_chapter({})
     broken = breakfix.remove_route()
     assert broken.response.status == 502
     assert broken.verdict.hop("route").status == "failed"
     assert lab.network.private_route_table_ids[0] in broken.verdict.hop("route").reason
     wrong = breakfix.wrong_route_table()
-    assert wrong.response.problem.endswith("Task timed out after 15.00 seconds") or \
-        wrong.response.status == 502
+    assert wrong.response.status == 502
+    assert wrong.response.problem.endswith("Task timed out after 15.00 seconds")
     assert lab.network.public_route_table_ids[0] in wrong.verdict.hop("route").reason
+    assert breakfix.restore().verdict.ok
+    read_only = breakfix.restrict_policy()
+    assert read_only.response.status == 500
+    assert read_only.response.json["error"] == "AccessDeniedException"
+    assert "VPC endpoint policy" in read_only.response.json["message"]
+    assert read_only.verdict.hop("endpoint_policy").status == "failed"
     restored = breakfix.restore()
     assert restored.verdict.ok
+    assert restored.response.status == 201
+    assert api.request("GET").json[0]["text"] == breakfix.TEST_NOTE["text"]
 
 
 def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):

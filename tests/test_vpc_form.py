@@ -64,6 +64,8 @@ REFUSALS = {
                                           "networking.nat_needs_public", ["public subnet"]),
     "nat-gateway-cost-not-confirmed": ({"nat_gateways": "one-az"}, "confirm_cost",
                                        "networking.nat_cost_unconfirmed", ["$0.050", "$36.50"]),
+    "subnet-count-not-a-number": ({"private_subnets": "two"}, "private_subnets",
+                                  "networking.not_a_number", ["two"]),
     "nat-gateway-unknown-option": ({"nat_gateways": "two"}, "nat_gateways",
                                    "networking.nat_unknown", ["two"]),
 }
@@ -115,6 +117,16 @@ def test_nat_gateway_without_private_subnets_is_a_warning_not_a_refusal(fresh_la
     assert len(networking.find_lab_network().nat_gateway_ids) == 1
 
 
+def test_dns_turned_off_is_a_warning_saying_why_the_lab_would_fail(fresh_lab):
+    result = quiet_form().submit(dns_hostnames=False)
+    assert result.ok and result.codes == ["networking.dns_off"]
+    assert result.warnings[0].field == "dns_hostnames"
+    assert "dynamodb.us-east-1.amazonaws.com" in result.warnings[0].message
+    vpc_id = result.resource.vpc_id
+    assert ec2().describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
+        "EnableDnsHostnames"]["Value"] is False
+
+
 def test_confirmed_nat_gateway_is_created_and_routed(fresh_lab):
     result = quiet_form().submit(nat_gateways="one-az", confirm_cost=True)
     network = result.resource
@@ -125,7 +137,7 @@ def test_confirmed_nat_gateway_is_created_and_routed(fresh_lab):
     assert "vpc-private-nat-public1-us-east-1a" in result.html
 
 
-# --- the live preview ------------------------------------------------------------------------------
+# --- the live preview -----------------------------------------------------------------------------
 def test_preview_lists_names_and_cidrs_before_anything_exists(fresh_lab):
     before = inventory()
     html = quiet_form().preview(quiet_form().defaults())
@@ -170,7 +182,7 @@ def test_preview_says_an_existing_lab_vpc_will_be_reused(fresh_lab):
     assert network.vpc_id in html and "instead of making a second one" in html
 
 
-# --- idempotency ------------------------------------------------------------------------------------
+# --- idempotency ----------------------------------------------------------------------------------
 def lab_vpc_count() -> int:
     return len(ec2().describe_vpcs(Filters=networking.ec2_filters("vpc", "01"))["Vpcs"])
 
@@ -211,7 +223,7 @@ def test_result_shows_the_resource_map_and_every_route_table(fresh_lab):
     assert "Created 6 resources" in result.html
 
 
-# --- the widgets -------------------------------------------------------------------------------------
+# --- the widgets ----------------------------------------------------------------------------------
 def test_clicking_create_twice_through_the_view_makes_one_vpc(fresh_lab):
     view = VpcFormView()
     first = view.click()

@@ -8,7 +8,7 @@ from .. import api, functions, journal
 from ..errors import LabError
 from ..messages import t
 from ..rendering import box, table
-from .base import Field, FormModel, Problem, SubmitResult, problem_from
+from .base import Field, FormModel, FormView, Problem, SubmitResult, problem_from
 
 
 class ApiForm(FormModel):
@@ -130,3 +130,36 @@ class RequestForm(FormModel):
     def journal_values(self, values: dict) -> dict:
         """A test request changes nothing the chapter must rebuild: keep the API's choices."""
         return journal.choices(self.chapter)
+
+
+# --- what the notebook calls ------------------------------------------------------------------
+def api_form() -> FormView:
+    from .function import ProgressFormView
+
+    return ProgressFormView(ApiForm())
+
+
+def request_form(method: str = "GET", note_id: str = "", body: str = "") -> FormView:
+    return FormView(RequestForm(method, note_id, body))
+
+
+def api_html(found: api.LabApi | None = None) -> str:
+    """The lab's API as API Gateway reports it: URL, /notes and each method's integration."""
+    found = found or api.describe()
+    if found is None:
+        return box(t("api.no_api"), "warning")
+    rows = []
+    for method, details in sorted(found.methods.items()):
+        integration = details.get("methodIntegration") or {}
+        target = integration.get("uri", "").split("/functions/")[-1].split("/invocations")[0]
+        rows.append([method, integration.get("type", "-"), target or "-"])
+    return (box(f"{found.url}{api.RESOURCE_PATH}", "info", found.name)
+            + table([t("api.column_method"), t("api.column_integration"),
+                     t("api.column_target")], rows,
+                    caption=f"{found.api_id} · {api.RESOURCE_PATH} · {found.stage or '-'}"))
+
+
+def show_api() -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(api_html()))

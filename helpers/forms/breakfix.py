@@ -16,7 +16,7 @@ from ..messages import t
 from ..rendering import box
 from ..rendering.path import html as path_html
 from .api import response_html
-from .base import Field, FormModel, SubmitResult, problem_from
+from .base import Field, FormModel, FormView, SubmitResult, problem_from
 
 CHAPTER = "07"
 EXERCISES = ("remove_route", "wrong_route_table", "read_only_policy", "restore")
@@ -136,3 +136,8 @@ class BreakFixForm(FormModel):
     def create(self, values: dict) -> SubmitResult:
         result = ACTIONS[values["exercise"]]()
         return SubmitResult(ok=True, created=False, resource=result, html=result.html())
+
+
+def form(exercise: str = "restore") -> FormView:
+    """The exercises as a form; its default puts everything back (what Run All leaves)."""
+    return FormView(BreakFixForm(exercise))

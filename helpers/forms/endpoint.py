@@ -8,8 +8,10 @@ only for the chosen endpoint type (route tables for Gateway, subnets and costs f
 from __future__ import annotations
 
 import json
+from html import escape
 
 from .. import endpoints, networking
+from ..clients import client
 from ..endpoints import GATEWAY, INTERFACE
 from ..messages import t
 from ..rendering import box
@@ -33,12 +35,17 @@ def tag_pairs(value) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k or v.strip()]
 
 
+def _service_row(name: str, owner: str, types: str) -> str:
+    """One line of the services list, in columns (the list uses a monospace font)."""
+    return f"{name:<52} {owner:<8} {types}"
+
+
 def _service_options(values: dict) -> list[tuple[str, str]]:
     if values.get("service_category") != AWS_SERVICES:
         return []
     search = (values.get("service_search") or "").strip().lower()
     wanted_type = values.get("service_type_filter") or ALL_TYPES
-    return [(f"{s.name:<52} {s.owner:<8} {', '.join(s.types)}", s.name)
+    return [(_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
             for s in endpoints.endpoint_services()
             if search in s.name.lower() and (not wanted_type or wanted_type in s.types)]
 
@@ -70,7 +77,7 @@ def _security_group_options(values: dict) -> list[tuple[str, str]]:
     vpc_id = values.get("vpc")
     if not vpc_id:
         return []
-    groups = endpoints.client("ec2").describe_security_groups(
+    groups = client("ec2").describe_security_groups(
         Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
     return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"]) for g in groups]
 
@@ -172,9 +179,11 @@ class EndpointForm(FormModel):
                             html=notice + render_snapshot(snapshot))
 
     def journal_values(self, values: dict) -> dict:
-        """Ids change when the backend restarts: route tables are kept by lab role and Name."""
-        return {"name": values["name"], "service": values["service"],
-                "endpoint_type": values["endpoint_type"],
+        """What catch-up reuses (it always makes the free Gateway endpoint to DynamoDB).
+
+        Ids change when the backend restarts, so route tables are kept by lab role and Name.
+        """
+        return {"name": values["name"],
                 "route_tables": endpoints.route_table_references(values["route_tables"] or []),
                 "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
                 "tags": dict(tag_pairs(values["tags"]))}
@@ -288,9 +297,11 @@ class EndpointFormView(FormView):
 
     def _children(self):
         if not hasattr(self, "services_header"):
+            header = (t("endpoints.column_service_name"), t("endpoints.column_owner"),
+                      t("endpoints.column_type"))
             self.services_header = self._widgets.HTML(
                 "<style>.lab-services select{font-family:monospace}</style>"
-                f"<pre style='margin:0'>{t('endpoints.services_header')}</pre>")
+                f"<pre style='margin:0'>{escape(_service_row(*header))}</pre>")
         children = []
         for name, control in self.controls.items():
             if name == "service":

@@ -127,7 +127,8 @@ def policies_html(table_document: dict) -> str:
                     vpc_access, t("functions.vpc_access_note",
                                   arn=functions.vpc_access_policy_arn())),
         policy_html(t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME),
-                    table_document, t("functions.table_policy_note")),
+                    table_document, t("functions.table_policy_note",
+                                      count=len(functions.TABLE_ACTIONS))),
     ])
 
 
@@ -415,7 +416,7 @@ def _function_rows(name, runtime, memory, timeout, subnets, groups, variables) -
             [t("functions.row_vpc"), functions.subnets_vpc_id(list(subnets)) or "-"],
             [t("functions.row_subnets"), ", ".join(subnets) or "-"],
             [t("functions.row_security_groups"), ", ".join(groups) or "-"],
-            [t("functions.row_environment"), functions.environment_text(variables) or "-"]]
+            [t("functions.row_environment"), functions.environment_summary(variables)]]
 
 
 def function_html(configuration: dict) -> str:

@@ -137,8 +137,9 @@ def cost_html(table_class: str, mode: str, read_units, write_units) -> str:
         rows.append([t("tables.cost_after_free_tier"), f"${estimate.after_free_tier_usd:.2f}"])
         source = costs.DYNAMODB_PROVISIONED
     else:
-        writes = costs.price("dynamodb_on_demand_write").usd
-        reads = costs.price("dynamodb_on_demand_read").usd
+        prefix = "dynamodb_ia" if infrequent else "dynamodb"
+        writes = costs.price(f"{prefix}_on_demand_write").usd
+        reads = costs.price(f"{prefix}_on_demand_read").usd
         rows.append([t("tables.cost_on_demand"), t("tables.cost_per_request", writes=writes,
                                                     reads=reads)])
         source = costs.DYNAMODB_ON_DEMAND

@@ -7,6 +7,7 @@ from .. import networking
 from ..messages import t
 from ..rendering import box, table
 from ..rendering.network import vpc_overview_html
+from ..settings import current
 from .base import (Field, FormModel, FormView, Problem, SubmitResult, problem_from,
                    render_result)
 
@@ -26,10 +27,6 @@ def _nat_options(_values: dict) -> list[tuple[str, str]]:
     return [(t("networking.nat_none"), networking.NAT_NONE),
             (t("networking.nat_one_az"), networking.NAT_ONE_AZ),
             (t("networking.nat_per_az"), networking.NAT_PER_AZ)]
-
-
-def _print(text: str) -> None:
-    print(text, flush=True)
 
 
 class VpcForm(FormModel):
@@ -54,7 +51,7 @@ class VpcForm(FormModel):
               DEFAULTS["dns_resolution"]),
     ]
 
-    def __init__(self, report: Callable[[str], None] = _print):
+    def __init__(self, report: Callable[[str], None] = networking.print_progress):
         self.report = report  # progress lines while creating (the view sends them to its output)
         self._choices_in_use: dict | None = None
 
@@ -68,9 +65,14 @@ class VpcForm(FormModel):
             problems.append(Problem("confirm_cost", "networking.nat_cost_unconfirmed",
                                     t("networking.nat_cost_unconfirmed",
                                       cost=networking.nat_cost_text(plan))))
-        if plan.nat_gateways and values.get("private_subnets") == 0:
+        if plan.nat_gateways and not plan.choices["private_subnets"]:
             problems.append(Problem("nat_gateways", "networking.nat_without_private",
                                     t("networking.nat_without_private"), "warning"))
+        for choice in ("dns_resolution", "dns_hostnames"):
+            if not plan.choices[choice]:
+                problems.append(Problem(choice, "networking.dns_off",
+                                        t("networking.dns_off", region=current().region),
+                                        "warning"))
         return problems
 
     # --- previewing -----------------------------------------------------------------------
@@ -96,7 +98,7 @@ class VpcForm(FormModel):
     # --- creating -------------------------------------------------------------------------
     def create(self, values: dict) -> SubmitResult:
         result = networking.ensure_network(values, self.report)
-        self._choices_in_use = {k: v for k, v in result.plan.choices.items()}
+        self._choices_in_use = dict(result.plan.choices)
         vpc = networking.vpc_label_of(result.network.vpc_id)
         problems = []
         if not result.reused_existing_vpc:

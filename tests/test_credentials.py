@@ -1,0 +1,123 @@
+"""Credentials never appear in a notebook output, a file the lab writes, or a log.
+
+Every notebook runs top to bottom (nbclient, one kernel each, in order) with recognisable
+fake credentials in the kernel's environment and a fresh lab home; then every output, the
+widget state, and every file the run wrote (lab home: journal, settings, backend state and
+log; the kernel's temporary folder; new files in the repository) are scanned for them.
+Twice: on the embedded backend (credentials present but unused), and with
+``LAB_BACKEND=endpoint`` where boto3 signs every request with them.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from helpers import backend
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "AKIAFAKELEAKCHECK123",
+    "AWS_SECRET_ACCESS_KEY": "fakeSecretLeakCheck/9f8e7d6c5b4a39281706fakeKEY",
+    "AWS_SESSION_TOKEN": "FakeSessionTokenLeakCheck//AQoDYXdzEJr//fake//token==",
+}
+# A part of each, in case something prints a credential cut short or masked at the end.
+FRAGMENTS = ["FAKELEAK", "SecretLeakCheck", "SessionTokenLeakCheck"]
+SKIPPED_PARTS = {".git", ".venv", "__pycache__", ".ipynb_checkpoints", "node_modules"}
+
+
+def _leaks(text: str) -> list[str]:
+    return [fragment for fragment in [*FAKE_CREDENTIALS.values(), *FRAGMENTS]
+            if fragment in text]
+
+
+def _repository_files() -> dict[Path, float]:
+    found = {}
+    for path in ROOT.rglob("*"):
+        if path.is_file() and not SKIPPED_PARTS & set(path.relative_to(ROOT).parts):
+            try:
+                found[path] = path.stat().st_mtime
+            except FileNotFoundError:  # another process removed it meanwhile
+                pass
+    return found
+
+
+def _scan_files(paths) -> list[str]:
+    problems = []
+    for path in paths:
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except (FileNotFoundError, IsADirectoryError, PermissionError):
+            continue
+        problems += [f"{path}: {leak}" for leak in _leaks(text)]
+    return problems
+
+
+def _kernel_environment(home: Path, scratch: Path, extra: dict) -> dict:
+    environment = {name: value for name, value in os.environ.items()
+                   if not name.startswith(("AWS_", "LAB_"))}
+    environment.update(FAKE_CREDENTIALS)
+    environment.update(LAB_HOME=str(home), LAB_REGION="us-east-1", LAB_LANG="en",
+                       TMPDIR=str(scratch), TMP=str(scratch), TEMP=str(scratch), **extra)
+    return environment
+
+
+def _run_every_notebook(environment: dict) -> list[str]:
+    problems = []
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        runner = NotebookClient(notebook, timeout=600, kernel_name="python3",
+                                allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+        runner.execute(env=environment)
+        errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
+                  if output.get("output_type") == "error"]
+        assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
+        problems += [f"{path.name} (outputs): {leak}" for leak in _leaks(json.dumps(notebook))]
+    return problems
+
+
+@pytest.fixture
+def endpoint_backend(tmp_path):
+    """A separate server for LAB_BACKEND=endpoint: any AWS-compatible endpoint would do."""
+    home = tmp_path / "endpoint-server"
+    running = backend.start(home)
+    yield running.url, home
+    backend.stop(home)
+
+
+@pytest.mark.parametrize("backend_kind", ["embedded", "endpoint"])
+def test_no_notebook_output_or_lab_file_shows_the_credentials(backend_kind, tmp_path, request):
+    assert NOTEBOOKS, "no notebooks to run"
+    home, scratch = tmp_path / "lab-home", tmp_path / "kernel-tmp"
+    home.mkdir()
+    scratch.mkdir()
+    extra = {"LAB_BACKEND": backend_kind}
+    scanned_elsewhere = []
+    if backend_kind == "endpoint":
+        url, server_home = request.getfixturevalue("endpoint_backend")
+        extra["AWS_ENDPOINT_URL"] = url
+        scanned_elsewhere.append(server_home)
+    before = _repository_files()
+    try:
+        problems = _run_every_notebook(_kernel_environment(home, scratch, extra))
+    finally:
+        backend.stop(home)  # the embedded run started its own backend in that home
+    written = [path for folder in (home, scratch, *scanned_elsewhere)
+               for path in folder.rglob("*") if path.is_file()]
+    assert any(path.name == "journal.json" for path in written)  # the run did write its files
+    changed = [path for path, modified in _repository_files().items()
+               if before.get(path) != modified]
+    problems += _scan_files(written + changed)
+    assert not problems, "credentials leaked:\n" + "\n".join(problems)
+
+
+def test_the_scan_finds_a_credential_when_one_is_shown():
+    """The scanner itself works: a printed (even cut-short) key is caught."""
+    assert _leaks("key=" + FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"][:12] + "…")
+    assert _leaks(json.dumps({"text": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}))
+    assert not _leaks("AKIAIOSFODNN7EXAMPLE testing testing")
