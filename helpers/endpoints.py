@@ -37,8 +37,8 @@ TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
 GONE_STATES = {"deleting", "deleted", "failed", "rejected", "expired"}
 WAIT_SECONDS, POLL_SECONDS = 600, 5
 # What the note app's Lambda functions call on DynamoDB (chapter 03).
-NOTE_APP_ACTIONS = ("dynamodb:PutItem", "dynamodb:Scan", "dynamodb:DeleteItem",
-                    "dynamodb:UpdateItem")
+NOTE_APP_ACTIONS = ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan",
+                    "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 LAB_TAG_KEYS = {tags.LAB_KEY, tags.CHAPTER_KEY, tags.ROLE_KEY}
 
 
@@ -47,7 +47,6 @@ class EndpointService:
     name: str
     owner: str
     types: tuple[str, ...]  # "Gateway", "Interface" (a service may offer both)
-    zones: tuple[str, ...]
 
 
 class PrefixList(NamedTuple):
@@ -110,8 +109,7 @@ def endpoint_services() -> list[EndpointService]:
             known = merged.get(name)
             merged[name] = EndpointService(
                 name, detail.get("Owner", ""),
-                tuple(sorted(set(types) | set(known.types if known else ()))),
-                tuple(detail.get("AvailabilityZones", [])))
+                tuple(sorted(set(types) | set(known.types if known else ()))))
         _services_cache[key] = sorted(merged.values(), key=lambda s: s.name)
     return _services_cache[key]
 
@@ -699,5 +697,6 @@ def check_chapter() -> list[Check]:
     refused = [a for a in NOTE_APP_ACTIONS if not policy_allows(policy, a)]
     checks.append(Check(t("endpoints.check_policy"), not refused,
                         t("endpoints.check_policy_refuses", actions=", ".join(refused))
-                        if refused else t("endpoints.check_policy_ok")))
+                        if refused else t("endpoints.check_policy_ok",
+                                          actions=", ".join(NOTE_APP_ACTIONS))))
     return checks

@@ -150,8 +150,8 @@ def _principal_matches(principal, principal_arn: str) -> bool:
     return any(p in accepted for p in _as_list(principal["AWS"]))
 
 
-def _for_moto(document: dict, principal_arn: str) -> str:
-    """``document`` as moto's evaluator reads it.
+def _for_moto(document: dict, principal_arn: str) -> list[dict]:
+    """The statements of ``document`` that concern the role, in the shape moto's evaluator reads.
 
     IAM matches actions and condition keys case-insensitively while moto compares them
     exactly, so both are lower-cased (and so is the action asked about). Principals are
@@ -169,18 +169,30 @@ def _for_moto(document: dict, principal_arn: str) -> str:
             statement["Condition"] = {op: {k.lower(): v for k, v in values.items()}
                                       for op, values in statement["Condition"].items()}
         statements.append(statement)
-    return json.dumps({"Version": document.get("Version", "2012-10-17"),
-                       "Statement": statements})
+    return statements
+
+
+def _applies(statement: dict, action: str, resource: str, context: dict) -> bool:
+    """Whether ``statement`` matches the request (action, resource and conditions).
+
+    moto answers "denied" both for a matching Deny and for any statement whose condition is
+    not met; asking about the statement as an Allow separates the two: PERMITTED means it
+    matches, whatever its real effect.
+    """
+    probe = {"Version": "2012-10-17", "Statement": [{**statement, "Effect": "Allow"}]}
+    return IAMPolicy(json.dumps(probe)).is_action_permitted(
+        action.lower(), resource, None, context) == PERMITTED
 
 
 def _evaluate(documents: list[dict], action: str, resource: str, principal_arn: str,
               context: dict) -> PermissionResult:
     """Explicit deny wins, then any allow, else neutral (an implicit deny)."""
-    results = [IAMPolicy(_for_moto(document, principal_arn)).is_action_permitted(
-        action.lower(), resource, None, context) for document in documents]
-    if DENIED in results:
+    matching = [statement for document in documents
+                for statement in _for_moto(document, principal_arn)
+                if _applies(statement, action, resource, context)]
+    if any(statement.get("Effect") == "Deny" for statement in matching):
         return DENIED
-    return PERMITTED if PERMITTED in results else NEUTRAL
+    return PERMITTED if matching else NEUTRAL
 
 
 # --- gathering the facts (describe/get calls only) ------------------------------------------

@@ -229,6 +229,15 @@ def test_view_search_and_type_filter_narrow_the_services(network):
     assert "com.amazonaws.us-east-1.dynamodb" not in names
 
 
+def test_view_returns_to_dynamodb_after_another_category(network):
+    view = EndpointFormView()
+    view.set(service_category="marketplace-services")
+    assert view.values()["service"] is None
+    view.set(service_category="aws-services")
+    assert view.values()["service"] == "com.amazonaws.us-east-1.dynamodb"
+    assert view.values()["endpoint_type"] == "Gateway"
+
+
 def test_view_shows_fields_of_the_chosen_type_only(network):
     view = EndpointFormView()
     assert view.controls["route_tables"].layout.display is None

@@ -45,9 +45,25 @@ def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
 
 
 def test_endpoint_policy_conditions_on_the_endpoint_are_evaluated():
+    def only(effect, endpoint):
+        return {"Effect": effect, "Principal": "*", "Action": "dynamodb:*", "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceVpce": endpoint}}}
+
+    allow_all = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+    other = _authorizer({"Statement": [only("Allow", "vpce-other")]})
+    assert other.denial("dynamodb:PutItem", TABLE_ARN).endswith(
+        "because no VPC endpoint policy allows the dynamodb:PutItem action")
+    assert _authorizer({"Statement": [only("Allow", "vpce-1")]}).denial(
+        "dynamodb:PutItem", TABLE_ARN) is None
+    assert _authorizer({"Statement": [allow_all, only("Deny", "vpce-other")]}).denial(
+        "dynamodb:PutItem", TABLE_ARN) is None
+    assert _authorizer({"Statement": [allow_all, only("Deny", "vpce-1")]}).denial(
+        "dynamodb:PutItem", TABLE_ARN).endswith("with an explicit deny in a VPC endpoint policy")
+
+
+def test_a_statement_for_another_resource_does_not_match():
     policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*",
-                             "Resource": "*",
-                             "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-other"}}}]}
+                             "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/other"}]}
     assert _authorizer(policy).denied_by("dynamodb:PutItem", TABLE_ARN) == "endpoint_policy"
 
 

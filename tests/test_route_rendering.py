@@ -1,4 +1,4 @@
-"""Chapter 02's rendering: the new pl-… → vpce-… row is the highlighted one, costs cite sources."""
+"""Chapter 02's rendering: the new pl-… → vpce-… row is highlighted; costs cite sources."""
 from __future__ import annotations
 
 import re

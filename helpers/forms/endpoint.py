@@ -276,6 +276,11 @@ class EndpointFormView(FormView):
     def __init__(self, model: EndpointForm | None = None, values: dict | None = None):
         model = model or EndpointForm()
         super().__init__(model, values)
+        header = (t("endpoints.column_service_name"), t("endpoints.column_owner"),
+                  t("endpoints.column_type"))
+        self.services_header = self._widgets.HTML(
+            "<style>.lab-services select{font-family:monospace}</style>"
+            f"<pre style='margin:0'>{escape(_service_row(*header))}</pre>")
         model.progress = lambda text: self.output.append_stdout(text + "\n")
         self._apply_visibility()
 
@@ -295,13 +300,20 @@ class EndpointFormView(FormView):
             return control
         return super()._make_control(f, values)
 
+    def _reload_options(self, f: Field) -> None:
+        """A narrowed services list keeps the chosen service, else falls back to DynamoDB."""
+        if f.name != "service":
+            super()._reload_options(f)
+            return
+        control = self.controls["service"]
+        current = control.value
+        choices = f.choices(self.values())
+        allowed = [value for _, value in choices]
+        control.options = choices
+        control.value = next((v for v in (current, endpoints.dynamodb_service_name())
+                              if v in allowed), allowed[0] if allowed else None)
+
     def _children(self):
-        if not hasattr(self, "services_header"):
-            header = (t("endpoints.column_service_name"), t("endpoints.column_owner"),
-                      t("endpoints.column_type"))
-            self.services_header = self._widgets.HTML(
-                "<style>.lab-services select{font-family:monospace}</style>"
-                f"<pre style='margin:0'>{escape(_service_row(*header))}</pre>")
         children = []
         for name, control in self.controls.items():
             if name == "service":
@@ -333,8 +345,7 @@ class EndpointFormView(FormView):
         shown["policy"] = values["policy_kind"] == CUSTOM_POLICY
         for name, visible in shown.items():
             self.controls[name].layout.display = None if visible else "none"
-        if hasattr(self, "services_header"):
-            self.services_header.layout.display = None if aws else "none"
+        self.services_header.layout.display = None if aws else "none"
 
 
 def endpoint_form() -> EndpointFormView:

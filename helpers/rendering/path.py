@@ -15,10 +15,12 @@ COLOURS = {"ok": STYLES["success"], "failed": STYLES["error"], "warning": STYLES
 MARKS = {"ok": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
 # Hops drawn inside the VPC's frame.
 IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
-BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 150, 74, 34, 5, 20
+# Six boxes a row: the function and the five VPC hops on the first, so the VPC frame holds
+# exactly the first row's last five.
+BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 132, 74, 24, 6, 20
 
 
-def _clip(text: str, limit: int = 24) -> str:
+def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
@@ -76,13 +78,14 @@ def diagram(verdict) -> str:
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
             f'fill="{fill}" stroke="{colour}" stroke-width="2"/>'
             f'<text x="{x + 8}" y="{y + 20}" font-size="12" font-weight="bold" fill="{colour}">'
-            f'{MARKS[hop.status]} {escape(_clip(hop.title, 21))}</text>'
+            f'{MARKS[hop.status]} {escape(_clip(hop.title, 18))}</text>'
             f'<text x="{x + 8}" y="{y + 42}" font-size="11" fill="{colour}">'
-            f'{escape(_clip(hop.resource))}</text>'
+            f'{escape(_clip(hop.resource, 21))}</text>'
             f'<text x="{x + 8}" y="{y + 60}" font-size="10" fill="{colour}">'
-            f'{escape(_clip(hop.reason, 28))}</text></g>')
+            f'{escape(_clip(hop.reason, 25))}</text></g>')
     return (f'<svg class="lab-path" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif">'
+            f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
+            f'font-family="sans-serif">'
             f'{"".join(parts)}</svg>')
 
 
