@@ -25,6 +25,7 @@ from .settings import lab_home
 
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
+BUSY_SERVER_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,49 @@ def server_info(url: str, timeout: float = 1.0) -> dict | None:
         return None
 
 
+def _process_exists(pid: int) -> bool:
+    if os.name == "nt":
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        exit_code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(exit_code))
+        kernel32.CloseHandle(handle)
+        return exit_code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _alive(state: dict | None) -> dict | None:
     if not state:
         return None
-    info = server_info(state["url"])
+    info = server_info(state["url"], timeout=2)
+    if info is None and _process_exists(state["pid"]):
+        # A busy machine can keep a live server from answering at once: never mistake that
+        # for a dead server, which would start an empty one and "lose" the learner's lab.
+        info = server_info(state["url"], timeout=BUSY_SERVER_SECONDS)
     # The instance check guards against another program that took over a freed port.
     return info if info and info.get("instance") == state["instance"] else None
+
+
+def _stop_unresponsive(state: dict | None) -> None:
+    """A server process that no longer answers is stopped before a new one starts."""
+    if not state or not _process_exists(state["pid"]):
+        return
+    try:  # only where the pid is provably still our server (pids get reused after a reboot)
+        command_line = Path(f"/proc/{state['pid']}/cmdline").read_bytes()
+    except OSError:
+        return
+    if b"helpers.backend_process" in command_line and state["instance"].encode() in command_line:
+        os.kill(state["pid"], signal.SIGTERM)
 
 
 def running(home: Path | None = None) -> RunningBackend | None:
@@ -115,14 +153,19 @@ def start(home: Path | None = None, region: str | None = None,
     from .settings import current
 
     home = home or lab_home()
+    existing = running(home)  # the common case needs no lock
+    if existing:
+        return existing
     region = region or current().region
     with _lock(home):
         existing = running(home)
         if existing:
             return existing
-        had_state = state_file(home).exists()
+        previous = _read_state(home)
+        _stop_unresponsive(previous)
         started = _spawn(home, region, warm_up)
-        return RunningBackend(started.url, started.pid, started.instance, restarted=had_state)
+        return RunningBackend(started.url, started.pid, started.instance,
+                              restarted=previous is not None)
 
 
 def stop(home: Path | None = None) -> bool:
@@ -144,10 +187,20 @@ def stop(home: Path | None = None) -> bool:
 def reset(home: Path | None = None) -> RunningBackend:
     """Empty the backend: every resource of every service is gone, the server keeps running."""
     backend = start(home)
-    requests.post(backend.url + "/moto-api/reset", timeout=30).raise_for_status()
+    _wait_for_warm_up(backend.url)  # resetting while warming races inside moto (HTTP 500)
+    requests.post(backend.url + "/moto-api/reset", timeout=60).raise_for_status()
     requests.post(backend.url + "/moto-api/config", json={"lambda": {"use_docker": False}},
                   timeout=10).raise_for_status()
     return backend
+
+
+def _wait_for_warm_up(url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        info = server_info(url, timeout=BUSY_SERVER_SECONDS)
+        if info is None or info["warm"]["done"]:
+            return
+        time.sleep(0.1)
 
 
 def warm_status(home: Path | None = None) -> dict | None:

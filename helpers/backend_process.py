@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> None:
 
     configure_moto()
     info = {"instance": args.instance, "pid": os.getpid(), "region": args.region,
-            "started_at": time.time(), "warm": {"done": False, "seconds": {}, "errors": {}}}
+            "started_at": time.time(),
+            "warm": {"done": args.no_warm_up, "seconds": {}, "errors": {}}}
     app = _InfoMiddleware(DomainDispatcherApplication(create_backend_app), info)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
