@@ -149,3 +149,16 @@ def _create_vpc(url):
 
 def _vpc_cidrs(url):
     return sorted(v["CidrBlock"] for v in _ec2(url).describe_vpcs()["Vpcs"])
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="POSIX job control")
+def test_a_busy_server_is_waited_for_not_replaced(other_home):
+    import signal
+    import threading
+
+    first = backend.start(other_home)
+    os.kill(first.pid, signal.SIGSTOP)  # frozen, as on an overloaded machine
+    threading.Timer(4.0, os.kill, (first.pid, signal.SIGCONT)).start()
+    again = backend.start(other_home)
+    assert again.pid == first.pid
+    assert again.restarted is False
