@@ -155,10 +155,15 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
             payload, function_error = {"errorMessage": message}, "Unhandled"
             log.append(message)
             milliseconds = timeout * 1000
-        else:
+        elif result_file.exists():
             outcome = json.loads(result_file.read_text(encoding="utf-8"))
             payload = outcome.get("payload", outcome.get("error"))
             function_error = "Unhandled" if "error" in outcome else None
+        else:  # the handler ended the process itself (sys.exit, a crash)
+            payload = {"errorType": "Runtime.ExitError", "errorMessage":
+                       f"RequestId: {request_id} Error: Runtime exited with error: "
+                       f"exit status {finished.returncode}"}
+            function_error = "Unhandled"
     log += [f"END RequestId: {request_id}",
             f"REPORT RequestId: {request_id}\tDuration: {milliseconds:.2f} ms\t"
             f"Memory Size: {configuration.get('MemorySize', 128)} MB"]

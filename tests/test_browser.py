@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
@@ -103,36 +104,272 @@ def wait_for_all_cells(page, timeout_ms: int = 240_000):
            }""", timeout=timeout_ms)
 
 
-def test_introduction_shows_the_backend_status_and_chapters(browser, jupyterlab):
-    page = open_and_run(browser, jupyterlab, "00-introduction.ipynb")
-    wait_for_all_cells(page)
+@pytest.fixture(scope="module")
+def notebook(browser, jupyterlab):
+    """``notebook(name)``: that notebook's page after Run All, opened once for the module.
+
+    Tests of one notebook share its page (in file order: the notebooks build on each other);
+    opening the next notebook closes the previous page and shuts its kernel down.
+    """
+    opened: dict[str, object] = {}
+
+    def close(name: str) -> None:
+        opened.pop(name).close()
+        url, token = jupyterlab
+        sessions = requests.get(f"{url}/api/sessions?token={token}", timeout=10).json()
+        for session in sessions:
+            if session["path"] == f"notebooks/{name}":
+                requests.delete(f"{url}/api/sessions/{session['id']}?token={token}", timeout=30)
+
+    def open_once(name: str):
+        if name not in opened:
+            for previous in list(opened):
+                close(previous)
+            page = open_and_run(browser, jupyterlab, name)
+            wait_for_all_cells(page)
+            opened[name] = page
+        return opened[name]
+
+    yield open_once
+    for name in list(opened):
+        close(name)
+
+
+def code_cell(page, source: str):
+    """The code cell whose input contains ``source`` (robust to Markdown cells being added)."""
+    cell = page.locator(".jp-CodeCell").filter(
+        has=page.locator(".jp-InputArea", has_text=source))
+    expect(cell).to_have_count(1)
+    return cell
+
+
+def click_and_read(form_cell, button_title: str, wait_for: str) -> str:
+    """Click a form's button as a learner does; the form's NEW output once it shows
+    ``wait_for`` (what an earlier click or Run All left there does not count)."""
+    output = form_cell.locator(".widget-output").first
+    output.evaluate("out => out.querySelectorAll('.jp-OutputArea-child')"
+                    ".forEach(child => child.dataset.labStale = 'yes')")
+    form_cell.locator(f"button.jupyter-button[title='{button_title}']").click()
+    form_cell.page.wait_for_function(
+        """([out, text]) => {
+             const children = [...out.querySelectorAll('.jp-OutputArea-child')];
+             return children.length > 0 && children.every(c => !c.dataset.labStale)
+               && out.innerText.includes(text);
+           }""", arg=[output.element_handle(), wait_for], timeout=120_000)
+    return output.inner_text()
+
+
+def assert_no_cell_errors(page) -> None:
+    errors = page.locator(".jp-OutputArea-output.jp-mod-error")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def test_introduction_shows_the_backend_status_and_chapters(notebook):
+    page = notebook("00-introduction.ipynb")
     panel = page.locator(".lab-status")
     panel.wait_for(timeout=60_000)
     assert "embedded" in panel.inner_text()
     assert "123456789012" in panel.inner_text()
-    assert page.locator(".jp-OutputArea-output.jp-mod-error").count() == 0
+    assert_no_cell_errors(page)
     assert page.locator("table.lab-table").first.inner_text().count("2.1.") == 6
-    page.close()
 
 
-def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(browser, jupyterlab):
+def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
     from helpers import client, tags
 
-    page = open_and_run(browser, jupyterlab, "01-create-vpc-subnet-route-table.ipynb")
-    wait_for_all_cells(page)
+    page = notebook("01-create-vpc-subnet-route-table.ipynb")
+    assert_no_cell_errors(page)
     lab_vpcs_before = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
-    cidr = page.get_by_label("IPv4 CIDR block").first
+    form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
+    cidr = form.get_by_label("IPv4 CIDR block")
     cidr.fill("10.0.0.1/16")
     cidr.press("Tab")
-    page.locator("button.jupyter-button[title='Create VPC']").first.click()
-    output = page.locator(".widget-output").first
-    page.wait_for_function(
-        "() => document.querySelector('.widget-output').innerText.includes('10.0.0.0/16')",
-        timeout=60_000)
-    text = output.inner_text()
+    text = click_and_read(form, "Create VPC", "Nothing was created")
     assert "IPv4 CIDR block" in text and "not the start of its block" in text
-    assert "Nothing was created" in text
+    assert "10.0.0.0/16" in text  # the block the learner probably meant
     lab_vpcs_after = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
     assert [v["VpcId"] for v in lab_vpcs_after] == [v["VpcId"] for v in lab_vpcs_before]
-    assert page.locator(".jp-OutputArea-output.jp-mod-error").count() == 0
-    page.close()
+
+
+# --- chapter 02: the Create endpoint form -----------------------------------------------------
+ENDPOINT_NOTEBOOK = "02-create-vpc-endpoint.ipynb"
+
+
+def _endpoint_route() -> tuple[str, str]:
+    """The lab endpoint's id and the prefix list its route in the private route table uses."""
+    from helpers import client, endpoints, networking
+
+    endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
+    private_table = networking.find_lab_network().private_route_table_ids[0]
+    routes = client("ec2").describe_route_tables(
+        RouteTableIds=[private_table])["RouteTables"][0]["Routes"]
+    prefix_lists = [r["DestinationPrefixListId"] for r in routes
+                    if r.get("GatewayId") == endpoint_id and "DestinationPrefixListId" in r]
+    assert len(prefix_lists) == 1, routes
+    return endpoint_id, prefix_lists[0]
+
+
+def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_before(notebook):
+    page = notebook(ENDPOINT_NOTEBOOK)
+    assert_no_cell_errors(page)
+    endpoint_id, prefix_list = _endpoint_route()
+    output = code_cell(page, "endpoint_form()").locator(".widget-output").first
+    assert f"Endpoint {endpoint_id} created" in output.inner_text()
+    before = output.locator(".lab-before table")
+    assert prefix_list not in before.inner_text()  # the private table had only "local"
+    highlighted = output.locator(".lab-after tr.lab-new")
+    expect(highlighted).to_have_count(1)
+    expect(highlighted).to_be_visible()
+    assert highlighted.locator("td").all_inner_texts()[:2] == [prefix_list, endpoint_id]
+    background = highlighted.evaluate("row => getComputedStyle(row).backgroundColor")
+    plain = output.locator(".lab-after tbody tr:not(.lab-new)").first.evaluate(
+        "row => getComputedStyle(row).backgroundColor")
+    assert background != plain  # the learner's eye is drawn to the new route
+    # The "Read the new route" cell shows it again, from what exists now.
+    shown = code_cell(page, "endpoints.show()").locator("tr.lab-new")
+    expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
+
+
+def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(notebook):
+    from helpers import client
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    endpoints_before = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+    form = code_cell(page, "endpoint_form()")
+    wrong = "com.amazonaws.eu-west-1.dynamodb"  # the learner copied another region's name
+    search = form.get_by_label("Search services")
+    search.fill(wrong)
+    search.press("Enter")
+    text = click_and_read(form, "Create endpoint", "Nothing was created")
+    refusal = form.locator(".widget-output .lab-error").filter(has_text="InvalidServiceName")
+    expect(refusal).to_have_count(1)
+    assert "Services" in refusal.inner_text() and wrong in refusal.inner_text()
+    assert "Traceback" not in text
+    endpoints_after = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+    assert sorted(e["VpcEndpointId"] for e in endpoints_after) == sorted(
+        e["VpcEndpointId"] for e in endpoints_before)
+
+
+def test_endpoint_form_refuses_a_broken_custom_policy_and_keeps_the_policy(notebook):
+    from helpers import endpoints
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    policy_before = endpoints.find_lab_endpoint()["PolicyDocument"]
+    form = code_cell(page, "endpoint_form()")
+    search = form.get_by_label("Search services")
+    search.fill("dynamodb")
+    search.press("Enter")
+    form.get_by_label("Services", exact=True).select_option(index=0)
+    form.get_by_label("Policy", exact=True).select_option(label="Custom")
+    editor = form.locator("textarea")
+    expect(editor).to_be_visible()  # the JSON editor shows only for a custom policy
+    editor.fill('{"Version": "2012-10-17", "Statement": [')
+    editor.press("Tab")
+    click_and_read(form, "Create endpoint", "Nothing was created")
+    refusal = form.locator(".widget-output .lab-error").filter(has_text="InvalidPolicyDocument")
+    expect(refusal).to_have_count(1)
+    assert "not valid JSON" in refusal.inner_text()
+    assert endpoints.find_lab_endpoint()["PolicyDocument"] == policy_before
+
+
+# --- chapter 04: the Create function form -----------------------------------------------------
+FUNCTION_NOTEBOOK = "04-create-lambda-function.ipynb"
+
+
+def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(notebook):
+    from helpers import functions, networking
+
+    page = notebook(FUNCTION_NOTEBOOK)
+    assert_no_cell_errors(page)
+    network = networking.find_lab_network()
+    before = functions.find_lab_function()
+    assert before["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
+    form = code_cell(page, "function_form()")
+    form.get_by_label(re.compile(network.public_subnet_ids[0])).check()
+    form.get_by_label(re.compile(network.private_subnet_ids[0])).uncheck()
+    memory = form.get_by_label("Memory (MB)")
+    memory.fill("100")
+    memory.press("Tab")
+    click_and_read(form, "Create function", "Nothing was created")
+    output = form.locator(".widget-output")
+    warning = output.locator(".lab-warning")
+    expect(warning).to_have_count(1)
+    assert warning.inner_text().startswith("Subnets:")
+    assert f"{network.public_subnet_ids[0]} is a public subnet" in warning.inner_text()
+    error = output.locator(".lab-error").filter(has_text="ValidationException")
+    assert error.inner_text().startswith("Memory (MB):") and "128 to 10240" in error.inner_text()
+    after = functions.find_lab_function()
+    assert after["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
+    assert after["MemorySize"] == before["MemorySize"]
+
+
+def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
+    from helpers import client, functions, networking
+
+    page = notebook(FUNCTION_NOTEBOOK)
+    network = networking.find_lab_network()
+    other_vpc = next(v["VpcId"] for v in client("ec2").describe_vpcs()["Vpcs"]
+                     if v["VpcId"] != network.vpc_id)
+    other_subnets = [s["SubnetId"] for s in client("ec2").describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [other_vpc]}])["Subnets"]]
+    form = code_cell(page, "function_form()")
+    vpc_choice = form.get_by_label("VPC", exact=True)
+    options = vpc_choice.locator("option").all_inner_texts()
+    vpc_choice.select_option(index=next(i for i, text in enumerate(options) if other_vpc in text))
+    checklist = form.locator('.widget-vbox:has(> .widget-label:text-is("Subnets"))')
+    expect(checklist.locator("input[type=checkbox]")).to_have_count(len(other_subnets))
+    offered = checklist.inner_text()
+    assert all(s in offered for s in other_subnets)
+    assert not any(s in offered for s in network.private_subnet_ids + network.public_subnet_ids)
+    text = click_and_read(form, "Create function", "Nothing was created")
+    assert "Subnets: Choose at least one subnet" in text
+    assert functions.find_lab_function()["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
+    # A subnet of another VPC can only come from code: the notebook's "what if" cell shows
+    # what Lambda would answer.
+    what_if = code_cell(page, "other_subnets[:1]").locator(".lab-error")
+    expect(what_if).to_contain_text("InvalidParameterValueException")
+    expect(what_if).to_contain_text(f"not to the chosen VPC {network.vpc_id}")
+
+
+# --- chapter 07: the explainer and the break-and-fix form -------------------------------------
+PATH_NOTEBOOK = "07-verify-private-path.ipynb"
+HOPS = 9
+
+
+def test_explainer_shows_every_hop_green_after_run_all(notebook):
+    page = notebook(PATH_NOTEBOOK)
+    assert_no_cell_errors(page)
+    explained = code_cell(page, "path.show(reachability.explain())")
+    rows = explained.locator("table.lab-path-table tbody tr")
+    expect(rows).to_have_count(HOPS)
+    assert set(rows.evaluate_all("rows => rows.map(r => r.className)")) == {"lab-hop-ok"}
+    assert all(mark == "✔" for mark in rows.locator("td:nth-child(3)").all_inner_texts())
+    hops = explained.locator("svg.lab-path g.lab-hop")
+    expect(hops).to_have_count(HOPS)
+    expect(explained.locator("svg.lab-path g.lab-hop-ok")).to_have_count(HOPS)
+    checks = code_cell(page, "reachability.check_chapter()")
+    expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
+    assert checks.locator("tr.lab-check-ok").count() >= HOPS
+
+
+def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
+    from helpers import endpoints, networking
+
+    page = notebook(PATH_NOTEBOOK)
+    private_table = networking.find_lab_network().private_route_table_ids[0]
+    form = code_cell(page, "breakfix.form()")
+    output = form.locator(".widget-output")
+    form.get_by_label("Exercise").select_option(
+        label="Remove the endpoint's route from the private route table")
+    click_and_read(form, "Apply", "Task timed out")
+    failed = output.locator("table.lab-path-table tr.lab-hop-failed")
+    expect(failed).to_have_count(1)
+    assert failed.locator("td").first.inner_text() == "Route to DynamoDB"
+    assert private_table not in endpoints.find_lab_endpoint()["RouteTableIds"]
+    form.get_by_label("Exercise").select_option(label="Put it all back")
+    form.locator("button.jupyter-button[title='Apply']").click()
+    expect(output).not_to_contain_text("Task timed out", timeout=120_000)
+    rows = output.locator("table.lab-path-table tbody tr")
+    expect(rows).to_have_count(HOPS)
+    assert set(rows.evaluate_all("rows => rows.map(r => r.className)")) == {"lab-hop-ok"}
+    assert private_table in endpoints.find_lab_endpoint()["RouteTableIds"]

@@ -176,6 +176,9 @@ def build_decoys() -> dict:
         "role": "my-note-app-role", "policy": "my-table-policy", "function": "my-note-app",
         "table": "my_note_tbl"})
     untagged = _network(_untagged, "10.2.0.0/16", "mine", nat=False)
+    _endpoints_and_groups(_untagged, untagged, "mine")
+    _application(_untagged, untagged, {"role": "plain-role", "policy": "plain-policy",
+                                       "function": "plain-function", "table": "plain_table"})
     return {"look_alike": look_alike, "untagged": untagged}
 
 

@@ -208,3 +208,24 @@ def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):
     assert "dynamodb:PutItem" in verdict.hop("endpoint_policy").reason
     assert json.loads(client("ec2").describe_vpc_endpoints(
         VpcEndpointIds=[lab.endpoint_id])["VpcEndpoints"][0]["PolicyDocument"])
+
+
+def test_a_function_outside_any_vpc_reaches_dynamodb_without_the_endpoint(lab):
+    client("lambda").update_function_configuration(
+        FunctionName=lab.function_name, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+    verdict = reachability.explain()
+    assert verdict.ok and verdict.via == "public"
+    assert {verdict.hop(key).status for key in ("subnet", "route", "endpoint",
+                                                "endpoint_policy")} == {"skipped"}
+
+
+def test_only_a_working_subnet_is_needed_but_the_broken_one_is_pointed_out(lab):
+    ec2 = client("ec2")
+    extra = ec2.create_subnet(VpcId=lab.network.vpc_id, CidrBlock="10.0.144.0/20")["Subnet"]
+    client("lambda").update_function_configuration(
+        FunctionName=lab.function_name,
+        VpcConfig={"SubnetIds": [*lab.network.private_subnet_ids, extra["SubnetId"]]})
+    verdict = reachability.explain()
+    assert verdict.ok
+    assert verdict.hop("subnet").status == "warning"
+    assert extra["SubnetId"] in verdict.hop("subnet").reason  # it uses the main table: no route
