@@ -7,7 +7,6 @@ import sys
 
 from . import backend
 from .errors import LabError
-from .messages import t
 from .settings import current
 
 

@@ -492,12 +492,12 @@ def _wait(name: str, waiter: str, progress) -> dict:
 # --- catch-up and "Check your work" ----------------------------------------------------------
 def ensure_chapter(choices: dict) -> str:
     """Chapter 04's role and function from the learner's choices ({} = the defaults)."""
-    from .forms.function import ExecutionRoleForm, FunctionForm, submit_or_raise
+    from .forms.function import ExecutionRoleForm, FunctionForm
 
     role_form = ExecutionRoleForm()
-    role = submit_or_raise(role_form, role_form.values_from_journal(choices)).resource
+    role = role_form.submit_or_raise(**role_form.values_from_journal(choices)).resource
     function_form = FunctionForm()
-    function = submit_or_raise(function_form, function_form.values_from_journal(choices)).resource
+    function = function_form.submit_or_raise(**function_form.values_from_journal(choices)).resource
     return t("functions.summary", function=function["FunctionName"], role=role["RoleName"])
 
 

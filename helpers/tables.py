@@ -170,11 +170,10 @@ def _wait_active(name: str, progress) -> dict:
 # --- catch-up and "Check your work" ----------------------------------------------------------
 def ensure_chapter(choices: dict) -> str:
     """Chapter 05's table from the learner's choices ({} = the defaults)."""
-    from .forms.function import submit_or_raise
     from .forms.table import TableForm
 
     form = TableForm()
-    description = submit_or_raise(form, form.values_from_journal(choices)).resource
+    description = form.submit_or_raise(**form.values_from_journal(choices)).resource
     return t("tables.summary", table=description["TableName"])
 
 

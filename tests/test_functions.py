@@ -13,7 +13,8 @@ import zipfile
 import pytest
 
 from helpers import backend, client, functions, journal, networking, settings
-from helpers.forms.function import ExecutionRoleForm, FunctionForm, ProgressFormView
+from helpers.forms.base import FormView
+from helpers.forms.function import ExecutionRoleForm, FunctionForm
 from helpers.tags import from_aws
 
 VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
@@ -222,7 +223,7 @@ def test_function_twice_is_one_function_and_changes_are_applied(role):
 
 
 def test_clicking_create_twice_in_the_view_makes_one_function(role):
-    view = ProgressFormView(FunctionForm())
+    view = FormView(FunctionForm())
     first = view.click()
     second = view.click()
     assert first.ok and first.created

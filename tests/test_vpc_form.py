@@ -25,7 +25,9 @@ def inventory() -> dict[str, int]:
 
 
 def quiet_form() -> VpcForm:
-    return VpcForm(report=lambda _text: None)
+    form = VpcForm()
+    form.progress = lambda _text: None
+    return form
 
 
 REFUSALS = {

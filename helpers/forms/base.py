@@ -83,6 +83,8 @@ class FormModel:
     chapter: str = ""
     fields: list[Field] = []
     submit_label_key = "forms.create"
+    # Progress lines while creating (waits on real AWS); a view sends them to its output.
+    progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
     def defaults(self) -> dict:
         return {f.name: f.default for f in self.fields}
@@ -104,6 +106,19 @@ class FormModel:
     def journal_values(self, values: dict) -> dict:
         """What to remember of ``values`` for catch-up (JSON-able)."""
         return values
+
+    def values_from_journal(self, choices: dict) -> dict:
+        """The form's values for the learner's remembered ``choices`` (defaults elsewhere)."""
+        return {f.name: choices.get(f.name, f.default) for f in self.fields}
+
+    def submit_or_raise(self, **values) -> SubmitResult:
+        """Submit through the same checks (catch-up's path); a refusal raises LabError."""
+        result = self.submit(**values)
+        if not result.ok:
+            first = result.errors[0]
+            raise LabError("forms.catch_up_refused", code=first.code, field=first.field,
+                           chapter=self.chapter, message=first.message)
+        return result
 
     def submit(self, **values) -> SubmitResult:
         """Check, then create; nothing is created when any error is found."""
@@ -158,6 +173,7 @@ class FormView:
         self.preview = widgets.HTML()
         self.output = widgets.Output()
         self.button.on_click(self._on_click)
+        model.progress = lambda text: self.output.append_stdout(text + "\n")
         for f in model.fields:
             self._observe(f.name, self._on_change)
         self._refresh_preview()

@@ -13,7 +13,6 @@ from html import escape
 
 from .. import functions, journal, networking
 from ..clients import client
-from ..errors import LabError
 from ..messages import t
 from ..rendering import box, table
 from ..tables import DEFAULT_TABLE_NAME
@@ -26,31 +25,12 @@ MAX_SECURITY_GROUPS = 5
 API_GATEWAY_TIMEOUT_SECONDS = 29
 
 
-def submit_or_raise(model: FormModel, values: dict) -> SubmitResult:
-    """Submit ``values`` (catch-up's path through the same checks); refusal → LabError."""
-    result = model.submit(**values)
-    if not result.ok:
-        first = result.errors[0]
-        raise LabError("functions.catch_up_refused", code=first.code, field=first.field,
-                       chapter=model.chapter, message=first.message)
-    return result
-
-
-class ProgressFormView(FormView):
-    """A form view that shows the model's progress messages (waits on real AWS) as they come."""
-
-    def __init__(self, model: FormModel, values: dict | None = None):
-        super().__init__(model, values)
-        model.progress = lambda message: self.output.append_stdout(message + "\n")
-
-
 # --- the execution role ----------------------------------------------------------------------
 class ExecutionRoleForm(FormModel):
     """The role the function runs as: trusted by Lambda, VPC access, the note table only."""
 
     chapter = functions.CHAPTER
     submit_label_key = "functions.create_role"
-    progress = staticmethod(print)
 
     def __init__(self):
         existing = functions.find_lab_role()
@@ -63,9 +43,6 @@ class ExecutionRoleForm(FormModel):
                   functions.role_table_name() or remembered.get("table_name",
                                                                 DEFAULT_TABLE_NAME)),
         ]
-
-    def values_from_journal(self, choices: dict) -> dict:
-        return {f.name: choices.get(f.name, f.default) for f in self.fields}
 
     def journal_values(self, values: dict) -> dict:
         return {**journal.choices(self.chapter), **values}
@@ -209,7 +186,6 @@ class FunctionForm(FormModel):
 
     chapter = functions.CHAPTER
     submit_label_key = "functions.create_function"
-    progress = staticmethod(print)
 
     def __init__(self):
         network = networking.find_lab_network()
@@ -434,12 +410,12 @@ def function_html(configuration: dict) -> str:
 
 
 # --- what the notebooks call ----------------------------------------------------------------
-def role_form() -> ProgressFormView:
-    return ProgressFormView(ExecutionRoleForm())
+def role_form() -> FormView:
+    return FormView(ExecutionRoleForm())
 
 
-def function_form() -> ProgressFormView:
-    return ProgressFormView(FunctionForm())
+def function_form() -> FormView:
+    return FormView(FunctionForm())
 
 
 def show_source():

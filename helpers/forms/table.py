@@ -11,8 +11,7 @@ from html import escape
 from .. import costs, functions, journal, tables
 from ..messages import t
 from ..rendering import box, table
-from .base import Field, FormModel, Problem, SubmitResult
-from .function import ProgressFormView
+from .base import Field, FormModel, FormView, Problem, SubmitResult
 
 KEY_TYPES = [("String", "S"), ("Number", "N"), ("Binary", "B")]
 
@@ -22,7 +21,6 @@ class TableForm(FormModel):
 
     chapter = tables.CHAPTER
     submit_label_key = "tables.create"
-    progress = staticmethod(print)
 
     def __init__(self):
         remembered = journal.choices(self.chapter)
@@ -46,9 +44,6 @@ class TableForm(FormModel):
             Field("write_capacity", "tables.field_write_capacity", "int",
                   tables.DEFAULT_CAPACITY_UNITS),
         ]
-
-    def values_from_journal(self, choices: dict) -> dict:
-        return {f.name: choices.get(f.name, f.default) for f in self.fields}
 
     # --- checks -----------------------------------------------------------------------------
     def check(self, values: dict) -> list[Problem]:
@@ -175,8 +170,8 @@ def table_html(description: dict) -> str:
                  caption=t("tables.caption"))
 
 
-def table_form() -> ProgressFormView:
-    return ProgressFormView(TableForm())
+def table_form() -> FormView:
+    return FormView(TableForm())
 
 
 def show_table():

@@ -51,8 +51,7 @@ class VpcForm(FormModel):
               DEFAULTS["dns_resolution"]),
     ]
 
-    def __init__(self, report: Callable[[str], None] = networking.print_progress):
-        self.report = report  # progress lines while creating (the view sends them to its output)
+    def __init__(self):
         self._choices_in_use: dict | None = None
 
     # --- checking -------------------------------------------------------------------------
@@ -97,7 +96,7 @@ class VpcForm(FormModel):
 
     # --- creating -------------------------------------------------------------------------
     def create(self, values: dict) -> SubmitResult:
-        result = networking.ensure_network(values, self.report)
+        result = networking.ensure_network(values, self.progress)
         self._choices_in_use = dict(result.plan.choices)
         vpc = networking.vpc_label_of(result.network.vpc_id)
         problems = []
@@ -173,7 +172,6 @@ class VpcFormView(FormView):
     def __init__(self, model: VpcForm | None = None, values: dict | None = None):
         model = model or VpcForm()
         super().__init__(model, values)
-        model.report = lambda text: self.output.append_stdout(text + "\n")
         self._azs = self.controls["azs"].value
         self._show_confirmation()
 
