@@ -35,6 +35,7 @@ CORS_HEADERS = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-T
 PERMISSION_PREFIX = "lab-apigateway-"
 # API Gateway's own answers (REST APIs).
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
+FORBIDDEN = {"message": "Forbidden"}
 INTERNAL_ERROR = {"message": "Internal server error"}
 
 
@@ -304,11 +305,9 @@ def _ensure_stage(api_id: str, stage: str, changed: bool, progress) -> None:
 def ensure_chapter(choices: dict) -> str:
     """Chapter 06's API from the learner's choices ({} = the defaults)."""
     from .forms.api import ApiForm
-    from .forms.function import submit_or_raise
 
     form = ApiForm()
-    api = submit_or_raise(form, {**form.defaults(), **{
-        k: v for k, v in choices.items() if k in form.defaults()}}).resource
+    api = form.submit_or_raise(**form.values_from_journal(choices)).resource
     return t("api.summary", name=api.name, url=f"{api.url}{RESOURCE_PATH}")
 
 
@@ -333,8 +332,11 @@ def request(method: str, path: str = RESOURCE_PATH, body=None, query: dict | Non
 
 def _gateway_answer(status: int, body: dict, problem: str | None = None,
                     invocation=None) -> ApiResponse:
-    return ApiResponse(status, {"Content-Type": "application/json",
-                                "x-amzn-ErrorType": "" if status < 400 else str(status)},
+    """An answer API Gateway gives itself, with its error type header."""
+    error_type = {"Missing Authentication Token": "MissingAuthenticationTokenException",
+                  "Forbidden": "ForbiddenException"}.get(body["message"],
+                                                        "InternalServerErrorException")
+    return ApiResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": error_type},
                        json.dumps(body), invocation, problem)
 
 
@@ -342,7 +344,7 @@ def _play_api_gateway(api: LabApi, method: str, path: str, text: str | None,
                       query: dict) -> ApiResponse:
     """What API Gateway does with a request to the stage, on a backend that serves no API."""
     if api.stage is None:
-        return _gateway_answer(403, {"message": "Forbidden"}, t("api.not_deployed"))
+        return _gateway_answer(403, FORBIDDEN, t("api.not_deployed"))
     if path != RESOURCE_PATH or method not in api.methods:
         return _gateway_answer(403, MISSING_TOKEN)
     integration = api.methods[method].get("methodIntegration") or {}

@@ -191,9 +191,7 @@ def _vpc_contents(vpc_id: str) -> list[str]:
     found += [f"{g['NatGatewayId']} {_owner_label(g.get('Tags'))}"
               for g in ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]
               if g.get("State") != "deleted"]
-    found += [f"{eni['NetworkInterfaceId']} ({eni.get('Description') or eni.get('InterfaceType')})"
-              for eni in ec2.describe_network_interfaces(Filters=in_vpc)["NetworkInterfaces"]]
-    return found
+    return found + _interfaces("vpc-id", vpc_id)
 
 
 def _reason(item: InventoryItem, error: ClientError) -> str:
@@ -244,11 +242,17 @@ def _delete_policy(run: _Run, item: InventoryItem) -> None:
     """A lab-made managed policy; if something not the lab's still uses it, it is left."""
     iam = client("iam")
     users = iam.list_entities_for_policy(PolicyArn=item.id)
-    others = ([r["RoleName"] for r in users.get("PolicyRoles", [])]
+    roles = [r["RoleName"] for r in users.get("PolicyRoles", [])]
+    lab_roles = [role for role in roles
+                 if is_lab_resource(iam.list_role_tags(RoleName=role).get("Tags"))]
+    others = ([role for role in roles if role not in lab_roles]
               + [u["UserName"] for u in users.get("PolicyUsers", [])]
               + [g["GroupName"] for g in users.get("PolicyGroups", [])])
     if others:
         raise _StillThere(t("cleanup.policy_attached", id=item.name, entities=", ".join(others)),
+                          "DeleteConflict")
+    if lab_roles:  # the lab's role could not be deleted this time
+        raise _StillThere(t("cleanup.waits_for", id=item.name, what=", ".join(lab_roles)),
                           "DeleteConflict")
     for version in iam.list_policy_versions(PolicyArn=item.id)["Versions"]:
         if not version["IsDefaultVersion"]:

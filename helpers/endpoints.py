@@ -611,23 +611,11 @@ def show() -> EndpointSnapshot:
 
 # --- the chapter as a whole ------------------------------------------------------------------
 def request_from_choices(choices: dict) -> EndpointRequest:
-    """The chapter's endpoint from the learner's journal (or the defaults), in the lab's VPC.
+    """The endpoint catch-up makes from the learner's journal ({} = the form's defaults)."""
+    from .forms.endpoint import EndpointForm
 
-    Catch-up always makes the free Gateway endpoint to this region's DynamoDB: it never
-    creates something that costs money without the learner's confirmation.
-    """
-    network = networking.find_lab_network()
-    if network is None:
-        raise LabError("endpoints.no_lab_network")
-    wanted = choices.get("route_tables") or []
-    tables = networking.describe_route_tables(network.vpc_id)
-    chosen = [table["RouteTableId"] for table in tables
-              if _route_table_reference(table) in wanted]
-    return EndpointRequest(
-        vpc_id=network.vpc_id, service_name=dynamodb_service_name(),
-        route_table_ids=chosen or default_route_tables(network.vpc_id),
-        policy=choices.get("policy"), name=choices.get("name", DEFAULT_NAME),
-        extra_tags=dict(choices.get("tags") or {}))
+    form = EndpointForm()
+    return form.request(form.values_from_journal(choices))
 
 
 def _route_table_reference(table: dict) -> dict:
@@ -641,6 +629,13 @@ def route_table_references(route_table_ids) -> list[dict]:
             if tags.is_lab_resource(table.get("Tags"))]
 
 
+def route_tables_referenced(vpc_id: str, references: list[dict]) -> list[str]:
+    """The ids, today, of the route tables the journal names (see ``route_table_references``)."""
+    return [table["RouteTableId"] for table in networking.describe_route_tables(vpc_id)
+            if tags.is_lab_resource(table.get("Tags"))
+            and _route_table_reference(table) in references]
+
+
 def default_route_tables(vpc_id: str) -> list[str]:
     """The route tables the form pre-checks: the lab's private ones, if this is the lab's VPC."""
     network = networking.find_lab_network()
@@ -650,14 +645,18 @@ def default_route_tables(vpc_id: str) -> list[str]:
 
 
 def ensure_chapter(choices: dict) -> str:
-    """Make the lab's DynamoDB endpoint if it is missing; repair its routes if half made."""
+    """Make the lab's DynamoDB endpoint if it is missing (through the form, as a click would);
+    wait for it and repair its routes if it is half made."""
     found = find_lab_endpoint()
     if found:
         if found["State"].lower() != "available":
             found = wait_until_available(found["VpcEndpointId"])
         sync_routes(found)
         return t("endpoints.summary_exists", endpoint_id=found["VpcEndpointId"])
-    made = create_endpoint(request_from_choices(choices)).endpoint
+    from .forms.endpoint import EndpointForm
+
+    form = EndpointForm()
+    made = form.submit_or_raise(**form.values_from_journal(choices)).resource
     return t("endpoints.summary_created", endpoint_id=made["VpcEndpointId"],
              route_tables=", ".join(made.get("RouteTableIds", [])) or "-")
 

@@ -19,6 +19,11 @@ KINDS = ("vpc", "subnet", "route-table", "internet-gateway", "elastic-ip", "nat-
          "vpc-endpoint", "security-group", "iam-policy", "iam-role", "lambda-function",
          "dynamodb-table", "rest-api")
 
+# Kinds AWS does not charge for by the hour or by use (an internet gateway is free; the
+# public IPv4 addresses behind it are the Elastic IPs, listed with their own price).
+FREE_KINDS = {"vpc", "subnet", "route-table", "internet-gateway", "security-group",
+              "iam-role", "iam-policy"}
+
 # EC2 states of resources that are gone but still listed for a while.
 _GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
 
@@ -30,7 +35,7 @@ class InventoryItem:
     name: str
     chapter: str
     role: str
-    hourly_usd: float | None = None  # None: no hourly charge (pay per use, or free)
+    hourly_usd: float | None = None  # None: no hourly charge, billed per use instead
     details: dict = field(default_factory=dict, compare=False, hash=False)  # AWS's description
 
     @property
@@ -40,6 +45,8 @@ class InventoryItem:
 
 def _item(kind: str, resource_id: str, tags: dict, fallback_name: str = "",
           hourly_usd: float | None = None, details: dict | None = None) -> InventoryItem:
+    if kind in FREE_KINDS:
+        hourly_usd = 0.0
     return InventoryItem(kind=kind, id=resource_id, name=tags.get("Name") or fallback_name,
                          chapter=tags.get(CHAPTER_KEY, ""), role=tags.get(ROLE_KEY, ""),
                          hourly_usd=hourly_usd, details=details or {})

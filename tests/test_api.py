@@ -89,6 +89,7 @@ def test_a_method_that_is_not_there_answers_like_api_gateway(deployed):
     answer = api.request("PUT", body={"text": "x"}, query={"id": "n1"})
     assert answer.status == 403
     assert answer.json == {"message": "Missing Authentication Token"}
+    assert answer.headers["x-amzn-ErrorType"] == "MissingAuthenticationTokenException"
     assert api.request("GET", path="/other").status == 403
 
 

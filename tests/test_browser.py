@@ -191,6 +191,30 @@ def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
     assert [v["VpcId"] for v in lab_vpcs_after] == [v["VpcId"] for v in lab_vpcs_before]
 
 
+
+@pytest.mark.xfail(strict=True, reason=(
+    "JupyterLab's MathJax typesets the text between two '$' as LaTeX: helpers.rendering must "
+    "keep '$' literal (e.g. '<span>$</span>'); see the browser helper's report"))
+def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebook):
+    from helpers import client, networking
+
+    page = notebook("01-create-vpc-subnet-route-table.ipynb")
+    form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
+    form.get_by_label("IPv4 CIDR block").fill("10.0.0.0/16")
+    form.get_by_label("NAT gateways ($)").select_option(label="In 1 AZ")
+    click_and_read(form, "Create VPC", "Nothing was created")
+    output = form.locator(".widget-output")
+    refusal = output.locator(".lab-error").first
+    assert "NAT gateway" in refusal.inner_text() and "Tick the confirmation box" in (
+        refusal.inner_text())
+    vpc_id = networking.find_lab_network().vpc_id
+    assert client("ec2").describe_nat_gateways(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"] == []
+    form.get_by_label("NAT gateways ($)").select_option(label="None")  # as Run All left it
+    # The prices must read as prices ("$0.050 per hour"), not as a typeset formula.
+    expect(output.locator("mjx-container")).to_have_count(0)
+    assert re.search(r"\$\d+\.\d+ per hour", refusal.inner_text())
+
 # --- chapter 02: the Create endpoint form -----------------------------------------------------
 ENDPOINT_NOTEBOOK = "02-create-vpc-endpoint.ipynb"
 
@@ -230,6 +254,10 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "the form answers MissingParameter (no service ticked) instead of InvalidServiceName for "
+    "a typed service name the region does not offer: helpers/forms/endpoint.py should take "
+    "the search text as the service name when it names none in the list; see the report"))
 def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(notebook):
     from helpers import client
 
@@ -331,6 +359,86 @@ def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
     expect(what_if).to_contain_text(f"not to the chosen VPC {network.vpc_id}")
 
 
+
+# --- chapter 05: the Create table form --------------------------------------------------------
+TABLE_NOTEBOOK = "05-create-dynamodb-table.ipynb"
+
+
+def test_table_form_refuses_bad_values_naming_each_field(notebook):
+    from helpers import tables
+
+    page = notebook(TABLE_NOTEBOOK)
+    assert_no_cell_errors(page)
+    before = tables.find_lab_table()
+    form = code_cell(page, "table_form()")
+    for label, value in (("Table name", "no"), ("Read capacity units (provisioned)", "0")):
+        field = form.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+    text = click_and_read(form, "Create table", "Nothing was created")
+    assert "Table name: 'no' is not a valid DynamoDB table name" in text
+    assert "Read capacity units (provisioned): 0 is not a valid number" in text
+    assert "Traceback" not in text
+    after = tables.find_lab_table()
+    assert after["TableName"] == before["TableName"]
+    assert after["ProvisionedThroughput"]["ReadCapacityUnits"] == (
+        before["ProvisionedThroughput"]["ReadCapacityUnits"])
+    # Back to valid values: the next test clicks Create table with this form.
+    for label, value in (("Table name", before["TableName"]),
+                         ("Read capacity units (provisioned)",
+                          str(before["ProvisionedThroughput"]["ReadCapacityUnits"]))):
+        field = form.get_by_label(label, exact=True)
+        field.fill(value)
+        field.press("Tab")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "on the embedded backend helpers.tables.table_class() reports the journal's previous "
+    "choice (moto keeps no TableClassSummary; the journal is written after create): the "
+    "result under the form shows the old class; see the browser helper's report"))
+def test_table_form_result_shows_the_table_class_just_chosen(notebook):
+    page = notebook(TABLE_NOTEBOOK)
+    form = code_cell(page, "table_form()")
+    output = form.locator(".widget-output")
+    chosen_and_reported = []
+    # Standard, then back to the workshop's Standard-IA, which later chapters expect.
+    for label, table_class in (("DynamoDB Standard", "STANDARD"),
+                               ("DynamoDB Standard-IA (infrequent access)",
+                                "STANDARD_INFREQUENT_ACCESS")):
+        form.get_by_label("Table class").select_option(label=label)
+        click_and_read(form, "Create table", "The table as DynamoDB reports it")
+        row = output.locator("tr").filter(has_text="Table class")
+        chosen_and_reported.append((table_class, row.locator("td").nth(1).inner_text()))
+    assert all(chosen == reported for chosen, reported in chosen_and_reported), (
+        chosen_and_reported)
+
+
+
+# --- chapter 06: the test-request form --------------------------------------------------------
+def _notes() -> list[dict]:
+    from helpers import client, tables
+
+    return client("dynamodb").scan(TableName=tables.find_lab_table()["TableName"])["Items"]
+
+
+def test_request_form_refuses_a_delete_without_id_and_reads_a_note_by_id(notebook):
+    page = notebook("06-create-api-gateway.ipynb")
+    assert_no_cell_errors(page)
+    notes_before = _notes()
+    first = next(n for n in notes_before if n.get("text", {}).get("S") == "My first note")
+    form = code_cell(page, 'request_form(method="GET")')
+    note_id = form.get_by_label(re.compile(r"^Note id"))
+    form.get_by_label("Method", exact=True).select_option(label="DELETE")
+    text = click_and_read(form, "Send request", "[MissingId]")
+    assert "Note id" in text and "A DELETE request needs the note's id" in text
+    assert "Traceback" not in text
+    assert len(_notes()) == len(notes_before)  # nothing was sent, nothing deleted
+    form.get_by_label("Method", exact=True).select_option(label="GET")
+    note_id.fill(first["id"]["S"])
+    note_id.press("Tab")
+    text = click_and_read(form, "Send request", "HTTP status 200")
+    assert "My first note" in text and first["id"]["S"] in text
+
 # --- chapter 07: the explainer and the break-and-fix form -------------------------------------
 PATH_NOTEBOOK = "07-verify-private-path.ipynb"
 HOPS = 9
@@ -367,9 +475,28 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
     assert failed.locator("td").first.inner_text() == "Route to DynamoDB"
     assert private_table not in endpoints.find_lab_endpoint()["RouteTableIds"]
     form.get_by_label("Exercise").select_option(label="Put it all back")
-    form.locator("button.jupyter-button[title='Apply']").click()
-    expect(output).not_to_contain_text("Task timed out", timeout=120_000)
+    text = click_and_read(form, "Apply", "reaches its DynamoDB table through the VPC gateway")
+    assert "Task timed out" not in text
     rows = output.locator("table.lab-path-table tbody tr")
     expect(rows).to_have_count(HOPS)
     assert set(rows.evaluate_all("rows => rows.map(r => r.className)")) == {"lab-hop-ok"}
     assert private_table in endpoints.find_lab_endpoint()["RouteTableIds"]
+
+
+
+# --- chapter 08: clean-up ---------------------------------------------------------------------
+def test_cleanup_run_all_leaves_nothing_and_a_second_click_deletes_nothing(notebook):
+    from helpers import client, inventory, tags
+
+    page = notebook("08-clean-up.ipynb")
+    assert_no_cell_errors(page)
+    assert inventory.inventory() == []
+    assert client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"] == []
+    left = code_cell(page, "after = inventory.show()")
+    expect(left).to_contain_text("Nothing carrying the lab's tags is left")
+    checks = code_cell(page, "cleanup.check_chapter()")
+    expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
+    view = code_cell(page, "cleanup.CleanupView()")
+    expect(view.locator(".widget-output")).to_contain_text("nothing made by the lab is left")
+    text = click_and_read(view, "Clean up", "There was nothing to clean up")
+    assert "Traceback" not in text

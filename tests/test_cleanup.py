@@ -303,3 +303,20 @@ def test_clean_up_of_the_lab_the_chapters_build_leaves_nothing_and_every_decoy_i
     assert inventory.inventory() == []
     assert snapshot(decoys) == before
     assert cleanup.clean_up().deleted == []
+
+
+def test_a_lab_policy_waits_for_the_lab_role_that_could_not_be_deleted(fresh_lab):
+    iam = client("iam")
+    iam.create_role(RoleName="note-app-execution-role", AssumeRolePolicyDocument=LAMBDA_TRUST,
+                    Tags=as_aws(lab_tags("04", "execution-role")))
+    policy = iam.create_policy(PolicyName="table-policy", PolicyDocument=TABLE_POLICY,
+                               Tags=as_aws(lab_tags("04", "table-policy", "table-policy")))[
+        "Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="note-app-execution-role", PolicyArn=policy)
+    with aws_answers("iam", "DetachRolePolicy", "AccessDenied", "not allowed"):
+        report = cleanup.clean_up()
+    left = {left.item.id: left for left in report.leftovers}
+    assert left["note-app-execution-role"].code == "AccessDenied"
+    assert "can only go once note-app-execution-role is deleted" in left[policy].reason
+    assert cleanup.clean_up().finished
+    assert iam.list_policies(Scope="Local")["Policies"] == []

@@ -225,3 +225,19 @@ def test_look_alike_without_lab_tags_is_ignored(network):
     assert endpoints.find_lab_endpoint() is None
     made = make_default(network)
     assert endpoints.find_lab_endpoint()["VpcEndpointId"] == made["VpcEndpointId"]
+
+
+def test_ensure_chapter_without_the_lab_network_explains_and_creates_nothing(fresh_lab):
+    with pytest.raises(LabError) as missing:
+        endpoints.ensure_chapter({})
+    assert missing.value.key == "endpoints.no_lab_network"
+    assert alive_endpoints() == []
+
+
+def test_request_from_choices_resolves_journal_names_to_todays_ids(network):
+    request = endpoints.request_from_choices({"route_tables": [
+        {"role": "public-route-table", "name": "vpc-private-rtb-public"}]})
+    assert request.vpc_id == network.vpc_id
+    assert request.route_table_ids == network.public_route_table_ids
+    assert request.service_name == endpoints.dynamodb_service_name()
+    assert endpoints.request_from_choices({}).route_table_ids == network.private_route_table_ids

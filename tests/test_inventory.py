@@ -281,8 +281,10 @@ def test_inventory_costs_come_from_the_price_list(full_lab_with_decoys):
     table_class = table.get("TableClassSummary", {}).get("TableClass", "STANDARD")
     assert by_id[made["table"]].hourly_usd == costs.dynamodb_provisioned_hourly(table_class, 1, 1)
     assert by_id[made["table"]].hourly_usd > 0
-    assert by_id[made["vpc"]].hourly_usd is None
-    assert by_id[made["function"]].hourly_usd is None
+    assert by_id[made["vpc"]].hourly_usd == 0
+    assert by_id[made["role"]].hourly_usd == 0
+    assert by_id[made["function"]].hourly_usd is None  # billed per request
+    assert by_id[made["rest_api"]].hourly_usd is None
 
 
 def test_inventory_table_shows_each_resource_and_the_running_cost(full_lab_with_decoys):

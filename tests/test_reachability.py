@@ -222,9 +222,12 @@ def test_a_function_outside_any_vpc_reaches_dynamodb_without_the_endpoint(lab):
 def test_only_a_working_subnet_is_needed_but_the_broken_one_is_pointed_out(lab):
     ec2 = client("ec2")
     extra = ec2.create_subnet(VpcId=lab.network.vpc_id, CidrBlock="10.0.144.0/20")["Subnet"]
+    groups = client("lambda").get_function_configuration(
+        FunctionName=lab.function_name)["VpcConfig"]["SecurityGroupIds"]
     client("lambda").update_function_configuration(
         FunctionName=lab.function_name,
-        VpcConfig={"SubnetIds": [*lab.network.private_subnet_ids, extra["SubnetId"]]})
+        VpcConfig={"SubnetIds": [*lab.network.private_subnet_ids, extra["SubnetId"]],
+                   "SecurityGroupIds": groups})
     verdict = reachability.explain()
     assert verdict.ok
     assert verdict.hop("subnet").status == "warning"

@@ -16,7 +16,6 @@ class ApiForm(FormModel):
 
     chapter = api.CHAPTER
     submit_label_key = "api.create"
-    progress = staticmethod(print)
 
     def __init__(self):
         existing = api.describe()
@@ -134,9 +133,7 @@ class RequestForm(FormModel):
 
 # --- what the notebook calls ------------------------------------------------------------------
 def api_form() -> FormView:
-    from .function import ProgressFormView
-
-    return ProgressFormView(ApiForm())
+    return FormView(ApiForm())
 
 
 def request_form(method: str = "GET", note_id: str = "", body: str = "") -> FormView:

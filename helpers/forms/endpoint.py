@@ -13,6 +13,7 @@ from html import escape
 from .. import endpoints, networking
 from ..clients import client
 from ..endpoints import GATEWAY, INTERFACE
+from ..errors import LabError
 from ..messages import t
 from ..rendering import box
 from ..rendering.routes import render_snapshot, route_table_label
@@ -119,9 +120,6 @@ class EndpointForm(FormModel):
         Field("tags", "endpoints.label_tags", "text", []),
     ]
 
-    def __init__(self):
-        self.progress = print  # the view sends progress to its output instead
-
     def defaults(self) -> dict:
         """The console's defaults here: this region's DynamoDB, the lab's VPC and private tables."""
         values = super().defaults()
@@ -187,6 +185,22 @@ class EndpointForm(FormModel):
                 "route_tables": endpoints.route_table_references(values["route_tables"] or []),
                 "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
                 "tags": dict(tag_pairs(values["tags"]))}
+
+    def values_from_journal(self, choices: dict) -> dict:
+        """Catch-up's values: the free Gateway endpoint to DynamoDB in the lab's VPC, with the
+        learner's name, route tables, policy and tags (nothing that costs money)."""
+        values = self.defaults()
+        network = networking.find_lab_network()
+        if network is None:
+            raise LabError("endpoints.no_lab_network")
+        chosen = endpoints.route_tables_referenced(network.vpc_id,
+                                                   choices.get("route_tables") or [])
+        values.update(vpc=network.vpc_id, route_tables=chosen or values["route_tables"],
+                      name=choices.get("name", values["name"]),
+                      tags=[list(pair) for pair in tag_pairs(choices.get("tags"))])
+        if choices.get("policy"):
+            values.update(policy_kind=CUSTOM_POLICY, policy=choices["policy"])
+        return values
 
     def preview(self, values: dict) -> str:
         category = values.get("service_category")
@@ -281,7 +295,6 @@ class EndpointFormView(FormView):
         self.services_header = self._widgets.HTML(
             "<style>.lab-services select{font-family:monospace}</style>"
             f"<pre style='margin:0'>{escape(_service_row(*header))}</pre>")
-        model.progress = lambda text: self.output.append_stdout(text + "\n")
         self._apply_visibility()
 
     def _make_control(self, f: Field, values: dict):
