@@ -71,6 +71,20 @@ def warm_up(url: str, region: str, info: dict) -> None:
     info["warm"]["done"] = True
 
 
+def watch_state_file(path: Path, instance: str, shut_down, every_seconds: float = 5.0) -> None:
+    """Stop when the state file no longer names this server (lab home deleted, or another
+    server took over): a backend nobody can find again must not run on forever."""
+    while True:
+        time.sleep(every_seconds)
+        try:
+            owner = json.loads(path.read_text(encoding="utf-8")).get("instance")
+        except (OSError, ValueError):
+            owner = None
+        if owner != instance:
+            shut_down()
+            return
+
+
 def _write_state(path: Path, state: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
@@ -111,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
 
     _write_state(args.state_file, {"instance": args.instance, "pid": os.getpid(), "port": port,
                                    "url": url, "started_at": info["started_at"]})
+    threading.Thread(target=watch_state_file, args=(args.state_file, args.instance, shut_down),
+                     daemon=True).start()
     if not args.no_warm_up:
         threading.Thread(target=warm_up, args=(url, args.region, info), daemon=True).start()
     try:

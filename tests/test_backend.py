@@ -162,3 +162,17 @@ def test_a_busy_server_is_waited_for_not_replaced(other_home):
     again = backend.start(other_home)
     assert again.pid == first.pid
     assert again.restarted is False
+
+
+def test_a_server_whose_lab_home_is_deleted_stops_by_itself(tmp_path):
+    import shutil
+    import time
+
+    home = tmp_path / "vanishing"
+    started = backend.start(home)
+    shutil.rmtree(home)
+    for _ in range(300):
+        if backend.server_info(started.url) is None:
+            break
+        time.sleep(0.1)
+    assert backend.server_info(started.url) is None
