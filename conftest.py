@@ -22,7 +22,7 @@ def pytest_configure(config):
         if name.startswith(("AWS_", "LAB_")):
             del os.environ[name]
     os.environ.update(LAB_HOME=str(_home), LAB_BACKEND="embedded", LAB_REGION="us-east-1",
-                      LAB_LANG="en")
+                      LAB_LANG="en", LAB_STRICT_ERRORS="1")
     from helpers import backend
 
     backend.start(_home)

@@ -16,23 +16,50 @@ import time
 from pathlib import Path
 
 INFO_PATH = "/lab-backend/info"
+LAMBDA_CODE_PATH = "/lab-backend/lambda-code"  # ?region=…&function=… → the deployed zip
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-class _InfoMiddleware:
-    """Answers ``/lab-backend/info`` (who this server is, how warm it is); moto does the rest."""
+def deployed_lambda_code(query: str) -> bytes | None:
+    """The zip a Lambda function was deployed with (moto keeps it, but never returns it)."""
+    from urllib.parse import parse_qs
+
+    from moto.awslambda.utils import get_backend  # the no-Docker backend, as configured
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    arguments = {key: values[0] for key, values in parse_qs(query).items()}
+    try:
+        backend = get_backend(arguments.get("account", DEFAULT_ACCOUNT_ID), arguments["region"])
+        return backend.get_function(arguments["function"]).code_bytes or None
+    except Exception:  # unknown function, region or account: nothing to give
+        return None
+
+
+class _LabMiddleware:
+    """Answers the lab's own paths (who this server is, how warm it is, deployed Lambda code);
+    moto answers everything else."""
 
     def __init__(self, app, info: dict):
         self.app = app
         self.info = info
 
     def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == INFO_PATH:
-            body = json.dumps(self.info).encode()
-            start_response("200 OK", [("Content-Type", "application/json"),
-                                      ("Content-Length", str(len(body)))])
-            return [body]
+        path = environ.get("PATH_INFO")
+        if path == INFO_PATH:
+            return self._answer(start_response, "200 OK", "application/json",
+                                json.dumps(self.info).encode())
+        if path == LAMBDA_CODE_PATH:
+            code = deployed_lambda_code(environ.get("QUERY_STRING", ""))
+            if code is None:
+                return self._answer(start_response, "404 Not Found", "text/plain", b"")
+            return self._answer(start_response, "200 OK", "application/zip", code)
         return self.app(environ, start_response)
+
+    @staticmethod
+    def _answer(start_response, status: str, content_type: str, body: bytes):
+        start_response(status, [("Content-Type", content_type),
+                                ("Content-Length", str(len(body)))])
+        return [body]
 
 
 def configure_moto() -> None:
@@ -110,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     info = {"instance": args.instance, "pid": os.getpid(), "region": args.region,
             "started_at": time.time(),
             "warm": {"done": args.no_warm_up, "seconds": {}, "errors": {}}}
-    app = _InfoMiddleware(DomainDispatcherApplication(create_backend_app), info)
+    app = _LabMiddleware(DomainDispatcherApplication(create_backend_app), info)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
     url = f"http://127.0.0.1:{port}"

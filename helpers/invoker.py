@@ -104,19 +104,23 @@ def _invoke_real(verdict: reachability.PathVerdict, event: dict) -> InvokeResult
 
 # --- the embedded backend: the deployed code, run in a sandbox process ---------------------
 def deployed_package(configuration: dict) -> bytes:
-    """The zip deployed to the function.
+    """The zip deployed to the function, as the embedded backend stored it.
 
-    moto keeps a ZipFile deployment's bytes to itself; what it tells is the package's
-    CodeSha256. The repo's handler, packaged exactly as chapter 04 deploys it, is used when it
-    is byte-for-byte what was deployed — never a different version of the code.
+    Its SHA-256 must be the function's CodeSha256: the lab never runs other code than what
+    was deployed.
     """
-    from .functions import code_sha256, deployment_package
+    import requests
 
-    package = deployment_package()
-    if code_sha256(package) != configuration.get("CodeSha256"):
+    from .backend_process import LAMBDA_CODE_PATH
+    from .functions import code_sha256
+
+    answer = requests.get(endpoint_url() + LAMBDA_CODE_PATH, timeout=30, params={
+        "region": current().region, "function": configuration["FunctionName"],
+        "account": configuration["FunctionArn"].split(":")[4]})
+    if not answer.ok or code_sha256(answer.content) != configuration.get("CodeSha256"):
         raise LabError("invoker.code_changed", code="CodeVerificationFailedException",
                        function=configuration["FunctionName"])
-    return package
+    return answer.content
 
 
 def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
