@@ -7,7 +7,6 @@ endpoint's route tables change. So every request is checked here first, the way 
 """
 from __future__ import annotations
 
-import fnmatch
 import json
 import time
 import uuid
@@ -229,24 +228,17 @@ def parse_policy(text: str) -> dict:
     return policy
 
 
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+def note_app_actions_refused(policy: dict) -> list[str]:
+    """The note app's DynamoDB actions that ``policy`` (an endpoint policy) would refuse to
+    the lab's function on the lab's table — decided by the explainer's evaluator."""
+    from .clients import account_id
+    from .functions import DEFAULT_ROLE_NAME, IAM_PATH, table_arn
+    from .reachability import policy_permits
+    from .tables import DEFAULT_TABLE_NAME
 
-
-def policy_allows(policy: dict, action: str) -> bool:
-    """Whether an endpoint policy lets ``action`` through (conditions are not evaluated)."""
-    def matches(statement: dict) -> bool:
-        if "NotAction" in statement:
-            return not any(fnmatch.fnmatchcase(action.lower(), p.lower())
-                           for p in _as_list(statement["NotAction"]))
-        return any(fnmatch.fnmatchcase(action.lower(), p.lower())
-                   for p in _as_list(statement.get("Action", [])))
-
-    statements = _as_list(policy.get("Statement", []))
-    if any(s.get("Effect") == "Deny" and matches(s) and "*" in _as_list(s.get("Resource", "*"))
-           for s in statements):
-        return False
-    return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
+    role_arn = f"arn:aws:iam::{account_id()}:role{IAM_PATH}{DEFAULT_ROLE_NAME}"
+    return [action for action in NOTE_APP_ACTIONS
+            if not policy_permits(policy, action, table_arn(DEFAULT_TABLE_NAME), role_arn)]
 
 
 def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabError]:
@@ -693,7 +685,7 @@ def check_chapter() -> list[Check]:
                 t(detail_key, route_table_id=table["RouteTableId"] if table else "-",
                   prefix_list_id=prefix_list_id, endpoint_id=endpoint_id)))
     policy = json.loads(found.get("PolicyDocument") or json.dumps(FULL_ACCESS_POLICY))
-    refused = [a for a in NOTE_APP_ACTIONS if not policy_allows(policy, a)]
+    refused = note_app_actions_refused(policy)
     checks.append(Check(t("endpoints.check_policy"), not refused,
                         t("endpoints.check_policy_refuses", actions=", ".join(refused))
                         if refused else t("endpoints.check_policy_ok",

@@ -195,6 +195,11 @@ def _evaluate(documents: list[dict], action: str, resource: str, principal_arn: 
     return PERMITTED if matching else NEUTRAL
 
 
+def policy_permits(document: dict, action: str, resource: str, principal_arn: str) -> bool:
+    """Whether ``document`` on its own lets ``principal_arn`` do ``action`` on ``resource``."""
+    return _evaluate([document], action, resource, principal_arn, {}) == PERMITTED
+
+
 # --- gathering the facts (describe/get calls only) ------------------------------------------
 def _function_config(function_name: str | None) -> dict | None:
     if function_name is None:

@@ -138,7 +138,7 @@ def test_policy_change_is_stored_and_full_access_restores(network):
          "Resource": "*"}]}
     changed = endpoints.set_policy(made["VpcEndpointId"], read_only)
     assert json.loads(changed.endpoint["PolicyDocument"]) == read_only
-    assert not endpoints.policy_allows(read_only, "dynamodb:PutItem")
+    assert "dynamodb:PutItem" in endpoints.note_app_actions_refused(read_only)
     restored = endpoints.set_policy(made["VpcEndpointId"], None)
     assert json.loads(restored.endpoint["PolicyDocument"]) == endpoints.FULL_ACCESS_POLICY
 
@@ -154,13 +154,12 @@ def test_invalid_policy_is_refused_and_policy_kept(network, text):
         endpoints.FULL_ACCESS_POLICY
 
 
-def test_policy_allows_follows_allow_and_deny():
+def test_refused_actions_follow_allow_and_deny():
     policy = {"Statement": [
-        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": "*"}]}
-    assert endpoints.policy_allows(policy, "dynamodb:PutItem")
-    assert not endpoints.policy_allows(policy, "dynamodb:DeleteItem")
-    assert not endpoints.policy_allows({"Statement": []}, "dynamodb:Scan")
+        {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteItem", "Resource": "*"}]}
+    assert endpoints.note_app_actions_refused(policy) == ["dynamodb:DeleteItem"]
+    assert endpoints.note_app_actions_refused({"Statement": []}) == list(endpoints.NOTE_APP_ACTIONS)
 
 
 def test_ensure_chapter_on_a_fresh_backend_catches_up_chapter_01_and_is_idempotent(fresh_lab):
