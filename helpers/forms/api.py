@@ -88,6 +88,7 @@ class RequestForm(FormModel):
 
     chapter = api.CHAPTER
     submit_label_key = "api.send"
+    journaled = False  # a test request changes nothing the chapter must rebuild
 
     def __init__(self, method: str = "GET", note_id: str = "", body: str = ""):
         self.fields = [
@@ -126,9 +127,6 @@ class RequestForm(FormModel):
             return SubmitResult(ok=False, problems=[problem_from(error)])
         return SubmitResult(ok=True, resource=response, html=response_html(response))
 
-    def journal_values(self, values: dict) -> dict:
-        """A test request changes nothing the chapter must rebuild: keep the API's choices."""
-        return journal.choices(self.chapter)
 
 
 # --- what the notebook calls ------------------------------------------------------------------

@@ -83,6 +83,7 @@ class FormModel:
     chapter: str = ""
     fields: list[Field] = []
     submit_label_key = "forms.create"
+    journaled = True  # False for forms that create nothing a chapter must rebuild
     # Progress lines while creating (waits on real AWS); a view sends them to its output.
     progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
@@ -139,7 +140,7 @@ class FormModel:
         except LabError as error:
             return SubmitResult(ok=False, problems=problems + [problem_from(error)])
         result.problems = problems + result.problems
-        if result.ok:
+        if result.ok and self.journaled:
             journal.record(self.chapter, self.journal_values(full))
         return result
 
