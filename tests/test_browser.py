@@ -172,6 +172,12 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
     assert "123456789012" in panel.inner_text()
     assert_no_cell_errors(page)
     assert page.locator("table.lab-table").first.inner_text().count("2.1.") == 6
+    picture = page.locator("img[src*='architecture.svg']")
+    expect(picture).to_have_count(1)
+    assert "private subnet" in picture.get_attribute("alt")
+    page.wait_for_function(  # the picture really loaded (a broken link has no width)
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(),
+        timeout=30_000)
 
 
 def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
@@ -252,6 +258,26 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     # The "Read the new route" cell shows it again, from what exists now.
     shown = code_cell(page, "endpoints.show()").locator("tr.lab-new")
     expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
+
+
+def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
+    from helpers import client, tags
+
+    def live_lab_endpoints() -> list[str]:
+        found = client("ec2").describe_vpc_endpoints(
+            Filters=tags.ec2_filters())["VpcEndpoints"]
+        return [e["VpcEndpointId"] for e in found if e["State"].lower() != "deleted"]
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    before = live_lab_endpoints()
+    assert len(before) == 1
+    form = code_cell(page, "endpoint_form()")
+    output = form.locator(".widget-output").first  # Run All's result: "created", no notice
+    form.locator("button.jupyter-button[title='Create endpoint']").dblclick()
+    notice = output.locator(".lab-info").filter(has_text="already exists")
+    expect(notice).to_have_count(1, timeout=120_000)
+    expect(notice).to_contain_text(before[0])
+    assert live_lab_endpoints() == before
 
 
 @pytest.mark.xfail(strict=True, reason=(

@@ -18,7 +18,6 @@ import pytest
 from nbclient import NotebookClient
 
 from helpers import backend
-from test_faults import stop_every_backend_of
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -88,7 +87,7 @@ def endpoint_backend(tmp_path):
     home = tmp_path / "endpoint-server"
     running = backend.start(home)
     yield running.url, home
-    stop_every_backend_of(home)
+    backend.stop(home)
 
 
 @pytest.mark.parametrize("backend_kind", ["embedded", "endpoint"])
@@ -107,7 +106,7 @@ def test_no_notebook_output_or_lab_file_shows_the_credentials(backend_kind, tmp_
     try:
         problems = _run_every_notebook(_kernel_environment(home, scratch, extra))
     finally:
-        stop_every_backend_of(home)  # the embedded run started its own backend in that home
+        backend.stop(home)  # the embedded run started its own backend in that home
     written = [path for folder in (home, scratch, *scanned_elsewhere)
                for path in folder.rglob("*") if path.is_file()]
     assert any(path.name == "journal.json" for path in written)  # the run did write its files

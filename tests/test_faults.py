@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-from pathlib import Path
 
 import pytest
 from botocore.awsrequest import AWSResponse
@@ -43,23 +42,6 @@ def _kill_backend(home) -> int:
     return state["pid"]
 
 
-def stop_every_backend_of(home) -> None:
-    """Stop the backend of ``home``, and any other server a test started for that home.
-
-    A liveness check that times out under load can make ``backend.start`` start a second
-    server for the same home; this finds them all by their state file's path.
-    """
-    backend.stop(home)
-    state_file = str(backend.state_file(home))
-    for entry in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            arguments = entry.read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if b"helpers.backend_process" in arguments and state_file.encode() in arguments:
-            os.kill(int(entry.parent.name), signal.SIGTERM)
-
-
 @pytest.fixture
 def own_lab(tmp_path, monkeypatch):
     """A learner's lab home of its own, with chapters 01 and 02 done (01 with own choices)."""
@@ -72,7 +54,7 @@ def own_lab(tmp_path, monkeypatch):
         assert len(_lab_vpcs()) == 1
         yield home
     finally:
-        stop_every_backend_of(home)
+        backend.stop(home)
 
 
 def _shown(monkeypatch) -> list[str]:
