@@ -56,7 +56,13 @@ def _ensure_function(spec: str):
 def catch_up(before: str) -> list[str]:
     """Make sure every chapter before ``before`` has its resources; return their summaries."""
     from . import journal
+    from .errors import LabError
+    from .settings import current
 
+    built_in, region = journal.lab_region(), current().region
+    if built_in and built_in != region:  # a second lab elsewhere would share the global IAM role
+        raise LabError("chapters.region_mismatch", code="RegionMismatch", lab_region=built_in,
+                       region=region)
     summaries = []
     for earlier in CHAPTERS:
         if earlier.number >= before:

@@ -15,7 +15,9 @@ class Check:
     detail: str = ""  # what was found, or what is missing and how to fix it
 
 
-def render(checks: list[Check]) -> str:
+def render(checks: list[Check], all_good_key: str = "checks.all_good",
+           something_missing_key: str = "checks.something_missing") -> str:
+    """The checks as a table under one verdict (a chapter may word its verdicts itself)."""
     rows = []
     for check in checks:
         background, colour = STYLES["success" if check.ok else "error"]
@@ -23,5 +25,5 @@ def render(checks: list[Check]) -> str:
         rows.append(f"<tr class='lab-check-{'ok' if check.ok else 'missing'}' "
                     f"style='background:{background};color:{colour}'><td>{mark}</td>"
                     f"<td>{escape(check.what)}</td><td>{escape(check.detail)}</td></tr>")
-    verdict = t("checks.all_good") if all(c.ok for c in checks) else t("checks.something_missing")
+    verdict = t(all_good_key) if all(c.ok for c in checks) else t(something_missing_key)
     return f"<p><strong>{escape(verdict)}</strong></p><table>{''.join(rows)}</table>"

@@ -16,6 +16,7 @@ from typing import Callable
 from botocore.exceptions import ClientError
 
 from . import inventory as lab_inventory
+from . import journal
 from .checks import Check
 from .clients import client, friendly_errors
 from .errors import LabError, aws_error_code
@@ -435,6 +436,10 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
     (default: 15 minutes on real AWS, a few seconds on the embedded backend).
     """
     settings = current()
+    built_in = journal.lab_region()
+    if built_in and built_in != settings.region:  # IAM is global: never take the other lab's role
+        raise LabError("chapters.region_mismatch", code="RegionMismatch", lab_region=built_in,
+                       region=settings.region)
     if wait_seconds is None:
         wait_seconds = REAL_AWS_WAIT_SECONDS if settings.is_real_aws else LOCAL_WAIT_SECONDS
     poll_seconds = REAL_AWS_POLL_SECONDS if settings.is_real_aws else LOCAL_POLL_SECONDS
@@ -452,6 +457,8 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
                 run.settle(item, delete)
         _settle_with_vpcs(run, with_vpc)
         run.tell(t("cleanup.progress_finished"))
+    if run.report.finished:
+        journal.forget_region()
     return run.report
 
 

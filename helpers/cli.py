@@ -38,10 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     backend_parser.add_argument("action", choices=["start", "status", "stop", "reset"])
     backend_parser.add_argument("--json", action="store_true", help="print the status as JSON")
     commands.add_parser("catch-up", help="create every chapter's resources that are missing")
+    commands.add_parser("clean-up", help="delete what the lab created (lab-tagged only)")
     args = parser.parse_args(argv)
     try:
         if args.command == "backend":
             return _backend_command(args.action, args.json)
+        if args.command == "clean-up":
+            from .cleanup import clean_up
+
+            report = clean_up(progress=lambda done, total, message: print(message, flush=True))
+            return 0 if report.finished else 1
         from .chapters import CHAPTERS, catch_up
         from .clients import friendly_errors
 

@@ -22,6 +22,22 @@ def read() -> dict:
         return {}
 
 
+LAB_KEY = "lab"  # not a chapter: facts about the learner's whole lab (its region)
+
+
+def lab_region() -> str | None:
+    """The region the learner's lab was built in (None before the first form, or after a
+    finished clean-up)."""
+    return read().get(LAB_KEY, {}).get("region")
+
+
+def forget_region() -> None:
+    """After a finished clean-up the lab may be built again, in any region."""
+    journal = read()
+    if journal.pop(LAB_KEY, None) is not None:
+        _write(journal)
+
+
 def choices(chapter: str) -> dict:
     """What the learner chose in ``chapter``'s form last time ({} if nothing yet)."""
     return read().get(chapter, {})
@@ -29,10 +45,17 @@ def choices(chapter: str) -> dict:
 
 def record(chapter: str, values: dict) -> None:
     """Remember ``values`` (JSON-able, never credentials) as ``chapter``'s choices."""
-    path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from .settings import current
+
     journal = read()
     journal[chapter] = values
+    journal.setdefault(LAB_KEY, {}).setdefault("region", current().region)
+    _write(journal)
+
+
+def _write(journal: dict) -> None:
+    path = _path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(journal, indent=2, sort_keys=True), encoding="utf-8")
     os.replace(temporary, path)  # atomic: a crash never leaves half a journal

@@ -1,0 +1,27 @@
+"""A lab lives in one region: switching regions mid-lab is refused until it is cleaned up."""
+from __future__ import annotations
+
+import pytest
+
+from helpers import catch_up, journal, networking
+from helpers.cleanup import clean_up
+from helpers.errors import LabError
+
+
+def test_switching_region_is_refused_until_the_lab_is_cleaned_up(fresh_lab, monkeypatch):
+    networking.ensure_chapter({})
+    journal.record("01", {})
+    assert journal.lab_region() == "us-east-1"
+    monkeypatch.setenv("LAB_REGION", "eu-west-1")
+    with pytest.raises(LabError) as refused:
+        catch_up()
+    assert refused.value.code == "RegionMismatch"
+    assert "us-east-1" in refused.value.message and "LAB_REGION=us-east-1" in refused.value.message
+    with pytest.raises(LabError):
+        clean_up()  # in eu-west-1 it could only delete the global IAM role of the real lab
+    monkeypatch.setenv("LAB_REGION", "us-east-1")
+    assert clean_up().finished
+    assert journal.lab_region() is None
+    monkeypatch.setenv("LAB_REGION", "eu-west-1")
+    networking.ensure_chapter({})
+    assert networking.find_lab_network() is not None
