@@ -15,8 +15,15 @@ import pytest
 _home: Path | None = None
 
 
+def _is_xdist_controller(config) -> bool:
+    """With pytest-xdist, each worker has its own backend; the controller runs no tests."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
 def pytest_configure(config):
     global _home
+    if _is_xdist_controller(config):
+        return
     _home = Path(tempfile.mkdtemp(prefix="lab-test-home-"))
     for name in list(os.environ):
         if name.startswith(("AWS_", "LAB_")):

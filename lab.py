@@ -61,7 +61,9 @@ def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "test":
         python = set_up("test")
-        return run(python, "-m", "pytest", *argv[1:])
+        # Test files run on all cores, each worker with a backend of its own.
+        options = argv[1:] or ["-n", "auto", "--dist", "loadfile"]
+        return run(python, "-m", "pytest", *options)
     if command == "backend":
         return run(set_up(""), "-m", "helpers", "backend", *argv[1:])
     if command != "start":
