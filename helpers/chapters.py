@@ -17,6 +17,7 @@ class Chapter:
     workshop: str | None  # the original workshop's number, e.g. "2.1.2"
     title_key: str  # catalogue key of the chapter's title
     ensure: str | None = None  # "helpers.module:function"
+    catches_up: bool = True  # False: opening it must not rebuild earlier chapters (clean-up)
 
     @property
     def notebook(self) -> str:
@@ -37,7 +38,7 @@ CHAPTERS = [
     Chapter("06", "create-api-gateway", "2.1.6", "chapters.api",
             "helpers.api:ensure_chapter"),
     Chapter("07", "verify-private-path", None, "chapters.verify"),
-    Chapter("08", "clean-up", None, "chapters.clean_up"),
+    Chapter("08", "clean-up", None, "chapters.clean_up", catches_up=False),
 ]
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from .rendering import text as escape
 
 from .messages import t
 from .rendering import STYLES
@@ -24,6 +24,7 @@ def render(checks: list[Check], all_good_key: str = "checks.all_good",
         mark = "✔" if check.ok else "✘"
         rows.append(f"<tr class='lab-check-{'ok' if check.ok else 'missing'}' "
                     f"style='background:{background};color:{colour}'><td>{mark}</td>"
-                    f"<td>{escape(check.what)}</td><td>{escape(check.detail)}</td></tr>")
+                    f"<td style='text-align:left'>{escape(check.what)}</td>"
+                    f"<td style='text-align:left'>{escape(check.detail)}</td></tr>")
     verdict = t(all_good_key) if all(c.ok for c in checks) else t(something_missing_key)
     return f"<p><strong>{escape(verdict)}</strong></p><table>{''.join(rows)}</table>"

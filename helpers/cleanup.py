@@ -464,18 +464,6 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
 
 # --- the chapter's cells -----------------------------------------------------------------------
 
-def start_chapter() -> None:
-    """Chapter 08's first cell: the status panel. No catch-up: nothing is rebuilt to be deleted."""
-    from IPython.display import HTML, display
-
-    from .notebook import install_error_display
-    from .status import describe, panel_html
-
-    install_error_display()
-    with friendly_errors():
-        display(HTML(panel_html(describe(start=True))))
-
-
 def check_chapter() -> list[Check]:
     """After clean-up: nothing with the lab's tags is left, and nothing of the lab costs money."""
     items = lab_inventory.inventory()

@@ -36,8 +36,11 @@ def install_error_display() -> None:
 
 
 def start_chapter(number: str) -> None:
-    """Show the backend status panel and catch up the chapters before ``number``."""
+    """Show the backend status panel and catch up the chapters before ``number`` (unless the
+    chapter must not: clean-up rebuilds nothing only to delete it)."""
     from IPython.display import HTML, display
+
+    from .chapters import chapter
 
     install_error_display()
     with friendly_errors():
@@ -45,7 +48,7 @@ def start_chapter(number: str) -> None:
         display(HTML(panel_html(status)))
         if status.get("restarted"):
             display(HTML(box(t("backend.restarted_catching_up"), "warning")))
-        summaries = catch_up(number)
+        summaries = catch_up(number) if chapter(number).catches_up else []
     if summaries:
         display(HTML(box("; ".join(summaries), "info", t("chapters.caught_up_title"))))
 

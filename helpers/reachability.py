@@ -390,8 +390,9 @@ def _other_endpoints_hint(ec2, vpc_id: str, route_table_id: str, region: str) ->
             hints.append(t("reachability.hint_other_region", endpoint=endpoint["VpcEndpointId"],
                            service=endpoint["ServiceName"], region=region))
         elif route_table_id not in endpoint.get("RouteTableIds", []):
-            tables = ", ".join(endpoint.get("RouteTableIds", [])) or "-"
-            hints.append(t("reachability.hint_other_tables", endpoint=endpoint["VpcEndpointId"],
+            tables = ", ".join(endpoint.get("RouteTableIds", []))
+            key = "hint_other_tables" if tables else "hint_no_tables"
+            hints.append(t(f"reachability.{key}", endpoint=endpoint["VpcEndpointId"],
                            tables=tables, route_table=route_table_id))
     return " ".join(hints) or t("reachability.hint_no_endpoint")
 

@@ -1,7 +1,7 @@
 """What the lab is talking to: backend kind, endpoint, region, account — as data and as a panel."""
 from __future__ import annotations
 
-from html import escape
+from .rendering import text as escape
 
 from . import backend
 from .messages import t

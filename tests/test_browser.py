@@ -29,7 +29,12 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """JupyterLab on a copy of the notebooks (autosave can never touch the repository)."""
+    """JupyterLab on a copy of the notebooks (autosave can never touch the repository),
+    on an empty lab: other test files may have run on this worker's backend before."""
+    from helpers import backend, journal
+
+    backend.reset()
+    journal._path().unlink(missing_ok=True)
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
     shutil.copytree(ROOT / "images", work / "images")
@@ -198,9 +203,6 @@ def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "JupyterLab's MathJax typesets the text between two '$' as LaTeX: helpers.rendering must "
-    "keep '$' literal (e.g. '<span>$</span>'); see the browser helper's report"))
 def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebook):
     from helpers import client, networking
 
@@ -418,10 +420,6 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
         field.press("Tab")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "on the embedded backend helpers.tables.table_class() reports the journal's previous "
-    "choice (moto keeps no TableClassSummary; the journal is written after create): the "
-    "result under the form shows the old class; see the browser helper's report"))
 def test_table_form_result_shows_the_table_class_just_chosen(notebook):
     page = notebook(TABLE_NOTEBOOK)
     form = code_cell(page, "table_form()")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from html import escape
+from ..rendering import text as escape
 
 from .. import api, functions, journal
 from ..errors import LabError

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from .. import journal
 from ..clients import friendly_errors
 from ..errors import LabError
-from ..messages import t
+from ..messages import catalogue, t
 from ..rendering import box
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
@@ -151,7 +151,8 @@ def render_result(model: FormModel, result: SubmitResult) -> str:
     parts = []
     for problem in result.problems:
         where = f"{labels.get(problem.field, problem.field)}: " if problem.field else ""
-        parts.append(box(f"{where}{problem.message} [{problem.code}]", problem.severity))
+        code = "" if problem.code in catalogue() else f" [{problem.code}]"  # AWS codes only
+        parts.append(box(f"{where}{problem.message}{code}", problem.severity))
     if not result.ok:
         parts.append(box(t("forms.nothing_created"), "error"))
     parts.append(result.html)

@@ -8,7 +8,7 @@ only for the chosen endpoint type (route tables for Gateway, subnets and costs f
 from __future__ import annotations
 
 import json
-from html import escape
+from ..rendering import text as escape
 
 from .. import endpoints, networking
 from ..clients import client

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
+from ..rendering import text as escape
 
 from .. import functions, journal, networking
 from ..clients import client

@@ -6,7 +6,7 @@ role were set up for.
 """
 from __future__ import annotations
 
-from html import escape
+from ..rendering import text as escape
 
 from .. import costs, functions, journal, tables
 from ..messages import t
@@ -110,6 +110,8 @@ class TableForm(FormModel):
     # --- creating and showing ---------------------------------------------------------------
     def create(self, values: dict) -> SubmitResult:
         description, created = tables.ensure_table(values, self.progress)
+        # The embedded backend does not report the class it was given: show the one just set.
+        description.setdefault("TableClassSummary", {"TableClass": values["table_class"]})
         return SubmitResult(ok=True, created=created, resource=description,
                             html=table_html(description))
 

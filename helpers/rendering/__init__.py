@@ -3,6 +3,12 @@ from __future__ import annotations
 
 from html import escape
 
+def text(value) -> str:
+    """``value`` as HTML text. JupyterLab typesets whatever stands between two "$" as LaTeX,
+    which turns prices into maths; a "$" in its own element is left alone."""
+    return escape(str(value)).replace("$", "<span>$</span>")
+
+
 STYLES = {
     "error": ("#fdecea", "#b3261e"),
     "warning": ("#fff4e5", "#8a5300"),
@@ -11,25 +17,25 @@ STYLES = {
 }
 
 
-def box(text: str, kind: str = "info", title: str | None = None) -> str:
+def box(message: str, kind: str = "info", title: str | None = None) -> str:
     """A coloured message box (``kind``: error, warning, info, success)."""
     background, colour = STYLES[kind]
-    heading = f"<strong>{escape(title)}</strong><br>" if title else ""
+    heading = f"<strong>{text(title)}</strong><br>" if title else ""
     return (f'<div class="lab-{kind}" style="background:{background};color:{colour};'
             f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">'
-            f"{heading}{escape(text)}</div>")
+            f"{heading}{text(message)}</div>")
 
 
 def table(columns: list[str], rows: list[list], highlight: set[int] | None = None,
           caption: str | None = None) -> str:
     """An HTML table; rows whose index is in ``highlight`` are marked (class lab-new)."""
     highlight = highlight or set()
-    head = "".join(f"<th style='text-align:left'>{escape(str(c))}</th>" for c in columns)
+    head = "".join(f"<th style='text-align:left'>{text(c)}</th>" for c in columns)
     body = []
     for index, row in enumerate(rows):
         marked = index in highlight
         style = " class='lab-new' style='background:#e9f6ec;font-weight:bold'" if marked else ""
-        cells = "".join(f"<td style='text-align:left'>{escape(str(v))}</td>" for v in row)
+        cells = "".join(f"<td style='text-align:left'>{text(v)}</td>" for v in row)
         body.append(f"<tr{style}>{cells}</tr>")
-    title = f"<caption style='text-align:left'>{escape(caption)}</caption>" if caption else ""
+    title = f"<caption style='text-align:left'>{text(caption)}</caption>" if caption else ""
     return f"<table class='lab-table'>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

@@ -6,7 +6,7 @@ tested without a backend; ``vpc_overview_html`` fetches them for one VPC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from . import text as escape
 from typing import Callable
 
 from ..clients import client, friendly_errors

@@ -7,7 +7,7 @@ route tables are drawn by ``rendering.network`` (chapter 01's), so both chapters
 from __future__ import annotations
 
 import json
-from html import escape
+from . import text as escape
 
 from .. import costs
 from ..messages import t
