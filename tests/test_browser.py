@@ -282,10 +282,6 @@ def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
     assert live_lab_endpoints() == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "the form answers MissingParameter (no service ticked) instead of InvalidServiceName for "
-    "a typed service name the region does not offer: helpers/forms/endpoint.py should take "
-    "the search text as the service name when it names none in the list; see the report"))
 def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(notebook):
     from helpers import client
 

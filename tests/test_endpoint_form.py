@@ -127,6 +127,30 @@ def test_no_service_chosen_is_refused(form):
     refused(form.submit(service=""), "MissingParameter", "service")
 
 
+def test_typed_service_name_of_another_region_is_refused_not_called_missing(form):
+    wrong = "com.amazonaws.eu-west-1.dynamodb"  # typed in the search box; the list is empty
+    result = form.submit(service=None, service_search=wrong)
+    refused(result, "InvalidServiceName", "service")
+    assert "MissingParameter" not in result.codes
+    refusal = next(e for e in result.errors if e.code == "InvalidServiceName")
+    assert wrong in refusal.message and "only serves its own region" in refusal.message
+    assert "endpoints.not_dynamodb" not in [w.code for w in result.warnings]
+
+
+def test_typed_service_name_the_ticked_service_matches_is_created(form):
+    result = form.submit(service_search="com.amazonaws.us-east-1.dynamodb")
+    assert result.ok and result.created
+    assert result.resource["ServiceName"] == "com.amazonaws.us-east-1.dynamodb"
+
+
+def test_preview_says_when_no_service_is_chosen_yet(form, network):
+    values = {**form.defaults(), "service": None}
+    assert "No service is chosen yet" in form.preview(values)
+    assert "endpoint to -" not in form.preview(values)
+    values["service_search"] = "com.amazonaws.eu-west-1.dynamodb"
+    assert "com.amazonaws.eu-west-1.dynamodb" in form.preview(values)
+
+
 def test_other_service_category_is_explained_and_refused(form):
     result = form.submit(service_category="instance-connect")
     refused(result, "endpoints.category_not_in_lab", "service_category")
@@ -271,3 +295,13 @@ def test_clicking_create_twice_makes_one_endpoint(network):
     second = view.click()
     assert first.ok and first.created and second.ok and not second.created
     assert len(alive_endpoints()) == 1
+
+
+def test_view_refuses_a_typed_service_name_of_another_region(network):
+    view = EndpointFormView()
+    view.set(service_search="com.amazonaws.eu-west-1.dynamodb")
+    assert view.values()["service"] is None
+    assert "com.amazonaws.eu-west-1.dynamodb" in view.preview.value
+    result = view.click()
+    assert not result.ok and "InvalidServiceName" in result.codes
+    assert alive_endpoints() == []

@@ -6,6 +6,7 @@ its ``Output`` widget. Tests and instructors call ``model.submit(...)`` or ``vie
 """
 from __future__ import annotations
 
+import time
 import traceback
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable
@@ -17,6 +18,7 @@ from ..messages import catalogue, t
 from ..rendering import box
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
+DOUBLE_CLICK_SECONDS = 1.0
 
 
 @dataclass
@@ -168,6 +170,8 @@ class FormView:
         self._widgets = widgets
         self.model = model
         self.result: SubmitResult | None = None
+        self._last_values: dict | None = None
+        self._last_done = float("-inf")
         initial = {**model.defaults(), **(values or {})}
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
         self.button = widgets.Button(description=t(model.submit_label_key),
@@ -285,10 +289,15 @@ class FormView:
     def _on_click(self, _button=None) -> None:
         from IPython.display import HTML
 
+        values = self.values()
+        # The browser may send a double click's second click before it learns the button was
+        # disabled: the same values again right after a submit are the same submit.
+        if values == self._last_values and time.monotonic() - self._last_done < DOUBLE_CLICK_SECONDS:
+            return
         self.output.outputs = ()  # state, not a clear_output message: those race with appends
-        self.button.disabled = True  # a double click must not submit twice
+        self.button.disabled = True
         try:
-            self.result = self.model.submit(**self.values())
+            self.result = self.model.submit(**values)
             self.output.append_display_data(HTML(render_result(self.model, self.result)))
         except Exception as error:  # unexpected: show it here, never lose it in a log
             self.output.append_display_data(HTML(box(t("forms.unexpected", error=repr(error)),
@@ -296,9 +305,12 @@ class FormView:
             self.output.append_stderr(traceback.format_exc())
         finally:
             self.button.disabled = False
+            self._last_values, self._last_done = values, time.monotonic()
         self.refresh()
 
     def click(self) -> SubmitResult | None:
+        """One deliberate click (tests, instructors): always submits."""
+        self._last_values = None
         self.button.click()
         return self.result
 

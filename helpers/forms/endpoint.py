@@ -27,6 +27,7 @@ FULL_ACCESS, CUSTOM_POLICY = "full", "custom"
 GATEWAY_FIELDS = ("route_tables",)
 INTERFACE_FIELDS = ("subnets", "security_groups", "private_dns", "confirm_cost")
 SERVICE_FIELDS = ("service_search", "service_type_filter", "service", "endpoint_type")
+FULL_SERVICE_NAME_START = "com.amazonaws."
 
 
 def tag_pairs(value) -> list[tuple[str, str]]:
@@ -49,6 +50,17 @@ def _service_options(values: dict) -> list[tuple[str, str]]:
     return [(_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
             for s in endpoints.endpoint_services()
             if search in s.name.lower() and (not wanted_type or wanted_type in s.types)]
+
+
+def chosen_service_name(values: dict) -> str:
+    """The ticked service, or the search text when it is a full service name the ticked one
+    does not match: a learner who types another region's name then hears AWS's
+    InvalidServiceName, not "no service is chosen" from a list that has emptied."""
+    ticked = (values.get("service") or "").strip()
+    typed = (values.get("service_search") or "").strip()
+    if typed.lower().startswith(FULL_SERVICE_NAME_START) and typed.lower() not in ticked.lower():
+        return typed
+    return ticked
 
 
 def _type_options(values: dict) -> list[tuple[str, str]]:
@@ -137,7 +149,7 @@ class EndpointForm(FormModel):
     def request(self, values: dict) -> endpoints.EndpointRequest:
         kind = values["endpoint_type"]
         return endpoints.EndpointRequest(
-            vpc_id=values["vpc"] or "", service_name=(values["service"] or "").strip(),
+            vpc_id=values["vpc"] or "", service_name=chosen_service_name(values),
             endpoint_type=kind,
             route_table_ids=list(values["route_tables"] or []) if kind == GATEWAY else [],
             subnet_ids=list(values["subnets"] or []) if kind == INTERFACE else [],
@@ -206,7 +218,9 @@ class EndpointForm(FormModel):
         category = values.get("service_category")
         if category != AWS_SERVICES:
             return box(self.category_explanation(category), "info")
-        service = values.get("service") or "-"
+        service = chosen_service_name(values)
+        if not service:
+            return box(t("endpoints.preview_no_service"), "info")
         if values.get("endpoint_type") == INTERFACE:
             chosen = set(values.get("subnets") or [])
             zones = {s["AvailabilityZone"] for s in networking.describe_subnets(values["vpc"])
