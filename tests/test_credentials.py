@@ -22,7 +22,7 @@ from helpers import backend
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIAFAKELEAKCHECK123",
+    "AWS_ACCESS_KEY_ID": "AKIA_FAKE_LEAK_CHECK_1",
     "AWS_SECRET_ACCESS_KEY": "fakeSecretLeakCheck/9f8e7d6c5b4a39281706fakeKEY",
     "AWS_SESSION_TOKEN": "FakeSessionTokenLeakCheck//AQoDYXdzEJr//fake//token==",
 }
@@ -120,4 +120,4 @@ def test_the_scan_finds_a_credential_when_one_is_shown():
     """The scanner itself works: a printed (even cut-short) key is caught."""
     assert _leaks("key=" + FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"][:12] + "…")
     assert _leaks(json.dumps({"text": FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}))
-    assert not _leaks("AKIAIOSFODNN7EXAMPLE testing testing")
+    assert not _leaks("AKIA_SOMEONE_ELSES_KEY testing testing")

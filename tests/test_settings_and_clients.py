@@ -34,7 +34,7 @@ def test_settings_file_is_read_and_environment_wins(env, tmp_path):
 
 
 def test_real_aws_only_when_named(env):
-    env.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    env.setenv("AWS_ACCESS_KEY_ID", "AKIA_LEARNERS_OWN_KEY")
     assert settings.current().backend == "embedded"
     env.setenv("LAB_BACKEND", "aws")
     assert settings.current().is_real_aws
@@ -58,7 +58,7 @@ def test_endpoint_backend_needs_a_url(env):
 
 def test_embedded_clients_use_dummy_credentials_not_the_learners(env, lab_home):
     env.setenv("LAB_HOME", str(lab_home))
-    env.setenv("AWS_ACCESS_KEY_ID", "AKIAREALLOOKINGKEY00")
+    env.setenv("AWS_ACCESS_KEY_ID", "AKIA_LEARNERS_OWN_KEY")
     env.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
     env.setenv("AWS_ENDPOINT_URL", "http://somewhere-else.invalid")
     ec2 = clients.client("ec2")
