@@ -22,7 +22,7 @@ from helpers import backend
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 FAKE_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "AKIA_FAKELEAK_CHECK_1",
+    "AWS_ACCESS_KEY_ID": "AKIAFAKELEAK_CHECK_1",
     "AWS_SECRET_ACCESS_KEY": "fakeSecretLeakCheck/9f8e7d6c5b4a39281706fakeKEY",
     "AWS_SESSION_TOKEN": "FakeSessionTokenLeakCheck//AQoDYXdzEJr//fake//token==",
 }
