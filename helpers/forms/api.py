@@ -89,6 +89,7 @@ class RequestForm(FormModel):
     chapter = api.CHAPTER
     submit_label_key = "api.send"
     journaled = False  # a test request changes nothing the chapter must rebuild
+    refused_key = "api.nothing_sent"
 
     def __init__(self, method: str = "GET", note_id: str = "", body: str = ""):
         self.fields = [

@@ -86,6 +86,7 @@ class FormModel:
     fields: list[Field] = []
     submit_label_key = "forms.create"
     journaled = True  # False for forms that create nothing a chapter must rebuild
+    refused_key = "forms.nothing_created"  # what a refusal did not do, in the learner's words
     # Progress lines while creating (waits on real AWS); a view sends them to its output.
     progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
@@ -156,7 +157,7 @@ def render_result(model: FormModel, result: SubmitResult) -> str:
         code = "" if problem.code in catalogue() else f" [{problem.code}]"  # AWS codes only
         parts.append(box(f"{where}{problem.message}{code}", problem.severity))
     if not result.ok:
-        parts.append(box(t("forms.nothing_created"), "error"))
+        parts.append(box(t(model.refused_key), "error"))
     parts.append(result.html)
     return "".join(parts)
 

@@ -430,7 +430,7 @@ def show_package():
 
     package = functions.deployment_package()
     rows = [[t("functions.row_file"), functions.HANDLER_FILE.name],
-            [t("functions.row_size"), f"{len(package)} bytes"],
+            [t("functions.row_size"), t("functions.size_bytes", size=len(package))],
             ["CodeSha256", functions.code_sha256(package)],
             [t("functions.row_runtime"), functions.HANDLER]]
     return HTML(table([t("functions.column_setting"), t("functions.column_value")], rows,
