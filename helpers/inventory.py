@@ -125,27 +125,27 @@ def _security_groups():
 
 # --- IAM, Lambda, DynamoDB, API Gateway ------------------------------------------------------
 
-def _iam_roles():
+def _iam_tagged(kind: str, listing: str, result_key: str, tag_listing: str, id_key: str,
+                id_argument: str, name_key: str, **list_arguments) -> list[InventoryItem]:
+    """Lab-tagged IAM roles or policies: IAM lists them first, tags come one by one."""
     iam = client("iam")
     found = []
-    for role in _pages(iam, "list_roles", "Roles"):
-        tags = from_aws(_pages(iam, "list_role_tags", "Tags", RoleName=role["RoleName"]))
+    for entry in _pages(iam, listing, result_key, **list_arguments):
+        tags = from_aws(_pages(iam, tag_listing, "Tags", **{id_argument: entry[id_key]}))
         if is_lab_resource(tags):
-            found.append(_item("iam-role", role["RoleName"], tags, role["RoleName"],
-                               details=role))
+            found.append(_item(kind, entry[id_key], tags, entry[name_key], details=entry))
     return found
+
+
+def _iam_roles():
+    return _iam_tagged("iam-role", "list_roles", "Roles", "list_role_tags", "RoleName",
+                       "RoleName", "RoleName")
 
 
 def _iam_policies():
     """Customer-managed policies the lab made (AWS-managed ones are never the lab's)."""
-    iam = client("iam")
-    found = []
-    for policy in _pages(iam, "list_policies", "Policies", Scope="Local"):
-        tags = from_aws(_pages(iam, "list_policy_tags", "Tags", PolicyArn=policy["Arn"]))
-        if is_lab_resource(tags):
-            found.append(_item("iam-policy", policy["Arn"], tags, policy["PolicyName"],
-                               details=policy))
-    return found
+    return _iam_tagged("iam-policy", "list_policies", "Policies", "list_policy_tags", "Arn",
+                       "PolicyArn", "PolicyName", Scope="Local")
 
 
 def _lambda_functions():
