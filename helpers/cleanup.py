@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from . import inventory as lab_inventory
 from . import journal
 from .checks import Check
+from .clicks import ClickGuard
 from .clients import client, friendly_errors
 from .errors import LabError, aws_error_code
 from .inventory import KINDS, InventoryItem
@@ -494,7 +495,8 @@ class CleanupView:
         self.output = widgets.Output()
         self.report: CleanupReport | None = None
         self.error: Exception | None = None  # what kept the last click from running
-        self.button.on_click(self._on_click)
+        self._clicks = ClickGuard()
+        self.button.on_click(lambda _button: self._clicks.run(None, self._run))
         self.widget = widgets.VBox([self.button, self.bar, self.status, self.output])
 
     def _progress(self, done: int, total: int, message: str) -> None:
@@ -502,11 +504,11 @@ class CleanupView:
         self.bar.value = min(done, self.bar.max)
         self.status.value = message
 
-    def _on_click(self, _button=None) -> None:
+    def _run(self) -> None:
         from IPython.display import HTML
 
-        self.output.clear_output()
-        self.button.disabled = True  # a double click must not start a second run
+        self.output.outputs = ()  # state, not a clear_output message: those race with appends
+        self.button.disabled = True
         self.error = None
         try:
             self.report = clean_up(progress=self._progress)

@@ -7,6 +7,7 @@ URL in ``AWS_ENDPOINT_URL``. Retry mode ``standard`` everywhere.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import boto3
 from botocore.config import Config
@@ -19,6 +20,7 @@ from .errors import LabError, aws_error_code
 from .settings import EMBEDDED_ACCOUNT_ID, Settings, current
 
 _clients: dict[tuple, object] = {}
+_clients_lock = threading.Lock()  # widget callbacks may run on kernel subshell threads
 
 
 def endpoint_url(settings: Settings | None = None) -> str | None:
@@ -38,15 +40,20 @@ def client(service: str, settings: Settings | None = None):
     settings = settings or current()
     url = endpoint_url(settings)
     key = (service, settings.backend, settings.region, url)
-    if key not in _clients:
-        credentials = DUMMY_CREDENTIALS if settings.backend == "embedded" else {}
-        session = boto3.session.Session(region_name=settings.region, **credentials)
-        local = settings.backend == "embedded"
-        config = Config(retries={"mode": "standard", "max_attempts": 3 if local else 5},
-                        connect_timeout=2 if local else 10, read_timeout=120,
-                        user_agent_extra="vpc-endpoint-lab")
-        _clients[key] = session.client(service, endpoint_url=url, config=config)
-    return _clients[key]
+    with _clients_lock:
+        if key not in _clients:
+            _clients[key] = _new_client(service, settings, url)
+        return _clients[key]
+
+
+def _new_client(service: str, settings: Settings, url: str | None):
+    credentials = DUMMY_CREDENTIALS if settings.backend == "embedded" else {}
+    session = boto3.session.Session(region_name=settings.region, **credentials)
+    local = settings.backend == "embedded"
+    config = Config(retries={"mode": "standard", "max_attempts": 3 if local else 5},
+                    connect_timeout=2 if local else 10, read_timeout=120,
+                    user_agent_extra="vpc-endpoint-lab")
+    return session.client(service, endpoint_url=url, config=config)
 
 
 def account_id(settings: Settings | None = None) -> str:

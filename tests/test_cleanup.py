@@ -268,6 +268,22 @@ def test_the_clean_up_button_shows_progress_and_the_report(lab_and_decoys):
     assert not view.button.disabled
 
 
+def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_decoys,
+                                                                      monkeypatch):
+    from helpers import clicks
+
+    made, _ = lab_and_decoys
+    sent = {"at": 100.0}  # clicks arrive stamped with the time the browser sent them
+    monkeypatch.setattr(clicks, "browser_click_time", lambda: sent["at"])
+    view = cleanup.CleanupView()
+    view.button.click()
+    first = view.report
+    sent["at"] += 0.2
+    view.button.click()
+    assert view.report is first and made["vpc"] in _ids(first.deleted)
+    assert len(view.output.outputs) == 1
+
+
 def test_the_clean_up_button_shows_an_unreachable_backend_as_one_message(lab_and_decoys,
                                                                          monkeypatch):
     from helpers.errors import LabError

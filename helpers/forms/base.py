@@ -6,20 +6,18 @@ its ``Output`` widget. Tests and instructors call ``model.submit(...)`` or ``vie
 """
 from __future__ import annotations
 
-import time
 import traceback
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable
 
 from .. import journal
+from ..clicks import ClickGuard
 from ..clients import friendly_errors
 from ..errors import LabError
 from ..messages import catalogue, t
 from ..rendering import box
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
-DOUBLE_CLICK_SECONDS = 1.0
-
 
 @dataclass
 class Field:
@@ -171,8 +169,7 @@ class FormView:
         self._widgets = widgets
         self.model = model
         self.result: SubmitResult | None = None
-        self._last_values: dict | None = None
-        self._last_done = float("-inf")
+        self._clicks = ClickGuard()
         initial = {**model.defaults(), **(values or {})}
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
         self.button = widgets.Button(description=t(model.submit_label_key),
@@ -248,10 +245,11 @@ class FormView:
 
     # --- reacting -------------------------------------------------------------------------
     def _on_change(self, name: str) -> None:
-        for f in self.model.fields:
-            if name in f.depends_on:
-                self._reload_options(f)
-        self._refresh_preview()
+        with self._clicks.lock:  # a change arriving on a subshell waits for a running submit
+            for f in self.model.fields:
+                if name in f.depends_on:
+                    self._reload_options(f)
+            self._refresh_preview()
 
     def _reload_options(self, f: Field) -> None:
         values = self.values()
@@ -288,13 +286,12 @@ class FormView:
         self._refresh_preview()
 
     def _on_click(self, _button=None) -> None:
+        values = self.values()
+        self._clicks.run(values, lambda: self._submit(values))
+
+    def _submit(self, values: dict) -> None:
         from IPython.display import HTML
 
-        values = self.values()
-        # The browser may send a double click's second click before it learns the button was
-        # disabled: the same values again right after a submit are the same submit.
-        if values == self._last_values and time.monotonic() - self._last_done < DOUBLE_CLICK_SECONDS:
-            return
         self.output.outputs = ()  # state, not a clear_output message: those race with appends
         self.button.disabled = True
         try:
@@ -306,12 +303,10 @@ class FormView:
             self.output.append_stderr(traceback.format_exc())
         finally:
             self.button.disabled = False
-            self._last_values, self._last_done = values, time.monotonic()
         self.refresh()
 
     def click(self) -> SubmitResult | None:
         """One deliberate click (tests, instructors): always submits."""
-        self._last_values = None
         self.button.click()
         return self.result
 

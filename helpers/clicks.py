@@ -1,0 +1,60 @@
+"""Button clicks as the kernel receives them: one run at a time, a double click run once.
+
+JupyterLab may deliver a widget message on a kernel subshell, in another thread, while the
+previous click's run is still going; and a busy kernel handles a double click's second click
+long after the browser sent it. So a click is judged by when the browser sent it, and a click
+that arrives during a run is ignored, as the disabled button shows.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from typing import Any, Callable
+
+DOUBLE_CLICK_SECONDS = 1.0
+
+
+def browser_click_time() -> float | None:
+    """When the browser sent the click being handled (epoch seconds), from the comm message's
+    header; None for a click made in Python (a cell, a test), which is always deliberate."""
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:
+        return None
+    if not Kernel.initialized():
+        return None
+    parent = Kernel.instance().get_parent("shell") or {}
+    if parent.get("msg_type") != "comm_msg":
+        return None
+    sent = parent.get("header", {}).get("date")
+    if isinstance(sent, str):
+        try:
+            sent = datetime.fromisoformat(sent)
+        except ValueError:
+            return None
+    return sent.timestamp() if isinstance(sent, datetime) else None
+
+
+class ClickGuard:
+    """Runs a button's action once per deliberate click, never two at once."""
+
+    def __init__(self):
+        self.lock = threading.RLock()  # also held by callbacks that must wait for a run
+        self._last_key: Any = None
+        self._last_sent = float("-inf")
+
+    def run(self, key: Any, action: Callable[[], None]) -> None:
+        """Run ``action`` for a click on a form holding ``key`` (its values), unless a run is
+        going on, or this click is a double click's second one with the same ``key``."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            sent = browser_click_time()
+            if (sent is not None and key == self._last_key
+                    and sent - self._last_sent < DOUBLE_CLICK_SECONDS):
+                return
+            self._last_key = key
+            self._last_sent = sent if sent is not None else float("-inf")
+            action()
+        finally:
+            self.lock.release()
