@@ -56,9 +56,10 @@ def start_chapter(number: str) -> None:
 def chapter_table() -> str:
     """The lab's chapters with the original workshop's numbers, as an HTML table."""
     from .chapters import CHAPTERS
-    from .rendering import table
+    from .rendering import Link, table
 
-    rows = [[c.number, c.workshop or t("chapters.new_in_lab"), t(c.title_key), c.notebook]
+    rows = [[c.number, c.workshop or t("chapters.new_in_lab"), t(c.title_key),
+             Link(c.notebook, c.notebook)]
             for c in CHAPTERS]
     return table([t("chapters.column_number"), t("chapters.column_workshop"),
                   t("chapters.column_title"), t("chapters.column_notebook")], rows)

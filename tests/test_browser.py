@@ -183,6 +183,11 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
     page.wait_for_function(  # the picture really loaded (a broken link has no width)
         "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(),
         timeout=30_000)
+    # A chapter's notebook name opens that notebook in a new tab.
+    code_cell(page, "chapter_table()").get_by_role("link", name="03-develop-lambda-function.ipynb") \
+        .click()
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current")).to_contain_text("03-develop-lambda",
+                                                                          timeout=60_000)
 
 
 def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
@@ -249,6 +254,8 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     assert f"Endpoint {endpoint_id} created" in output.inner_text()
     before = output.locator(".lab-before table")
     assert prefix_list not in before.inner_text()  # the private table had only "local"
+    sides = [output.locator(side).first.bounding_box() for side in (".lab-before", ".lab-after")]
+    assert abs(sides[0]["y"] - sides[1]["y"]) < 2 and sides[1]["x"] > sides[0]["x"]  # side by side
     highlighted = output.locator(".lab-after tr.lab-new")
     expect(highlighted).to_have_count(1)
     expect(highlighted).to_be_visible()
@@ -475,6 +482,14 @@ def test_explainer_shows_every_hop_green_after_run_all(notebook):
     hops = explained.locator("svg.lab-path g.lab-hop")
     expect(hops).to_have_count(HOPS)
     expect(explained.locator("svg.lab-path g.lab-hop-ok")).to_have_count(HOPS)
+    overflowing = hops.evaluate_all("""hops => hops.flatMap(hop => {
+        const box = hop.querySelector('rect').getBBox();
+        return [...hop.querySelectorAll('text')]
+            .filter(text => text.getBBox().x + text.getBBox().width > box.x + box.width - 4
+                            || text.getBBox().y + text.getBBox().height > box.y + box.height)
+            .map(text => text.textContent);
+    })""")
+    assert overflowing == []  # every label fits inside its box
     checks = code_cell(page, "reachability.check_chapter()")
     expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
     assert checks.locator("tr.lab-check-ok").count() >= HOPS

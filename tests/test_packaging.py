@@ -66,3 +66,12 @@ def test_notebooks_follow_the_cookbook_layout():
             assert re.search(rf"^##+ {section}", markdown, re.M), f"{name}: missing {section}"
         first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
         assert f'helpers.start_chapter("{name[:2]}")' in "".join(first_code["source"]), name
+
+
+def test_the_chapter_table_links_every_chapter_to_its_notebook():
+    from helpers.notebook import chapter_table
+
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', chapter_table())
+    notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert sorted(href for href, _ in links) == notebooks
+    assert all(href == label for href, label in links)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from test_invoker import build_lab
@@ -203,6 +204,12 @@ def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):
     assert 'data-hop="endpoint_policy"' in svg
     assert 'class="lab-hop lab-hop-failed" data-hop="endpoint_policy"' in svg
     assert 'class="lab-hop lab-hop-ok" data-hop="route"' in svg
+    # Every box says its hop, its resource and its verdict whole: nothing cut off.
+    assert "…" not in svg
+    shown = "".join(re.findall(r">([^<>]+)</tspan>", svg)).replace(" ", "")
+    for hop in verdict.hops:  # wrapped over lines, but all there
+        assert f"{hop.title}{hop.resource}".replace(" ", "") in shown, hop
+    assert shown.count("blocksthepath") == 1
     html = path.hops_table(verdict)
     assert html.count("<tr class='lab-hop-failed'") == 1
     assert "dynamodb:PutItem" in verdict.hop("endpoint_policy").reason

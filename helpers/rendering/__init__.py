@@ -1,7 +1,20 @@
 """HTML building blocks shared by every picture and table the lab shows."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from html import escape
+
+
+@dataclass(frozen=True)
+class Link:
+    """A table cell that links to ``href`` (relative to the notebook, where JupyterLab opens
+    it in a new tab)."""
+    label: str
+    href: str
+
+    def html(self) -> str:
+        return f'<a href="{escape(self.href)}">{text(self.label)}</a>'
+
 
 def text(value) -> str:
     """``value`` as HTML text. JupyterLab typesets whatever stands between two "$" as LaTeX,
@@ -35,7 +48,8 @@ def table(columns: list[str], rows: list[list], highlight: set[int] | None = Non
     for index, row in enumerate(rows):
         marked = index in highlight
         style = " class='lab-new' style='background:#e9f6ec;font-weight:bold'" if marked else ""
-        cells = "".join(f"<td style='text-align:left'>{text(v)}</td>" for v in row)
+        cells = "".join(f"<td style='text-align:left'>"
+                        f"{v.html() if isinstance(v, Link) else text(v)}</td>" for v in row)
         body.append(f"<tr{style}>{cells}</tr>")
     title = f"<caption style='text-align:left'>{text(caption)}</caption>" if caption else ""
     return f"<table class='lab-table'>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"

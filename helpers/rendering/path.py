@@ -4,6 +4,7 @@ Both are drawn from a ``reachability.PathVerdict``, i.e. from the live state of 
 """
 from __future__ import annotations
 
+import textwrap
 from html import escape
 
 from ..messages import t
@@ -17,11 +18,26 @@ MARKS = {"ok": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
 IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
 # Six boxes a row: the function and the five VPC hops on the first, so the VPC frame holds
 # exactly the first row's last five.
-BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 132, 74, 24, 6, 20
+BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 152, 106, 24, 6, 20
+# How many characters of each line fit in a box (bold 12 px titles, 11 px resource names).
+TITLE_CHARACTERS, RESOURCE_CHARACTERS = 19, 24
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+def _lines(text: str, width: int, most: int) -> list[str]:
+    """``text`` wrapped to at most ``most`` lines of ``width`` characters; only a text longer
+    than that loses its end (the table below the picture has it whole)."""
+    lines = textwrap.wrap(text, width) or [""]
+    if len(lines) > most:
+        lines = lines[:most]
+        lines[-1] = lines[-1][:width - 1] + "…"
+    return lines
+
+
+def _text(lines: list[str], x: int, y: int, size: int, colour: str, bold: bool = False) -> str:
+    weight = ' font-weight="bold"' if bold else ""
+    spans = "".join(f'<tspan x="{x}" dy="{0 if i == 0 else size + 3}">{escape(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f'<text x="{x}" y="{y}" font-size="{size}"{weight} fill="{colour}">{spans}</text>'
 
 
 def _box_position(index: int) -> tuple[int, int]:
@@ -51,7 +67,7 @@ def diagram(verdict) -> str:
     hops = verdict.hops
     rows = (len(hops) + PER_ROW - 1) // PER_ROW
     width = MARGIN * 2 + PER_ROW * BOX_WIDTH + (PER_ROW - 1) * GAP
-    height = MARGIN * 2 + rows * (BOX_HEIGHT + GAP + 26)
+    height = _box_position((rows - 1) * PER_ROW)[1] + BOX_HEIGHT + MARGIN
     parts = ['<defs><marker id="lab-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
              'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
              '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
@@ -77,12 +93,11 @@ def diagram(verdict) -> str:
             f'<title>{escape(hop.title)}: {escape(hop.reason)}</title>'
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
             f'fill="{fill}" stroke="{colour}" stroke-width="2"/>'
-            f'<text x="{x + 8}" y="{y + 20}" font-size="12" font-weight="bold" fill="{colour}">'
-            f'{MARKS[hop.status]} {escape(_clip(hop.title, 18))}</text>'
-            f'<text x="{x + 8}" y="{y + 42}" font-size="11" fill="{colour}">'
-            f'{escape(_clip(hop.resource, 21))}</text>'
-            f'<text x="{x + 8}" y="{y + 60}" font-size="10" fill="{colour}">'
-            f'{escape(_clip(hop.reason, 25))}</text></g>')
+            + _text(_lines(f"{MARKS[hop.status]} {hop.title}", TITLE_CHARACTERS, 2),
+                    x + 8, y + 18, 12, colour, bold=True)
+            + _text(_lines(hop.resource, RESOURCE_CHARACTERS, 3), x + 8, y + 52, 11, colour)
+            + _text([t(f"reachability.status_{hop.status}")], x + 8, y + 98, 10, colour)
+            + '</g>')
     return (f'<svg class="lab-path" xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
             f'font-family="sans-serif">'

@@ -29,6 +29,11 @@ def _route_key(route: dict) -> tuple[str, str]:
     return route_destination(route), route_target(route)
 
 
+# Before and after share the width: sized by their long subnet lines alone, each would take
+# a whole row and they would stack.
+SIDE = "flex:1 1 22em;min-width:0;overflow-x:auto"
+
+
 def render_before_after(before: list[dict], after: list[dict],
                         subnet_names: dict[str, str]) -> str:
     """For each route table: its routes BEFORE and AFTER side by side, new routes highlighted."""
@@ -45,9 +50,9 @@ def render_before_after(before: list[dict], after: list[dict],
             note += box(t("endpoints.routes_unchanged"), "info")
         parts.append(
             "<div class='lab-route-change' style='display:flex;gap:2em;flex-wrap:wrap'>"
-            f"<div class='lab-before'><h4>{escape(t('endpoints.before'))}</h4>"
+            f"<div class='lab-before' style='{SIDE}'><h4>{escape(t('endpoints.before'))}</h4>"
             f"{route_table_html(previous, subnet_names)}</div>"
-            f"<div class='lab-after'><h4>{escape(t('endpoints.after'))}</h4>"
+            f"<div class='lab-after' style='{SIDE}'><h4>{escape(t('endpoints.after'))}</h4>"
             f"{route_table_html(current, subnet_names, lambda r: _route_key(r) in new - old)}"
             f"</div></div>{note}")
     return "".join(parts)
