@@ -57,7 +57,7 @@ def pytest_runtest_setup(item):
 def _empty_lab():
     from helpers import backend
 
-    backend.reset(_home)
+    backend.wipe(_home)
     (_home / "journal.json").unlink(missing_ok=True)
 
 

@@ -185,8 +185,10 @@ def stop(home: Path | None = None) -> bool:
         return True
 
 
-def reset(home: Path | None = None) -> RunningBackend:
-    """Empty the backend: every resource of every service is gone, the server keeps running."""
+def wipe(home: Path | None = None) -> RunningBackend:
+    """Empty the backend: every resource of every service is gone, lab-made or not, and the
+    server keeps running. Only for test sessions, which own their backend; a learner's lab is
+    reset by ``cleanup.reset_lab``, which touches only what the lab made."""
     backend = start(home)
     _wait_for_warm_up(backend.url)  # resetting while warming races inside moto (HTTP 500)
     requests.post(backend.url + "/moto-api/reset", timeout=60).raise_for_status()

@@ -65,14 +65,26 @@ class CleanupReport:
     def finished(self) -> bool:
         return not self.leftovers
 
+    def headline(self) -> str:
+        """The outcome in one sentence."""
+        if not self.deleted and self.finished:
+            return t("cleanup.report_nothing")
+        if self.finished:
+            return t("cleanup.report_finished", count=len(self.deleted))
+        return t("cleanup.report_pending", count=len(self.deleted), left=len(self.leftovers))
+
+    def lines(self) -> list[str]:
+        """The outcome as text (the command line): the sentence, then each leftover."""
+        return [self.headline(), *(f"  {left.item.kind_label} {left.item.id}: {left.reason} "
+                                   f"[{left.code}]" for left in self.leftovers)]
+
     def html(self) -> str:
         if not self.deleted and self.finished:
-            return box(t("cleanup.report_nothing"), "success")
+            return box(self.headline(), "success")
         if self.finished:
-            parts = [box(t("cleanup.report_finished", count=len(self.deleted)), "success")]
+            parts = [box(self.headline(), "success")]
         else:
-            parts = [box(t("cleanup.report_pending", count=len(self.deleted),
-                           left=len(self.leftovers)), "warning")]
+            parts = [box(self.headline(), "warning")]
             parts.append(table([t("cleanup.column_type"), t("cleanup.column_id"),
                                 t("cleanup.column_name"), t("cleanup.column_reason")],
                                [[left.item.kind_label, left.item.id, left.item.name,
@@ -427,6 +439,16 @@ def _settle_with_vpcs(run: _Run, items: list[InventoryItem]) -> None:
                 item, t("cleanup.goes_with_vpc", id=item.id, vpc=item.details.get("VpcId", "?")),
                 "cleanup.goes_with_vpc"))
         run.done += 1
+
+
+def reset_lab(progress: Progress | None = None) -> CleanupReport:
+    """The lab as on first use: what it made is deleted (lab-tagged only, as in ``clean_up``)
+    and, once nothing is left, every choice made in its forms is forgotten. Resources without
+    the lab's tags are never touched."""
+    report = clean_up(progress)
+    if report.finished:
+        journal.forget()
+    return report
 
 
 def clean_up(progress: Progress | None = None, wait_seconds: float | None = None) -> CleanupReport:

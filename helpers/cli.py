@@ -10,6 +10,11 @@ from .errors import LabError
 from .settings import current
 
 
+def _tell(_done: int, _total: int, message: str) -> None:
+    """Progress for a person, on stderr: stdout stays the status (JSON with --json)."""
+    print(message, file=sys.stderr, flush=True)
+
+
 def _backend_command(action: str, as_json: bool) -> int:
     from .status import describe
 
@@ -21,7 +26,13 @@ def _backend_command(action: str, as_json: bool) -> int:
     elif action == "stop":
         backend.stop(settings.home)
     elif action == "reset":
-        backend.reset(settings.home)
+        from .cleanup import reset_lab
+
+        report = reset_lab(progress=_tell)
+        for line in report.lines():
+            _tell(0, 0, line)
+        if not report.finished:
+            return 1
     status = describe(start=False)
     if as_json:
         print(json.dumps(status, indent=2))
@@ -47,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
             from .cleanup import clean_up
 
             report = clean_up(progress=lambda done, total, message: print(message, flush=True))
+            print("\n".join(report.lines()))
             return 0 if report.finished else 1
         from .chapters import CHAPTERS, catch_up
         from .clients import friendly_errors

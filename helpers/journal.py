@@ -38,6 +38,11 @@ def forget_region() -> None:
         _write(journal)
 
 
+def forget() -> None:
+    """Every choice and the lab's region forgotten: the lab as on first use."""
+    _path().unlink(missing_ok=True)
+
+
 def choices(chapter: str) -> dict:
     """What the learner chose in ``chapter``'s form last time ({} if nothing yet)."""
     return read().get(chapter, {})

@@ -1,4 +1,5 @@
-"""The embedded backend and its command line: one server per learner, found again, resettable."""
+"""The embedded backend and its command line: one server per learner, found again, resettable
+(the lab's resources only)."""
 from __future__ import annotations
 
 import json
@@ -55,13 +56,28 @@ def test_stop_then_start_gives_a_working_empty_backend(other_home):
     assert _vpc_cidrs(started["endpoint"]) == ["172.31.0.0/16"]  # only the default VPC
 
 
-def test_reset_empties_the_backend(other_home):
+def test_reset_empties_the_lab_and_forgets_its_choices_but_keeps_the_learners_own(other_home):
+    from helpers import tags
+
     started = cli(other_home, "start")
-    _create_vpc(started["endpoint"])
-    assert "10.9.0.0/16" in _vpc_cidrs(started["endpoint"])
+    ec2 = _ec2(started["endpoint"])
+    ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=tags.tag_specification(
+        "vpc", tags.lab_tags("01", "vpc", "vpc-private-vpc")))
+    ec2.create_vpc(CidrBlock="10.9.0.0/16")  # the learner's own
+    ec2.create_vpc(CidrBlock="10.8.0.0/16", TagSpecifications=tags.tag_specification(
+        "vpc", {"Name": "vpc-private-vpc"}))  # the lab's name, not its tags
+    journal = other_home / "journal.json"
+    journal.write_text(json.dumps({"01": {"name": "mine"}, "lab": {"region": "us-east-1"}}))
     reset = cli(other_home, "reset")
     assert reset["pid"] == started["pid"]
-    assert _vpc_cidrs(reset["endpoint"]) == ["172.31.0.0/16"]
+    assert _vpc_cidrs(reset["endpoint"]) == ["10.8.0.0/16", "10.9.0.0/16", "172.31.0.0/16"]
+    assert not journal.exists()
+    again = subprocess.run([sys.executable, "-m", "helpers", "backend", "reset"],
+                           env={**os.environ, "LAB_HOME": str(other_home)},
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0
+    assert "nothing to clean up" in again.stderr
+    assert "running     True" in again.stdout
 
 
 def test_two_homes_get_two_servers_that_never_share_resources(other_home, tmp_path):

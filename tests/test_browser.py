@@ -33,7 +33,7 @@ def jupyterlab(tmp_path_factory):
     on an empty lab: other test files may have run on this worker's backend before."""
     from helpers import backend, journal
 
-    backend.reset()
+    backend.wipe()
     journal._path().unlink(missing_ok=True)
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")

@@ -166,6 +166,23 @@ def test_a_failure_midway_is_reported_and_the_next_run_finishes(lab_and_decoys):
     assert snapshot(decoys) == before
 
 
+def test_resetting_the_lab_deletes_only_its_resources_and_forgets_its_choices_when_done(
+        lab_and_decoys):
+    from helpers import journal
+
+    made, decoys = lab_and_decoys
+    before = snapshot(decoys)
+    journal.record("01", {"name": "mine"})
+    with aws_answers("ec2", "DeleteSubnet", "UnauthorizedOperation", "You are not authorized"):
+        unfinished = cleanup.reset_lab()
+    assert not unfinished.finished
+    assert journal.choices("01") == {"name": "mine"}  # kept while something is left
+    assert cleanup.reset_lab().finished
+    assert inventory.inventory() == []
+    assert snapshot(decoys) == before
+    assert journal.read() == {}
+
+
 def test_slow_lambda_interfaces_are_waited_for_then_reported_as_pending(lab_and_decoys):
     made, _ = lab_and_decoys
     ec2 = client("ec2")

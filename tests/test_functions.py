@@ -27,7 +27,7 @@ def quiet(_text: str) -> None:
 
 @pytest.fixture(scope="module")
 def network():
-    backend.reset(settings.lab_home())
+    backend.wipe(settings.lab_home())
     (settings.lab_home() / "journal.json").unlink(missing_ok=True)
     networking.ensure_chapter({})
     return networking.find_lab_network()

@@ -238,7 +238,7 @@ def lab_ids(made: dict) -> set[str]:
 @pytest.fixture(scope="module")
 def full_lab_with_decoys():
     """Built once for these read-only tests, on an emptied backend."""
-    backend.reset()
+    backend.wipe()
     decoys = build_decoys()
     return build_full_lab(), decoys
 

@@ -18,7 +18,7 @@ def quiet(_text: str) -> None:
 
 @pytest.fixture(scope="module")
 def emptied():
-    backend.reset(settings.lab_home())
+    backend.wipe(settings.lab_home())
     (settings.lab_home() / "journal.json").unlink(missing_ok=True)
 
 
