@@ -237,6 +237,8 @@ def tag_editor(description: str, pairs):
     Its ``value`` is the list of ``[key, value]`` rows, so the base view reads, sets and
     observes it like any other control.
     """
+    import threading
+
     import ipywidgets as widgets
     import traitlets
 
@@ -247,6 +249,8 @@ def tag_editor(description: str, pairs):
             super().__init__(layout=widgets.Layout(flex_flow="column"))
             self._rows: list = []
             self._updating = False
+            # Clicks and typing may arrive on kernel subshells, in other threads.
+            self._lock = threading.RLock()
             self.add_button = widgets.Button(description=t("endpoints.add_tag"),
                                              tooltip=t("endpoints.add_tag"))
             self.add_button.on_click(lambda _button: self._add_row("", ""))
@@ -261,36 +265,42 @@ def tag_editor(description: str, pairs):
             remove.on_click(lambda _button: self._remove_row(row))
             for text_box in (key_box, value_box):
                 text_box.observe(lambda _change: self._sync(), names="value")
-            self._rows.append(row)
-            self._redraw()
-            self._sync()
+            with self._lock:
+                self._rows.append(row)
+                self._redraw()
+                self._sync()
 
         def _remove_row(self, row) -> None:
-            self._rows.remove(row)
-            self._redraw()
-            self._sync()
+            with self._lock:
+                if row not in self._rows:  # a double click's second click
+                    return
+                self._rows.remove(row)
+                self._redraw()
+                self._sync()
 
         def _redraw(self) -> None:
             self.children = [widgets.Label(description), *self._rows, self.add_button]
 
         def _sync(self) -> None:
             """Rows → value (a learner typed)."""
-            if not self._updating:
-                self._updating = True
-                self.value = [[row.children[0].value, row.children[1].value]
-                              for row in self._rows]
-                self._updating = False
+            with self._lock:
+                if not self._updating:
+                    self._updating = True
+                    self.value = [[row.children[0].value, row.children[1].value]
+                                  for row in self._rows]
+                    self._updating = False
 
         def _rebuild(self, change) -> None:
             """Value → rows (set from code)."""
-            if self._updating:
-                return
-            self._updating = True
-            self._rows = []
-            for key, tag_value in tag_pairs(change["new"]):
-                self._add_row(key, tag_value)
-            self._redraw()
-            self._updating = False
+            with self._lock:
+                if self._updating:
+                    return
+                self._updating = True
+                self._rows = []
+                for key, tag_value in tag_pairs(change["new"]):
+                    self._add_row(key, tag_value)
+                self._redraw()
+                self._updating = False
 
     editor = TagEditor()
     editor.value = [list(pair) for pair in tag_pairs(pairs)]
