@@ -79,12 +79,8 @@ class CleanupReport:
                                    f"[{left.code}]" for left in self.leftovers)]
 
     def html(self) -> str:
-        if not self.deleted and self.finished:
-            return box(self.headline(), "success")
-        if self.finished:
-            parts = [box(self.headline(), "success")]
-        else:
-            parts = [box(self.headline(), "warning")]
+        parts = [box(self.headline(), "success" if self.finished else "warning")]
+        if self.leftovers:
             parts.append(table([t("cleanup.column_type"), t("cleanup.column_id"),
                                 t("cleanup.column_name"), t("cleanup.column_reason")],
                                [[left.item.kind_label, left.item.id, left.item.name,

@@ -19,6 +19,7 @@ from ..rendering import box
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
 
+
 @dataclass
 class Field:
     name: str
