@@ -55,15 +55,21 @@ def pytest_runtest_setup(item):
 
 
 def _empty_lab():
-    from helpers import backend
+    from helpers import backend, journal
 
     backend.wipe(_home)
-    (_home / "journal.json").unlink(missing_ok=True)
+    journal.forget()
 
 
 @pytest.fixture
 def lab_home() -> Path:
     return _home
+
+
+@pytest.fixture(scope="session")
+def empty_lab():
+    """Empties this worker's backend and journal when called (for module-scoped fixtures)."""
+    return _empty_lab
 
 
 @pytest.fixture

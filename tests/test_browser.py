@@ -28,13 +28,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory):
+def jupyterlab(tmp_path_factory, empty_lab):
     """JupyterLab on a copy of the notebooks (autosave can never touch the repository),
     on an empty lab: other test files may have run on this worker's backend before."""
-    from helpers import backend, journal
-
-    backend.wipe()
-    journal._path().unlink(missing_ok=True)
+    empty_lab()
     work = tmp_path_factory.mktemp("lab")
     shutil.copytree(ROOT / "notebooks", work / "notebooks")
     shutil.copytree(ROOT / "images", work / "images")

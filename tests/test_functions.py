@@ -12,7 +12,7 @@ import zipfile
 
 import pytest
 
-from helpers import backend, client, functions, journal, networking, settings
+from helpers import client, functions, journal, networking
 from helpers.forms.base import FormView
 from helpers.forms.function import ExecutionRoleForm, FunctionForm
 from helpers.tags import from_aws
@@ -26,9 +26,8 @@ def quiet(_text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def network():
-    backend.wipe(settings.lab_home())
-    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+def network(empty_lab):
+    empty_lab()
     networking.ensure_chapter({})
     return networking.find_lab_network()
 
@@ -56,7 +55,7 @@ def _remove_functions_roles_and_policies():
 def lab(network):
     """The lab network, and no role, policy, function or journal entry for chapter 04."""
     _remove_functions_roles_and_policies()
-    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+    journal.forget()
     yield network
     _remove_functions_roles_and_policies()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import backend, client, costs, functions, journal, networking, settings, tables
+from helpers import client, costs, functions, journal, networking, tables
 from helpers.forms.table import TableForm, cost_html
 from helpers.tags import from_aws
 
@@ -17,9 +17,8 @@ def quiet(_text: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def emptied():
-    backend.wipe(settings.lab_home())
-    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+def emptied(empty_lab):
+    empty_lab()
 
 
 def _remove_tables():
@@ -31,7 +30,7 @@ def _remove_tables():
 @pytest.fixture
 def clean(emptied):
     _remove_tables()
-    (settings.lab_home() / "journal.json").unlink(missing_ok=True)
+    journal.forget()
     yield
     _remove_tables()
 

@@ -8,14 +8,13 @@ only for the chosen endpoint type (route tables for Gateway, subnets and costs f
 from __future__ import annotations
 
 import json
-from ..rendering import text as escape
 
 from .. import endpoints, networking
 from ..clients import client
 from ..endpoints import GATEWAY, INTERFACE
 from ..errors import LabError
 from ..messages import t
-from ..rendering import box
+from ..rendering import box, text
 from ..rendering.routes import render_snapshot, route_table_label
 from .base import Field, FormModel, FormView, Problem, SubmitResult, problem_from
 
@@ -318,7 +317,7 @@ class EndpointFormView(FormView):
                   t("endpoints.column_type"))
         self.services_header = self._widgets.HTML(
             "<style>.lab-services select{font-family:monospace}</style>"
-            f"<pre style='margin:0'>{escape(_service_row(*header))}</pre>")
+            f"<pre style='margin:0'>{text(_service_row(*header))}</pre>")
         self._apply_visibility()
 
     def _make_control(self, f: Field, values: dict):
