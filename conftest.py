@@ -30,13 +30,13 @@ def pytest_configure(config):
             del os.environ[name]
     os.environ.update(LAB_HOME=str(_home), LAB_BACKEND="embedded", LAB_REGION="us-east-1",
                       LAB_LANG="en", LAB_STRICT_ERRORS="1")
-    from helpers import backend
+    from helpers.core import backend
 
     backend.start(_home)
 
 
 def pytest_unconfigure(config):
-    from helpers import backend
+    from helpers.core import backend
 
     if _home is not None:
         backend.stop(_home)
@@ -55,7 +55,7 @@ def pytest_runtest_setup(item):
 
 
 def _empty_lab():
-    from helpers import backend, journal
+    from helpers.core import backend, journal
 
     backend.wipe(_home)
     journal.forget()

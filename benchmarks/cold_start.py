@@ -16,7 +16,7 @@ from pathlib import Path
 
 import boto3
 
-from helpers import backend
+from helpers.core import backend
 
 
 def resident_mb(pid: int) -> float | None:

@@ -2,16 +2,16 @@
 
 Notebooks call these; AWS logic lives here, organised by concept.
 """
-from .chapters import catch_up as _catch_up_before
-from .clients import client, friendly_errors
-from .errors import LabError
-from .messages import t
-from .notebook import start_chapter
+from helpers.chapters import catch_up as _catch_up_before
+from helpers.core.clients import client, friendly_errors
+from helpers.core.errors import LabError
+from helpers.core.messages import t
+from helpers.chapters.notebook import start_chapter
 
 
 def catch_up() -> list[str]:
     """Create every chapter's missing resources (after a backend restart, for example)."""
-    from .chapters import CHAPTERS
+    from helpers.chapters import CHAPTERS
 
     with friendly_errors():
         return _catch_up_before(CHAPTERS[-1].number)

@@ -5,9 +5,9 @@ import argparse
 import json
 import sys
 
-from . import backend
-from .errors import LabError
-from .settings import current
+from helpers.core import backend
+from helpers.core.errors import LabError
+from helpers.core.settings import current
 
 
 def _tell(_done: int, _total: int, message: str) -> None:
@@ -16,7 +16,7 @@ def _tell(_done: int, _total: int, message: str) -> None:
 
 
 def _backend_command(action: str, as_json: bool) -> int:
-    from .status import describe
+    from helpers.core.status import describe
 
     settings = current()
     if action != "status" and settings.backend != "embedded":
@@ -26,7 +26,7 @@ def _backend_command(action: str, as_json: bool) -> int:
     elif action == "stop":
         backend.stop(settings.home)
     elif action == "reset":
-        from .cleanup import reset_lab
+        from helpers.aws.cleanup import reset_lab
 
         report = reset_lab(progress=_tell)
         for line in report.lines():
@@ -55,13 +55,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backend":
             return _backend_command(args.action, args.json)
         if args.command == "clean-up":
-            from .cleanup import clean_up
+            from helpers.aws.cleanup import clean_up
 
             report = clean_up(progress=lambda done, total, message: print(message, flush=True))
             print("\n".join(report.lines()))
             return 0 if report.finished else 1
-        from .chapters import CHAPTERS, catch_up
-        from .clients import friendly_errors
+        from helpers.chapters import CHAPTERS, catch_up
+        from helpers.core.clients import friendly_errors
 
         with friendly_errors():
             for summary in catch_up(CHAPTERS[-1].number):

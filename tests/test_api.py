@@ -6,8 +6,9 @@ import json
 import pytest
 from test_invoker import build_lab
 
-from helpers import api, client, functions
-from helpers.forms.api import ApiForm, RequestForm
+from helpers.aws import api, functions
+from helpers import client
+from helpers.views.forms.api import ApiForm, RequestForm
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import sys
 import pytest
 import requests
 
-from helpers import backend
+from helpers.core import backend
 
 
 def cli(home, *args):
@@ -57,7 +57,7 @@ def test_stop_then_start_gives_a_working_empty_backend(other_home):
 
 
 def test_reset_empties_the_lab_and_forgets_its_choices_but_keeps_the_learners_own(other_home):
-    from helpers import tags
+    from helpers.core import tags
 
     started = cli(other_home, "start")
     ec2 = _ec2(started["endpoint"])
@@ -94,7 +94,7 @@ def test_two_homes_get_two_servers_that_never_share_resources(other_home, tmp_pa
 
 
 def test_server_survives_the_process_that_started_it(other_home):
-    code = ("import helpers.backend as b, pathlib, sys; "
+    code = ("import helpers.core.backend as b, pathlib, sys; "
             "print(b.start(pathlib.Path(sys.argv[1])).url)")
     url = subprocess.run([sys.executable, "-c", code, str(other_home)], capture_output=True,
                          text=True, timeout=120, check=True).stdout.strip()

@@ -188,7 +188,8 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
 
 
 def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
-    from helpers import client, tags
+    from helpers import client
+    from helpers.core import tags
 
     page = notebook("01-create-vpc-subnet-route-table.ipynb")
     assert_no_cell_errors(page)
@@ -206,7 +207,8 @@ def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
 
 
 def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebook):
-    from helpers import client, networking
+    from helpers import client
+    from helpers.aws import networking
 
     page = notebook("01-create-vpc-subnet-route-table.ipynb")
     form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
@@ -231,7 +233,8 @@ ENDPOINT_NOTEBOOK = "02-create-vpc-endpoint.ipynb"
 
 def _endpoint_route() -> tuple[str, str]:
     """The lab endpoint's id and the prefix list its route in the private route table uses."""
-    from helpers import client, endpoints, networking
+    from helpers import client
+    from helpers.aws import endpoints, networking
 
     endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
     private_table = networking.find_lab_network().private_route_table_ids[0]
@@ -267,7 +270,8 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
 
 
 def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
-    from helpers import client, tags
+    from helpers import client
+    from helpers.core import tags
 
     def live_lab_endpoints() -> list[str]:
         found = client("ec2").describe_vpc_endpoints(
@@ -307,7 +311,7 @@ def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(noteb
 
 
 def test_endpoint_form_refuses_a_broken_custom_policy_and_keeps_the_policy(notebook):
-    from helpers import endpoints
+    from helpers.aws import endpoints
 
     page = notebook(ENDPOINT_NOTEBOOK)
     policy_before = endpoints.find_lab_endpoint()["PolicyDocument"]
@@ -333,7 +337,7 @@ FUNCTION_NOTEBOOK = "04-create-lambda-function.ipynb"
 
 
 def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(notebook):
-    from helpers import functions, networking
+    from helpers.aws import functions, networking
 
     page = notebook(FUNCTION_NOTEBOOK)
     assert_no_cell_errors(page)
@@ -360,7 +364,8 @@ def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(
 
 
 def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
-    from helpers import client, functions, networking
+    from helpers import client
+    from helpers.aws import functions, networking
 
     page = notebook(FUNCTION_NOTEBOOK)
     network = networking.find_lab_network()
@@ -393,7 +398,7 @@ TABLE_NOTEBOOK = "05-create-dynamodb-table.ipynb"
 
 
 def test_table_form_refuses_bad_values_naming_each_field(notebook):
-    from helpers import tables
+    from helpers.aws import tables
 
     page = notebook(TABLE_NOTEBOOK)
     assert_no_cell_errors(page)
@@ -440,7 +445,8 @@ def test_table_form_result_shows_the_table_class_just_chosen(notebook):
 
 # --- chapter 06: the test-request form --------------------------------------------------------
 def _notes() -> list[dict]:
-    from helpers import client, tables
+    from helpers import client
+    from helpers.aws import tables
 
     return client("dynamodb").scan(TableName=tables.find_lab_table()["TableName"])["Items"]
 
@@ -493,7 +499,7 @@ def test_explainer_shows_every_hop_green_after_run_all(notebook):
 
 
 def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
-    from helpers import endpoints, networking
+    from helpers.aws import endpoints, networking
 
     page = notebook(PATH_NOTEBOOK)
     private_table = networking.find_lab_network().private_route_table_ids[0]
@@ -518,7 +524,9 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
 
 # --- chapter 08: clean-up ---------------------------------------------------------------------
 def test_cleanup_run_all_leaves_nothing_and_a_second_click_deletes_nothing(notebook):
-    from helpers import client, inventory, tags
+    from helpers import client
+    from helpers.aws import inventory
+    from helpers.core import tags
 
     page = notebook("08-clean-up.ipynb")
     assert_no_cell_errors(page)

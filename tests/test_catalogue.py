@@ -5,7 +5,7 @@ import re
 import string
 from pathlib import Path
 
-from helpers.messages import catalogue, t
+from helpers.core.messages import catalogue, t
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,9 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import helpers
-from helpers import cleanup, client, inventory
-from helpers.tags import as_aws, lab_tags
+from helpers.aws import cleanup, inventory
+from helpers import client
+from helpers.core.tags import as_aws, lab_tags
 from test_inventory import (LAMBDA_TRUST, TABLE_POLICY, build_decoys, build_full_lab,
                             lab_ids, snapshot)
 
@@ -168,7 +169,7 @@ def test_a_failure_midway_is_reported_and_the_next_run_finishes(lab_and_decoys):
 
 def test_resetting_the_lab_deletes_only_its_resources_and_forgets_its_choices_when_done(
         lab_and_decoys):
-    from helpers import journal
+    from helpers.core import journal
 
     made, decoys = lab_and_decoys
     before = snapshot(decoys)
@@ -287,7 +288,7 @@ def test_the_clean_up_button_shows_progress_and_the_report(lab_and_decoys):
 
 def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_decoys,
                                                                       monkeypatch):
-    from helpers import clicks
+    from helpers.views import clicks
 
     made, _ = lab_and_decoys
     sent = {"at": 100.0}  # clicks arrive stamped with the time the browser sent them
@@ -303,7 +304,7 @@ def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_de
 
 def test_the_clean_up_button_shows_an_unreachable_backend_as_one_message(lab_and_decoys,
                                                                          monkeypatch):
-    from helpers.errors import LabError
+    from helpers.core.errors import LabError
 
     def unreachable():
         raise LabError("backend.interrupted")
@@ -319,7 +320,7 @@ def test_the_clean_up_button_shows_an_unreachable_backend_as_one_message(lab_and
 
 def test_clean_up_of_the_lab_the_chapters_build_leaves_nothing_and_every_decoy_intact(fresh_lab):
     """The same, with the lab made by the chapters' own code (catch-up), a NAT gateway too."""
-    from helpers import journal
+    from helpers.core import journal
 
     decoys = build_decoys()
     before = snapshot(decoys)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from helpers import client
-from helpers.inventory import inventory
+from helpers.aws.inventory import inventory
 
 
 def run(*args):

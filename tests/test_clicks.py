@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helpers import clicks
+from helpers.views import clicks
 
 
 @pytest.fixture

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import client, endpoints, networking
-from helpers.forms.endpoint import EndpointForm, EndpointFormView, tag_pairs
+from helpers import client
+from helpers.aws import endpoints, networking
+from helpers.views.forms.endpoint import EndpointForm, EndpointFormView, tag_pairs
 
 
 @pytest.fixture
@@ -217,7 +218,7 @@ def test_submitting_twice_shows_the_existing_endpoint(form):
 
 
 def test_journal_keeps_route_tables_by_lab_role(form):
-    from helpers import journal
+    from helpers.core import journal
 
     form.submit()
     assert journal.choices("02")["route_tables"] == [

@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from helpers import client, endpoints, journal, networking, tags
-from helpers.errors import LabError
+from helpers import client
+from helpers.aws import endpoints, networking
+from helpers.core import journal, tags
+from helpers.core.errors import LabError
 
 
 @pytest.fixture

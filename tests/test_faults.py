@@ -14,11 +14,12 @@ import pytest
 from botocore.awsrequest import AWSResponse
 
 import helpers
-from helpers import backend, client, journal
-from helpers.clients import friendly_errors
-from helpers.errors import LabError
-from helpers.forms.vpc import VpcForm
-from helpers.tags import ec2_filters
+from helpers.core import backend, journal
+from helpers import client
+from helpers.core.clients import friendly_errors
+from helpers.core.errors import LabError
+from helpers.views.forms.vpc import VpcForm
+from helpers.core.tags import ec2_filters
 from test_cleanup import aws_answers
 
 LEARNER_CHOICES = {"name_prefix": "fault-lab", "cidr": "10.20.0.0/16"}
@@ -72,7 +73,7 @@ def _assert_rebuilt_with_the_learners_choices() -> None:
     (vpc,) = _lab_vpcs()
     assert vpc["CidrBlock"] == LEARNER_CHOICES["cidr"]
     assert _name(vpc) == "fault-lab-vpc"
-    from helpers import endpoints
+    from helpers.aws import endpoints
 
     found = endpoints.find_lab_endpoint()
     assert found and found["VpcId"] == vpc["VpcId"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from helpers import clicks
-from helpers.forms.base import Field, FormModel, FormView, Problem, SubmitResult
+from helpers.views import clicks
+from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
 
 
 class CountingForm(FormModel):

@@ -12,10 +12,12 @@ import zipfile
 
 import pytest
 
-from helpers import client, functions, journal, networking
-from helpers.forms.base import FormView
-from helpers.forms.function import ExecutionRoleForm, FunctionForm
-from helpers.tags import from_aws
+from helpers import client
+from helpers.aws import functions, networking
+from helpers.core import journal
+from helpers.views.forms.base import FormView
+from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
+from helpers.core.tags import from_aws
 
 VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"

@@ -11,7 +11,8 @@ import uuid
 
 import pytest
 
-from helpers import backend, client
+from helpers.core import backend
+from helpers import client
 from note_app import handler
 
 

@@ -13,9 +13,11 @@ from html import unescape
 
 import pytest
 
-from helpers import backend, client, costs, inventory
-from helpers.settings import current
-from helpers.tags import LAB_KEY, as_aws, lab_tags, tag_specification
+from helpers.core import backend, costs
+from helpers import client
+from helpers.aws import inventory
+from helpers.core.settings import current
+from helpers.core.tags import LAB_KEY, as_aws, lab_tags, tag_specification
 
 LAMBDA_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
     "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -348,7 +350,7 @@ def _everything_in_the_account() -> set[str]:
 def test_everything_the_chapters_make_carries_the_lab_tags(fresh_lab):
     """The chapters' own code (catch-up), NAT gateway included: nothing escapes the inventory."""
     import helpers
-    from helpers import journal
+    from helpers.core import journal
 
     journal.record("01", {"nat_gateways": "one-az", "confirm_cost": True})
     helpers.catch_up()

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from helpers import client, endpoints, functions, invoker, networking
-from helpers.errors import LabError
-from helpers.settings import current
-from helpers.tags import as_aws, lab_tags
+from helpers import client
+from helpers.aws import endpoints, functions, invoker, networking
+from helpers.core.errors import LabError
+from helpers.core.settings import current
+from helpers.core.tags import as_aws, lab_tags
 
 TABLE = "note_tbl"
 POST_NOTE = {"httpMethod": "POST", "resource": "/notes", "path": "/notes",

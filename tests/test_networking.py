@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import client, networking
-from helpers.errors import LabError
-from helpers.rendering.network import (Connection, resource_map_svg, route_table_html,
-                                       vpc_overview_html)
-from helpers.tags import as_aws, from_aws, tag_specification
+from helpers import client
+from helpers.aws import networking
+from helpers.core.errors import LabError
+from helpers.views.network import Connection, resource_map_svg, route_table_html, vpc_overview_html
+from helpers.core.tags import as_aws, from_aws, tag_specification
 
 DEFAULT_PUBLIC = "vpc-private-subnet-public1-us-east-1a"
 DEFAULT_PRIVATE = "vpc-private-subnet-private1-us-east-1a"

@@ -24,7 +24,7 @@ def run_notebook(name: str) -> None:
 
 
 def lab_resources() -> set[tuple[str, str]]:
-    from helpers.inventory import inventory
+    from helpers.aws.inventory import inventory
 
     return {(item.kind, item.id) for item in inventory()}
 

@@ -69,7 +69,7 @@ def test_notebooks_follow_the_cookbook_layout():
 
 
 def test_the_chapter_table_links_every_chapter_to_its_notebook():
-    from helpers.notebook import chapter_table
+    from helpers.chapters.notebook import chapter_table
 
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', chapter_table())
     notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))

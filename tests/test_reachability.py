@@ -7,10 +7,11 @@ import re
 import pytest
 from test_invoker import build_lab
 
-from helpers import api, client, endpoints, reachability
-from helpers.forms import breakfix
-from helpers.rendering import path
-from helpers.settings import current
+from helpers.aws import api, endpoints, reachability
+from helpers import client
+from helpers.views.forms import breakfix
+from helpers.views import path
+from helpers.core.settings import current
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/note-app-execution-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import catch_up, journal, networking
-from helpers.cleanup import clean_up
-from helpers.errors import LabError
+from helpers import catch_up
+from helpers.core import journal
+from helpers.aws import networking
+from helpers.aws.cleanup import clean_up
+from helpers.core.errors import LabError
 
 
 def test_switching_region_is_refused_until_the_lab_is_cleaned_up(fresh_lab, monkeypatch):

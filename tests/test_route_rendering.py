@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import re
 
-from helpers import costs
-from helpers.endpoints import EndpointSnapshot, PrefixList
-from helpers.rendering.routes import (render_before_after, render_endpoint, render_path_costs,
-                                      render_snapshot, route_table_label)
+from helpers.core import costs
+from helpers.aws.endpoints import EndpointSnapshot, PrefixList
+from helpers.views.routes import render_before_after, render_endpoint, render_path_costs, render_snapshot, route_table_label
 
 PL = PrefixList("pl-02cd2c6b", "com.amazonaws.us-east-1.dynamodb",
                 ["3.218.182.0/24", "52.94.0.0/22"])

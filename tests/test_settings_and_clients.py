@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from helpers import clients, settings
-from helpers.errors import LabError
+from helpers.core import clients, settings
+from helpers.core.errors import LabError
 
 
 @pytest.fixture

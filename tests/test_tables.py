@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import client, costs, functions, journal, networking, tables
-from helpers.forms.table import TableForm, cost_html
-from helpers.tags import from_aws
+from helpers import client
+from helpers.core import costs, journal
+from helpers.aws import functions, networking, tables
+from helpers.views.forms.table import TableForm, cost_html
+from helpers.core.tags import from_aws
 
 
 def quiet(_text: str) -> None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import client, costs, journal, networking
-from helpers.forms.vpc import VpcForm, VpcFormView
-from helpers.tags import tag_specification
+from helpers import client
+from helpers.core import costs, journal
+from helpers.aws import networking
+from helpers.views.forms.vpc import VpcForm, VpcFormView
+from helpers.core.tags import tag_specification
 
 
 def ec2():

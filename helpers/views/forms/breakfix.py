@@ -1,0 +1,144 @@
+"""Chapter 07's "break it and fix it": change one thing on the path, watch the note app fail.
+
+Each exercise is one helper call (or one choice in the form): it changes the lab's endpoint
+through ``helpers.aws.endpoints`` (the same calls the learner's console clicks make), then sends
+a note through the API and explains the path, so cause and symptom are seen side by side.
+``restore`` puts back what the learner chose in chapter 02.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from helpers.aws import api, endpoints, networking, reachability
+from helpers.core import journal
+from helpers.core.errors import LabError
+from helpers.core.messages import t
+from helpers.views.html import box
+from helpers.views.path import html as path_html
+from helpers.views.forms.api import response_html
+from helpers.views.forms.base import Field, FormModel, FormView, SubmitResult, problem_from
+
+CHAPTER = "07"
+EXERCISES = ("remove_route", "wrong_route_table", "read_only_policy", "restore")
+TEST_NOTE = {"text": "Written through the private path"}
+
+
+@dataclass
+class ExerciseResult:
+    """What was changed, how the note app answered, and the path explained."""
+    exercise: str
+    change: str  # what was done, in the learner's words
+    response: api.ApiResponse
+    verdict: reachability.PathVerdict
+
+    def html(self) -> str:
+        return (box(self.change, "info", t(f"reachability.title_{self.exercise}"))
+                + response_html(self.response) + path_html(self.verdict))
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+
+def _lab_endpoint_and_network() -> tuple[dict, networking.LabNetwork]:
+    found = endpoints.find_lab_endpoint()
+    network = networking.find_lab_network()
+    if found is None or network is None:
+        raise LabError("reachability.nothing_to_break")
+    return found, network
+
+
+def _attached(found: dict) -> list[str]:
+    return list(found.get("RouteTableIds", []))
+
+
+def read_only_policy(table_arn: str) -> dict:
+    """An endpoint policy that lets the function read the table but not write it."""
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "ReadOnlyNotes", "Effect": "Allow", "Principal": "*",
+        "Action": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"],
+        "Resource": table_arn}]}
+
+
+def _try(exercise: str, change: str) -> ExerciseResult:
+    """Send a note through the API (a write: every exercise shows on it) and explain the path."""
+    response = api.request("POST", body=TEST_NOTE)
+    return ExerciseResult(exercise, change, response,
+                          reachability.explain(actions=["dynamodb:PutItem", "dynamodb:Scan"]))
+
+
+def remove_route() -> ExerciseResult:
+    """Detach the endpoint from the private route table(s): its route there disappears."""
+    found, network = _lab_endpoint_and_network()
+    endpoints.set_route_tables(found["VpcEndpointId"], remove=network.private_route_table_ids)
+    return _try("remove_route", t("reachability.did_remove_route",
+                                  route_tables=", ".join(network.private_route_table_ids)))
+
+
+def wrong_route_table() -> ExerciseResult:
+    """Attach the endpoint to the public route table instead of the private one."""
+    found, network = _lab_endpoint_and_network()
+    wrong = network.public_route_table_ids or [network.main_route_table_id]
+    endpoints.set_route_tables(found["VpcEndpointId"], add=wrong,
+                               remove=network.private_route_table_ids)
+    return _try("wrong_route_table", t("reachability.did_wrong_route_table",
+                                       wrong=", ".join(wrong),
+                                       right=", ".join(network.private_route_table_ids)))
+
+
+def restrict_policy() -> ExerciseResult:
+    """Give the endpoint a policy that allows reading the note table only."""
+    found, _ = _lab_endpoint_and_network()
+    verdict = reachability.explain()
+    if verdict.table_arn is None:
+        raise LabError("reachability.no_table")
+    policy = read_only_policy(verdict.table_arn)
+    endpoints.set_policy(found["VpcEndpointId"], policy)
+    return _try("read_only_policy", t("reachability.did_read_only_policy",
+                                      policy=json.dumps(policy)))
+
+
+def restore() -> ExerciseResult:
+    """Put back the route tables and policy the learner chose in chapter 02."""
+    found, _ = _lab_endpoint_and_network()
+    wanted = endpoints.request_from_choices(journal.choices(endpoints.CHAPTER))
+    endpoint_id = found["VpcEndpointId"]
+    endpoints.set_route_tables(endpoint_id, add=wanted.route_table_ids,
+                               remove=[i for i in _attached(found)
+                                       if i not in wanted.route_table_ids])
+    endpoints.set_policy(endpoint_id, wanted.policy)
+    return _try("restore", t("reachability.did_restore",
+                             route_tables=", ".join(wanted.route_table_ids)))
+
+
+ACTIONS = {"remove_route": remove_route, "wrong_route_table": wrong_route_table,
+           "read_only_policy": restrict_policy, "restore": restore}
+
+
+class BreakFixForm(FormModel):
+    """Pick an exercise and apply it; the last one puts everything back."""
+
+    chapter = CHAPTER
+    submit_label_key = "reachability.apply"
+
+    def __init__(self, exercise: str = "restore"):
+        self.fields = [Field("exercise", "reachability.field_exercise", "choice", exercise,
+                             options=[(t(f"reachability.title_{key}"), key) for key in EXERCISES])]
+
+    def check(self, values: dict) -> list:
+        if values["exercise"] not in ACTIONS:
+            return [problem_from(LabError("reachability.unknown_exercise", field="exercise",
+                                          exercise=values["exercise"]))]
+        return []
+
+    def preview(self, values: dict) -> str:
+        return box(t(f"reachability.explain_{values['exercise']}"), "info")
+
+    def create(self, values: dict) -> SubmitResult:
+        result = ACTIONS[values["exercise"]]()
+        return SubmitResult(ok=True, created=False, resource=result, html=result.html())
+
+
+def form(exercise: str = "restore") -> FormView:
+    """The exercises as a form; its default puts everything back (what Run All leaves)."""
+    return FormView(BreakFixForm(exercise))

@@ -1,0 +1,389 @@
+"""The console's "Create endpoint" form (chapter 02): its model and its widget view.
+
+The model turns the fields into an ``endpoints.EndpointRequest``; ``helpers.aws.endpoints``
+decides what AWS would refuse or warn about and does the creating. The view adds what the
+base view lacks: a searchable services list, a key/value tag editor, and fields that show
+only for the chosen endpoint type (route tables for Gateway, subnets and costs for Interface).
+"""
+from __future__ import annotations
+
+import json
+
+from helpers.aws import endpoints, networking
+from helpers.core.clients import client
+from helpers.aws.endpoints import GATEWAY, INTERFACE
+from helpers.core.errors import LabError
+from helpers.core.messages import t
+from helpers.views.html import box, text
+from helpers.views.routes import render_snapshot, route_table_label
+from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult, problem_from
+
+AWS_SERVICES = "aws-services"
+SERVICE_CATEGORIES = (AWS_SERVICES, "partner-services", "marketplace-services",
+                      "instance-connect", "other-services")
+ALL_TYPES = ""
+FULL_ACCESS, CUSTOM_POLICY = "full", "custom"
+GATEWAY_FIELDS = ("route_tables",)
+INTERFACE_FIELDS = ("subnets", "security_groups", "private_dns", "confirm_cost")
+SERVICE_FIELDS = ("service_search", "service_type_filter", "service", "endpoint_type")
+FULL_SERVICE_NAME_START = "com.amazonaws."
+
+
+def tag_pairs(value) -> list[tuple[str, str]]:
+    """The tag editor's rows (or a dict) as (key, value) pairs, blank rows left out."""
+    items = value.items() if isinstance(value, dict) else (value or [])
+    pairs = [(str(k).strip(), str(v)) for k, v in items]
+    return [(k, v) for k, v in pairs if k or v.strip()]
+
+
+def _service_row(name: str, owner: str, types: str) -> str:
+    """One line of the services list, in columns (the list uses a monospace font)."""
+    return f"{name:<52} {owner:<8} {types}"
+
+
+def _service_options(values: dict) -> list[tuple[str, str]]:
+    if values.get("service_category") != AWS_SERVICES:
+        return []
+    search = (values.get("service_search") or "").strip().lower()
+    wanted_type = values.get("service_type_filter") or ALL_TYPES
+    return [(_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
+            for s in endpoints.endpoint_services()
+            if search in s.name.lower() and (not wanted_type or wanted_type in s.types)]
+
+
+def chosen_service_name(values: dict) -> str:
+    """The ticked service, or the search text when it is a full service name the ticked one
+    does not match: a learner who types another region's name then hears AWS's
+    InvalidServiceName, not "no service is chosen" from a list that has emptied."""
+    ticked = (values.get("service") or "").strip()
+    typed = (values.get("service_search") or "").strip()
+    if typed.lower().startswith(FULL_SERVICE_NAME_START) and typed.lower() not in ticked.lower():
+        return typed
+    return ticked
+
+
+def _type_options(values: dict) -> list[tuple[str, str]]:
+    service = endpoints.find_service(values.get("service") or "")
+    types = service.types if service else (GATEWAY, INTERFACE)
+    return [(t(f"endpoints.type_{kind.lower()}"), kind) for kind in types]
+
+
+def _route_table_options(values: dict) -> list[tuple[str, str]]:
+    vpc_id = values.get("vpc")
+    if not vpc_id:
+        return []
+    names = networking.subnet_names(vpc_id)
+    return [(route_table_label(rt, names), rt["RouteTableId"])
+            for rt in networking.describe_route_tables(vpc_id)]
+
+
+def _subnet_options(values: dict) -> list[tuple[str, str]]:
+    vpc_id = values.get("vpc")
+    if not vpc_id:
+        return []
+    return [(f"{s['SubnetId']} ({networking.name_of(s) or '-'}) {s['AvailabilityZone']} "
+             f"{s['CidrBlock']}", s["SubnetId"]) for s in networking.describe_subnets(vpc_id)]
+
+
+def _security_group_options(values: dict) -> list[tuple[str, str]]:
+    vpc_id = values.get("vpc")
+    if not vpc_id:
+        return []
+    groups = client("ec2").describe_security_groups(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+    return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"]) for g in groups]
+
+
+class EndpointForm(FormModel):
+    """Create endpoint: Name tag, service, VPC, route tables (or subnets), policy, tags."""
+
+    chapter = endpoints.CHAPTER
+    submit_label_key = "endpoints.create_button"
+    fields = [
+        Field("name", "endpoints.label_name", "text", endpoints.DEFAULT_NAME),
+        Field("service_category", "endpoints.label_category", "choice", AWS_SERVICES,
+              options=lambda values: [(t(f"endpoints.category_{c.replace('-', '_')}"), c)
+                                      for c in SERVICE_CATEGORIES]),
+        Field("service_search", "endpoints.label_search", "text", ""),
+        Field("service_type_filter", "endpoints.label_type_filter", "choice", ALL_TYPES,
+              options=lambda values: [(t("endpoints.type_all"), ALL_TYPES),
+                                      (t("endpoints.type_gateway"), GATEWAY),
+                                      (t("endpoints.type_interface"), INTERFACE)]),
+        Field("service", "endpoints.label_service", "choice", None, options=_service_options,
+              depends_on=("service_category", "service_search", "service_type_filter")),
+        Field("endpoint_type", "endpoints.label_type", "choice", GATEWAY,
+              options=_type_options, depends_on=("service",)),
+        Field("vpc", "endpoints.label_vpc", "choice", None,
+              options=lambda values: networking.vpc_choices()),
+        Field("route_tables", "endpoints.label_route_tables", "multi", None,
+              options=_route_table_options, depends_on=("vpc",)),
+        Field("subnets", "endpoints.label_subnets", "multi", [], options=_subnet_options,
+              depends_on=("vpc",)),
+        Field("security_groups", "endpoints.label_security_groups", "multi", [],
+              options=_security_group_options, depends_on=("vpc",)),
+        Field("private_dns", "endpoints.label_private_dns", "bool", True),
+        Field("confirm_cost", "endpoints.label_confirm_cost", "bool", False),
+        Field("policy_kind", "endpoints.label_policy", "choice", FULL_ACCESS,
+              options=lambda values: [(t("endpoints.policy_full"), FULL_ACCESS),
+                                      (t("endpoints.policy_custom"), CUSTOM_POLICY)]),
+        Field("policy", "endpoints.label_policy_json", "textarea",
+              json.dumps(endpoints.FULL_ACCESS_POLICY, indent=2)),
+        Field("tags", "endpoints.label_tags", "text", []),
+    ]
+
+    def defaults(self) -> dict:
+        """The console's defaults here: this region's DynamoDB, the lab's VPC and private tables."""
+        values = super().defaults()
+        values["service"] = endpoints.dynamodb_service_name()
+        network = networking.find_lab_network()
+        choices = networking.vpc_choices()
+        values["vpc"] = network.vpc_id if network else (choices[0][1] if choices else None)
+        values["route_tables"] = self.route_table_defaults(values["vpc"])
+        return values
+
+    @staticmethod
+    def route_table_defaults(vpc_id: str | None) -> list[str]:
+        return endpoints.default_route_tables(vpc_id) if vpc_id else []
+
+    def request(self, values: dict) -> endpoints.EndpointRequest:
+        kind = values["endpoint_type"]
+        return endpoints.EndpointRequest(
+            vpc_id=values["vpc"] or "", service_name=chosen_service_name(values),
+            endpoint_type=kind,
+            route_table_ids=list(values["route_tables"] or []) if kind == GATEWAY else [],
+            subnet_ids=list(values["subnets"] or []) if kind == INTERFACE else [],
+            security_group_ids=list(values["security_groups"] or []) if kind == INTERFACE
+            else [],
+            private_dns=bool(values["private_dns"]), cost_confirmed=bool(values["confirm_cost"]),
+            policy=values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
+            name=values["name"] or "", extra_tags=dict(tag_pairs(values["tags"])))
+
+    def check(self, values: dict) -> list[Problem]:
+        category = values["service_category"]
+        if category != AWS_SERVICES:
+            return [Problem("service_category", "endpoints.category_not_in_lab",
+                            t("endpoints.category_not_in_lab",
+                              explanation=self.category_explanation(category)))]
+        problems = []
+        pairs = tag_pairs(values["tags"])
+        keys = [k for k, _ in pairs] + (["Name"] if (values["name"] or "").strip() else [])
+        for key in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(Problem("tags", "endpoints.tag_duplicate",
+                                    t("endpoints.tag_duplicate", tag_key=key)))
+        request = self.request(values)
+        problems += [problem_from(e) for e in endpoints.refusals(request)]
+        problems += [problem_from(w, "warning") for w in endpoints.warnings(request)]
+        return problems
+
+    @staticmethod
+    def category_explanation(category: str) -> str:
+        return t(f"endpoints.category_{category.replace('-', '_')}_explained")
+
+    def create(self, values: dict) -> SubmitResult:
+        snapshot = endpoints.create_endpoint(self.request(values), progress=self.progress)
+        notice = "" if snapshot.created else box(
+            t("endpoints.already_exists", endpoint_id=snapshot.endpoint["VpcEndpointId"]),
+            "info")
+        return SubmitResult(ok=True, created=snapshot.created, resource=snapshot.endpoint,
+                            html=notice + render_snapshot(snapshot))
+
+    def journal_values(self, values: dict) -> dict:
+        """What catch-up reuses (it always makes the free Gateway endpoint to DynamoDB).
+
+        Ids change when the backend restarts, so route tables are kept by lab role and Name.
+        """
+        return {"name": values["name"],
+                "route_tables": endpoints.route_table_references(values["route_tables"] or []),
+                "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
+                "tags": dict(tag_pairs(values["tags"]))}
+
+    def values_from_journal(self, choices: dict) -> dict:
+        """Catch-up's values: the free Gateway endpoint to DynamoDB in the lab's VPC, with the
+        learner's name, route tables, policy and tags (nothing that costs money)."""
+        values = self.defaults()
+        network = networking.find_lab_network()
+        if network is None:
+            raise LabError("endpoints.no_lab_network")
+        chosen = endpoints.route_tables_referenced(network.vpc_id,
+                                                   choices.get("route_tables") or [])
+        values.update(vpc=network.vpc_id, route_tables=chosen or values["route_tables"],
+                      name=choices.get("name", values["name"]),
+                      tags=[list(pair) for pair in tag_pairs(choices.get("tags"))])
+        if choices.get("policy"):
+            values.update(policy_kind=CUSTOM_POLICY, policy=choices["policy"])
+        return values
+
+    def preview(self, values: dict) -> str:
+        category = values.get("service_category")
+        if category != AWS_SERVICES:
+            return box(self.category_explanation(category), "info")
+        service = chosen_service_name(values)
+        if not service:
+            return box(t("endpoints.preview_no_service"), "info")
+        if values.get("endpoint_type") == INTERFACE:
+            chosen = set(values.get("subnets") or [])
+            zones = {s["AvailabilityZone"] for s in networking.describe_subnets(values["vpc"])
+                     if s["SubnetId"] in chosen} if values.get("vpc") else set()
+            return box(t("endpoints.interface_cost", service=service,
+                         **endpoints.interface_cost(len(zones) or 1)), "warning")
+        return box(t("endpoints.gateway_preview", service=service,
+                     count=len(values.get("route_tables") or [])), "info")
+
+
+def tag_editor(description: str, pairs):
+    """Key/value rows with "Add new tag" and "Remove", like the console's tag editor.
+
+    Its ``value`` is the list of ``[key, value]`` rows, so the base view reads, sets and
+    observes it like any other control.
+    """
+    import threading
+
+    import ipywidgets as widgets
+    import traitlets
+
+    class TagEditor(widgets.Box):
+        value = traitlets.List()
+
+        def __init__(self):
+            super().__init__(layout=widgets.Layout(flex_flow="column"))
+            self._rows: list = []
+            self._updating = False
+            # Clicks and typing may arrive on kernel subshells, in other threads.
+            self._lock = threading.RLock()
+            self.add_button = widgets.Button(description=t("endpoints.add_tag"),
+                                             tooltip=t("endpoints.add_tag"))
+            self.add_button.on_click(lambda _button: self._add_row("", ""))
+            self.observe(self._rebuild, names="value")
+
+        def _add_row(self, key: str, tag_value: str) -> None:
+            key_box = widgets.Text(value=key, description=t("endpoints.tag_key"))
+            value_box = widgets.Text(value=tag_value, description=t("endpoints.tag_value"))
+            remove = widgets.Button(description=t("endpoints.remove_tag"),
+                                    tooltip=t("endpoints.remove_tag"))
+            row = widgets.HBox([key_box, value_box, remove])
+            remove.on_click(lambda _button: self._remove_row(row))
+            for text_box in (key_box, value_box):
+                text_box.observe(lambda _change: self._sync(), names="value")
+            with self._lock:
+                self._rows.append(row)
+                self._redraw()
+                self._sync()
+
+        def _remove_row(self, row) -> None:
+            with self._lock:
+                if row not in self._rows:  # a double click's second click
+                    return
+                self._rows.remove(row)
+                self._redraw()
+                self._sync()
+
+        def _redraw(self) -> None:
+            self.children = [widgets.Label(description), *self._rows, self.add_button]
+
+        def _sync(self) -> None:
+            """Rows → value (a learner typed)."""
+            with self._lock:
+                if not self._updating:
+                    self._updating = True
+                    self.value = [[row.children[0].value, row.children[1].value]
+                                  for row in self._rows]
+                    self._updating = False
+
+        def _rebuild(self, change) -> None:
+            """Value → rows (set from code)."""
+            with self._lock:
+                if self._updating:
+                    return
+                self._updating = True
+                self._rows = []
+                for key, tag_value in tag_pairs(change["new"]):
+                    self._add_row(key, tag_value)
+                self._redraw()
+                self._updating = False
+
+    editor = TagEditor()
+    editor.value = [list(pair) for pair in tag_pairs(pairs)]
+    editor._redraw()
+    return editor
+
+
+class EndpointFormView(FormView):
+    """The base view plus the services list, the tag editor and type-dependent fields."""
+
+    def __init__(self, model: EndpointForm | None = None, values: dict | None = None):
+        model = model or EndpointForm()
+        super().__init__(model, values)
+        header = (t("endpoints.column_service_name"), t("endpoints.column_owner"),
+                  t("endpoints.column_type"))
+        self.services_header = self._widgets.HTML(
+            "<style>.lab-services select{font-family:monospace}</style>"
+            f"<pre style='margin:0'>{text(_service_row(*header))}</pre>")
+        self._apply_visibility()
+
+    def _make_control(self, f: Field, values: dict):
+        w = self._widgets
+        if f.name == "tags":
+            return tag_editor(f.label, values.get(f.name))
+        if f.name == "service":
+            choices = f.choices(values)
+            allowed = [v for _, v in choices]
+            control = w.Select(options=choices, description=f.label, rows=8,
+                               value=values.get(f.name) if values.get(f.name) in allowed
+                               else (allowed[0] if allowed else None),
+                               style={"description_width": "initial"},
+                               layout=w.Layout(width="95%"))
+            control.add_class("lab-services")
+            return control
+        return super()._make_control(f, values)
+
+    def _reload_options(self, f: Field) -> None:
+        """A narrowed services list keeps the chosen service, else falls back to DynamoDB."""
+        if f.name != "service":
+            super()._reload_options(f)
+            return
+        control = self.controls["service"]
+        current = control.value
+        choices = f.choices(self.values())
+        allowed = [value for _, value in choices]
+        control.options = choices
+        control.value = next((v for v in (current, endpoints.dynamodb_service_name())
+                              if v in allowed), allowed[0] if allowed else None)
+
+    def _children(self):
+        children = []
+        for name, control in self.controls.items():
+            if name == "service":
+                children.append(self.services_header)
+            children.append(control)
+        return [*children, self.preview, self.button, self.output]
+
+    def _on_change(self, name: str) -> None:
+        super()._on_change(name)
+        if name == "vpc":
+            self.set(route_tables=self.model.route_table_defaults(self.controls["vpc"].value))
+        self._apply_visibility()
+
+    def refresh(self) -> None:
+        super().refresh()
+        self._apply_visibility()
+
+    def _apply_visibility(self) -> None:
+        values = self.values()
+        aws = values["service_category"] == AWS_SERVICES
+        kind = values["endpoint_type"]
+        shown = {name: True for name in self.controls}
+        for name in SERVICE_FIELDS:
+            shown[name] = aws
+        for name in GATEWAY_FIELDS:
+            shown[name] = aws and kind == GATEWAY
+        for name in INTERFACE_FIELDS:
+            shown[name] = aws and kind == INTERFACE
+        shown["policy"] = values["policy_kind"] == CUSTOM_POLICY
+        for name, visible in shown.items():
+            self.controls[name].layout.display = None if visible else "none"
+        self.services_header.layout.display = None if aws else "none"
+
+
+def endpoint_form() -> EndpointFormView:
+    """The form the notebook shows (its defaults already filled in)."""
+    return EndpointFormView(EndpointForm())
