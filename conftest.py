@@ -3,6 +3,7 @@
 Every test (unit and notebook) talks to this backend only; a learner's running lab
 (their own home folder and state file) and real AWS are never touched.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,13 @@ def pytest_configure(config):
     for name in list(os.environ):
         if name.startswith(("AWS_", "LAB_")):
             del os.environ[name]
-    os.environ.update(LAB_HOME=str(_home), LAB_BACKEND="embedded", LAB_REGION="us-east-1",
-                      LAB_LANG="en", LAB_STRICT_ERRORS="1")
+    os.environ.update(
+        LAB_HOME=str(_home),
+        LAB_BACKEND="embedded",
+        LAB_REGION="us-east-1",
+        LAB_LANG="en",
+        LAB_STRICT_ERRORS="1",
+    )
     from helpers.core import backend
 
     backend.start(_home)

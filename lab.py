@@ -8,6 +8,7 @@
 Set-up makes a virtual environment in .venv and installs the lab into it; it is redone
 only when pyproject.toml changes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,11 @@ def set_up(extras: str) -> Path:
         venv.EnvBuilder(with_pip=True).create(VENV)
     say("installing")
     target = f".[{extras}]" if extras else "."
-    subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q",
-                    "-e", target], cwd=ROOT, check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target],
+        cwd=ROOT,
+        check=True,
+    )
     stamp.write_text(wanted)
     return python
 
@@ -72,8 +76,13 @@ def main(argv: list[str]) -> int:
     python = set_up("")
     if run(python, "-m", "helpers", "backend", "start") != 0:
         return 1
-    jupyter = ["-m", "jupyter", "lab", f"--notebook-dir={ROOT / 'notebooks'}",
-               "--ServerApp.ip=127.0.0.1"]
+    jupyter = [
+        "-m",
+        "jupyter",
+        "lab",
+        f"--notebook-dir={ROOT / 'notebooks'}",
+        "--ServerApp.ip=127.0.0.1",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         jupyter.append("--allow-root")  # containers and classroom VMs often run as root
     return run(python, *jupyter, *argv[1:])

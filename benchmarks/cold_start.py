@@ -6,6 +6,7 @@ learner reading the first cell), and the server's resident memory. Run:
 
     .venv/bin/python benchmarks/cold_start.py [--rounds 3] [--pause 5]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,13 @@ def one_round(warm_up: bool, pause: float) -> dict:
         running = backend.start(Path(home), "us-east-1", warm_up=warm_up)
         ready = time.perf_counter() - began
         time.sleep(pause)
-        ec2 = boto3.client("ec2", endpoint_url=running.url, region_name="us-east-1",
-                           aws_access_key_id="testing", aws_secret_access_key="testing")
+        ec2 = boto3.client(
+            "ec2",
+            endpoint_url=running.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         call = time.perf_counter()
         ec2.describe_vpcs()
         first_ec2 = time.perf_counter() - call
@@ -48,15 +54,23 @@ def one_round(warm_up: bool, pause: float) -> dict:
                 time.sleep(0.1)
         memory = resident_mb(running.pid)
         backend.stop(Path(home))
-    return {"ready": ready, "first_ec2": first_ec2, "first_services": first_services,
-            "rss_mb": memory}
+    return {
+        "ready": ready,
+        "first_ec2": first_ec2,
+        "first_services": first_services,
+        "rss_mb": memory,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--pause", type=float, default=5.0,
-                        help="seconds between start and the first call (a learner reading)")
+    parser.add_argument(
+        "--pause",
+        type=float,
+        default=5.0,
+        help="seconds between start and the first call (a learner reading)",
+    )
     args = parser.parse_args()
     results: dict[tuple, list[dict]] = {}
     for _ in range(args.rounds):  # interleaved, so machine noise hits every mode alike
@@ -65,18 +79,26 @@ def main() -> None:
                 results.setdefault((warm_up, pause), []).append(one_round(warm_up, pause))
     print(f"{'mode':28} {'ready s':>8} {'1st EC2 s':>10} {'1st services s':>15} {'RSS MB':>8}")
     for (warm_up, pause), rounds in results.items():
-        def median(key):
+
+        def median(key, rounds=rounds):
             values = [r[key] for r in rounds if r[key] is not None]
             return statistics.median(values) if values else float("nan")
+
         mode = f"{'warm-up' if warm_up else 'no warm-up'}, first call +{pause:.0f} s"
-        print(f"{mode:28} {median('ready'):8.2f} {median('first_ec2'):10.2f} "
-              f"{median('first_services'):15.2f} {median('rss_mb'):8.0f}")
-    cold = statistics.median(r["first_ec2"] + r["first_services"]
-                             for r in results[(False, args.pause)])
-    warm = statistics.median(r["first_ec2"] + r["first_services"]
-                             for r in results[(True, args.pause)])
-    print(f"first EC2 + first services after a {args.pause:.0f} s pause: "
-          f"no warm-up {cold:.2f} s, warm-up {warm:.2f} s, ratio {cold / warm:.1f}x")
+        print(
+            f"{mode:28} {median('ready'):8.2f} {median('first_ec2'):10.2f} "
+            f"{median('first_services'):15.2f} {median('rss_mb'):8.0f}"
+        )
+    cold = statistics.median(
+        r["first_ec2"] + r["first_services"] for r in results[(False, args.pause)]
+    )
+    warm = statistics.median(
+        r["first_ec2"] + r["first_services"] for r in results[(True, args.pause)]
+    )
+    print(
+        f"first EC2 + first services after a {args.pause:.0f} s pause: "
+        f"no warm-up {cold:.2f} s, warm-up {warm:.2f} s, ratio {cold / warm:.1f}x"
+    )
 
 
 if __name__ == "__main__":

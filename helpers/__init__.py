@@ -1,20 +1,11 @@
-"""Helpers for the VPC endpoint lab: backend, AWS clients, forms, rendering, clean-up.
+"""The VPC endpoint lab: every notebook starts with ``ch = helpers.chapter("NN")``.
 
-Notebooks call these; AWS logic lives here, organised by concept.
+The package runs in layers, imports one way (docs/architecture.md): ``core`` (settings,
+messages, clients, the backend) → ``aws`` (one module per AWS concept, plain data) →
+``views`` (forms and pictures) → ``chapters`` (one small module per notebook).
 """
-from helpers.chapters import catch_up as _catch_up_before
-from helpers.core.clients import client, friendly_errors
+
+from helpers.chapters import catch_up, chapter
 from helpers.core.errors import LabError
-from helpers.core.messages import t
-from helpers.chapters.notebook import start_chapter
 
-
-def catch_up() -> list[str]:
-    """Create every chapter's missing resources (after a backend restart, for example)."""
-    from helpers.chapters import CHAPTERS
-
-    with friendly_errors():
-        return _catch_up_before(CHAPTERS[-1].number)
-
-
-__all__ = ["LabError", "catch_up", "client", "friendly_errors", "start_chapter", "t"]
+__all__ = ["LabError", "catch_up", "chapter"]

@@ -1,13 +1,17 @@
 """The lab's command line (``python -m helpers …``), for learners, instructors and tests."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 
+from helpers.aws.cleanup import clean_up, reset_lab
+from helpers.chapters import catch_up
 from helpers.core import backend
 from helpers.core.errors import LabError
 from helpers.core.settings import current
+from helpers.core.status import describe
 
 
 def _tell(_done: int, _total: int, message: str) -> None:
@@ -16,7 +20,6 @@ def _tell(_done: int, _total: int, message: str) -> None:
 
 
 def _backend_command(action: str, as_json: bool) -> int:
-    from helpers.core.status import describe
 
     settings = current()
     if action != "status" and settings.backend != "embedded":
@@ -26,8 +29,6 @@ def _backend_command(action: str, as_json: bool) -> int:
     elif action == "stop":
         backend.stop(settings.home)
     elif action == "reset":
-        from helpers.aws.cleanup import reset_lab
-
         report = reset_lab(progress=_tell)
         for line in report.lines():
             _tell(0, 0, line)
@@ -55,17 +56,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "backend":
             return _backend_command(args.action, args.json)
         if args.command == "clean-up":
-            from helpers.aws.cleanup import clean_up
-
             report = clean_up(progress=lambda done, total, message: print(message, flush=True))
             print("\n".join(report.lines()))
             return 0 if report.finished else 1
-        from helpers.chapters import CHAPTERS, catch_up
-        from helpers.core.clients import friendly_errors
-
-        with friendly_errors():
-            for summary in catch_up(CHAPTERS[-1].number):
-                print(summary)
+        for summary in catch_up():
+            print(summary)
         return 0
     except LabError as error:
         print(error.message, file=sys.stderr)

@@ -9,6 +9,7 @@ from the function's environment variables, as in the workshop.
 This file is the whole deployment package: it uses only boto3 and the standard library,
 which every Lambda Python runtime provides.
 """
+
 from __future__ import annotations
 
 import base64
@@ -68,10 +69,18 @@ def lambda_handler(event, context):
     table_name = os.environ.get(TABLE_NAME_VARIABLE)
     region = os.environ.get(REGION_VARIABLE)
     if not table_name or not region:
-        missing = [name for name, value in ((TABLE_NAME_VARIABLE, table_name),
-                                            (REGION_VARIABLE, region)) if not value]
-        return respond(500, {"message": "The function's environment variable(s) "
-                                        f"{', '.join(missing)} are not set."})
+        missing = [
+            name
+            for name, value in ((TABLE_NAME_VARIABLE, table_name), (REGION_VARIABLE, region))
+            if not value
+        ]
+        return respond(
+            500,
+            {
+                "message": "The function's environment variable(s) "
+                f"{', '.join(missing)} are not set."
+            },
+        )
     try:
         status, body = OPERATIONS[request.operation](dynamodb(region), table_name, request)
     except ClientError as error:
@@ -101,11 +110,13 @@ def operation_of(event) -> str:
         return _METHOD_OPERATIONS[method]
     if "action" in event:
         if event["action"] not in DYNAMODB_ACTIONS:
-            raise BadRequest(f"Unknown action {event['action']!r}: use one of "
-                             f"{', '.join(DYNAMODB_ACTIONS)}.")
+            raise BadRequest(
+                f"Unknown action {event['action']!r}: use one of {', '.join(DYNAMODB_ACTIONS)}."
+            )
         return event["action"]
-    raise BadRequest("The event is neither an API Gateway request (httpMethod) nor a "
-                     "direct invocation (action).")
+    raise BadRequest(
+        "The event is neither an API Gateway request (httpMethod) nor a direct invocation (action)."
+    )
 
 
 _METHOD_OPERATIONS = {"POST": "add", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
@@ -117,7 +128,8 @@ def parse(event) -> Request:
     if "httpMethod" in event:
         fields = {} if operation in ("list", "get", "delete") else _json_body(event)
         note_id = _path_or_query_id(event) or (
-            _json_body(event).get(KEY) if operation != "list" else None)
+            _json_body(event).get(KEY) if operation != "list" else None
+        )
     else:
         fields = event.get("note")
         if fields is None:
@@ -125,8 +137,9 @@ def parse(event) -> Request:
         if not isinstance(fields, dict):
             raise BadRequest("The note must be a JSON object.")
         note_id = fields.get(KEY)
-    fields = {name: _as_text(value) for name, value in fields.items()
-              if name != KEY and value is not None}
+    fields = {
+        name: _as_text(value) for name, value in fields.items() if name != KEY and value is not None
+    }
     note_id = _as_text(note_id) if note_id not in (None, "") else None
     if operation in ("get", "update", "delete") and not note_id:
         raise BadRequest(f"Give the note's {KEY} to {operation} it.")
@@ -136,8 +149,9 @@ def parse(event) -> Request:
 
 
 def _path_or_query_id(event: dict):
-    return ((event.get("pathParameters") or {}).get(KEY)
-            or (event.get("queryStringParameters") or {}).get(KEY))
+    return (event.get("pathParameters") or {}).get(KEY) or (
+        event.get("queryStringParameters") or {}
+    ).get(KEY)
 
 
 def _json_body(event: dict) -> dict:
@@ -208,12 +222,15 @@ def update_note(client, table_name: str, request: Request) -> tuple[int, dict]:
     assignments = ", ".join(f"{name} = :v{index}" for index, name in enumerate(names))
     try:
         updated = client.update_item(
-            TableName=table_name, Key=_key(request.note_id),
+            TableName=table_name,
+            Key=_key(request.note_id),
             UpdateExpression=f"SET {assignments}",
             # Without the condition UpdateItem would quietly create a note that never existed.
             ConditionExpression="attribute_exists(#key)",
             ExpressionAttributeNames={**names, "#key": KEY},
-            ExpressionAttributeValues=values, ReturnValues="ALL_NEW")
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
             return _not_found(request.note_id)
@@ -222,15 +239,21 @@ def update_note(client, table_name: str, request: Request) -> tuple[int, dict]:
 
 
 def delete_note(client, table_name: str, request: Request) -> tuple[int, dict]:
-    deleted = client.delete_item(TableName=table_name, Key=_key(request.note_id),
-                                 ReturnValues="ALL_OLD").get("Attributes")
+    deleted = client.delete_item(
+        TableName=table_name, Key=_key(request.note_id), ReturnValues="ALL_OLD"
+    ).get("Attributes")
     if not deleted:
         return _not_found(request.note_id)
     return 200, {"deleted": _note(deleted)}
 
 
-OPERATIONS = {"add": add_note, "list": list_notes, "get": get_note, "update": update_note,
-              "delete": delete_note}
+OPERATIONS = {
+    "add": add_note,
+    "list": list_notes,
+    "get": get_note,
+    "update": update_note,
+    "delete": delete_note,
+}
 
 
 # --- small pieces ---------------------------------------------------------------------------

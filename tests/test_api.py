@@ -1,4 +1,5 @@
 """Chapter 06: the REST API is built as the workshop says, and requests reach the note app."""
+
 from __future__ import annotations
 
 import json
@@ -6,21 +7,25 @@ import json
 import pytest
 from test_invoker import build_lab
 
+from helpers import chapter
 from helpers.aws import api, functions
-from helpers import client
+from helpers.core.clients import client
 from helpers.views.forms.api import ApiForm, RequestForm
 
 
 @pytest.fixture
 def deployed(fresh_lab):
     lab = build_lab()
-    api.ensure_chapter({})
+    chapter("06").catch_up({})
     return lab
 
 
 def _lab_apis():
-    return [a for a in client("apigateway").get_rest_apis()["items"]
-            if (a.get("tags") or {}).get("lab:role") == api.ROLE]
+    return [
+        a
+        for a in client("apigateway").get_rest_apis()["items"]
+        if (a.get("tags") or {}).get("lab:role") == api.ROLE
+    ]
 
 
 def test_post_a_note_then_get_it_back_through_the_invoker(deployed):
@@ -53,20 +58,23 @@ def test_the_api_is_regional_with_notes_proxy_methods_cors_and_stage_dev(deploye
     assert options["type"] == "MOCK"
     headers = options["integrationResponses"]["200"]["responseParameters"]
     assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
-    assert headers["method.response.header.Access-Control-Allow-Methods"] == \
-        "'GET,POST,DELETE,OPTIONS'"
+    assert (
+        headers["method.response.header.Access-Control-Allow-Methods"]
+        == "'GET,POST,DELETE,OPTIONS'"
+    )
     stage = client("apigateway").get_stage(restApiId=described.api_id, stageName="dev")
     assert stage["tags"]["lab"] == "vpc-endpoint-lab"
     policy = json.loads(client("lambda").get_policy(FunctionName="note-app")["Policy"])
-    assert any(s["Principal"] == {"Service": "apigateway.amazonaws.com"}
-               for s in policy["Statement"])
+    assert any(
+        s["Principal"] == {"Service": "apigateway.amazonaws.com"} for s in policy["Statement"]
+    )
     assert all(check.ok for check in api.check_chapter()), api.check_chapter()
 
 
 def test_making_the_api_twice_makes_one_api_and_one_deployment(deployed):
     api_id = api.describe().api_id
     deployments = client("apigateway").get_deployments(restApiId=api_id)["items"]
-    api.ensure_chapter({})
+    chapter("06").catch_up({})
     assert len(_lab_apis()) == 1
     assert len(client("apigateway").get_resources(restApiId=api_id)["items"]) == 2
     assert client("apigateway").get_deployments(restApiId=api_id)["items"] == deployments
@@ -102,11 +110,14 @@ def test_a_broken_path_gives_a_502_and_the_timeout_behind_it(deployed):
     assert answer.problem.endswith("Task timed out after 15.00 seconds")
 
 
-@pytest.mark.parametrize("values, field, code", [
-    ({"api_name": "  "}, "api_name", "BadRequestException"),
-    ({"stage": "dev stage"}, "stage", "BadRequestException"),
-    ({"methods": []}, "methods", "api.no_methods"),
-])
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"api_name": "  "}, "api_name", "BadRequestException"),
+        ({"stage": "dev stage"}, "stage", "BadRequestException"),
+        ({"methods": []}, "methods", "api.no_methods"),
+    ],
+)
 def test_the_api_form_refuses_bad_values_and_creates_nothing(fresh_lab, values, field, code):
     build_lab()
     result = ApiForm().submit(**values)
@@ -121,12 +132,15 @@ def test_the_api_form_needs_the_function(fresh_lab):
     assert _lab_apis() == []
 
 
-@pytest.mark.parametrize("values, field", [
-    ({"method": "POST", "body": "{text: 1}"}, "body"),
-    ({"method": "POST", "body": "[1]"}, "body"),
-    ({"method": "POST", "body": ""}, "body"),
-    ({"method": "DELETE", "note_id": ""}, "note_id"),
-])
+@pytest.mark.parametrize(
+    "values, field",
+    [
+        ({"method": "POST", "body": "{text: 1}"}, "body"),
+        ({"method": "POST", "body": "[1]"}, "body"),
+        ({"method": "POST", "body": ""}, "body"),
+        ({"method": "DELETE", "note_id": ""}, "note_id"),
+    ],
+)
 def test_the_request_form_refuses_what_it_cannot_send(fresh_lab, values, field):
     result = RequestForm().submit(**values)
     assert not result.ok

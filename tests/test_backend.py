@@ -1,5 +1,6 @@
 """The embedded backend and its command line: one server per learner, found again, resettable
 (the lab's resources only)."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ from helpers.core import backend
 
 def cli(home, *args):
     env = {**os.environ, "LAB_HOME": str(home)}
-    done = subprocess.run([sys.executable, "-m", "helpers", "backend", *args, "--json"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers", "backend", *args, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -61,20 +67,30 @@ def test_reset_empties_the_lab_and_forgets_its_choices_but_keeps_the_learners_ow
 
     started = cli(other_home, "start")
     ec2 = _ec2(started["endpoint"])
-    ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=tags.tag_specification(
-        "vpc", tags.lab_tags("01", "vpc", "vpc-private-vpc")))
+    ec2.create_vpc(
+        CidrBlock="10.1.0.0/16",
+        TagSpecifications=tags.tag_specification(
+            "vpc", tags.lab_tags("01", "vpc", "vpc-private-vpc")
+        ),
+    )
     ec2.create_vpc(CidrBlock="10.9.0.0/16")  # the learner's own
-    ec2.create_vpc(CidrBlock="10.8.0.0/16", TagSpecifications=tags.tag_specification(
-        "vpc", {"Name": "vpc-private-vpc"}))  # the lab's name, not its tags
+    ec2.create_vpc(
+        CidrBlock="10.8.0.0/16",
+        TagSpecifications=tags.tag_specification("vpc", {"Name": "vpc-private-vpc"}),
+    )  # the lab's name, not its tags
     journal = other_home / "journal.json"
     journal.write_text(json.dumps({"01": {"name": "mine"}, "lab": {"region": "us-east-1"}}))
     reset = cli(other_home, "reset")
     assert reset["pid"] == started["pid"]
     assert _vpc_cidrs(reset["endpoint"]) == ["10.8.0.0/16", "10.9.0.0/16", "172.31.0.0/16"]
     assert not journal.exists()
-    again = subprocess.run([sys.executable, "-m", "helpers", "backend", "reset"],
-                           env={**os.environ, "LAB_HOME": str(other_home)},
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "helpers", "backend", "reset"],
+        env={**os.environ, "LAB_HOME": str(other_home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 0
     assert "nothing to clean up" in again.stderr
     assert "running     True" in again.stdout
@@ -94,10 +110,17 @@ def test_two_homes_get_two_servers_that_never_share_resources(other_home, tmp_pa
 
 
 def test_server_survives_the_process_that_started_it(other_home):
-    code = ("import helpers.core.backend as b, pathlib, sys; "
-            "print(b.start(pathlib.Path(sys.argv[1])).url)")
-    url = subprocess.run([sys.executable, "-c", code, str(other_home)], capture_output=True,
-                         text=True, timeout=120, check=True).stdout.strip()
+    code = (
+        "import helpers.core.backend as b, pathlib, sys; "
+        "print(b.start(pathlib.Path(sys.argv[1])).url)"
+    )
+    url = subprocess.run(
+        [sys.executable, "-c", code, str(other_home)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout.strip()
     assert backend.server_info(url) is not None  # the starter (a "kernel") has exited
 
 
@@ -132,10 +155,17 @@ def test_lambda_runs_without_docker_and_managed_policies_are_loaded(other_home):
     assert config["lambda"]["use_docker"] is False
     import boto3
 
-    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    iam = boto3.client(
+        "iam",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-    assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AWSLambdaVPCAccessExecutionRole"
+    assert (
+        iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AWSLambdaVPCAccessExecutionRole"
+    )
 
 
 def _kill(pid):
@@ -155,8 +185,13 @@ def _kill(pid):
 def _ec2(url):
     import boto3
 
-    return boto3.client("ec2", endpoint_url=url, region_name="us-east-1",
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "ec2",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def _create_vpc(url):

@@ -1,6 +1,8 @@
 """The lab in a real browser: JupyterLab in headless Chromium, as a learner sees it."""
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -13,12 +15,14 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import TimeoutError as PlaywrightTimeout, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (README: apt-get install chromium)")
+    CHROMIUM is None, reason="Debian's chromium is not installed (README: apt-get install chromium)"
+)
 
 
 def _free_port() -> int:
@@ -39,20 +43,37 @@ def jupyterlab(tmp_path_factory, empty_lab):
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
         "@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
-        "@jupyterlab/apputils-extension/notification": {"fetchNews": "false",
-                                                         "checkForUpdates": False},
+        "@jupyterlab/apputils-extension/notification": {
+            "fetchNews": "false",
+            "checkForUpdates": False,
+        },
     }.items():
         path = settings / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = _free_port(), "browser-test-token"
-    env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(settings),
-           "JUPYTER_RUNTIME_DIR": str(work / "runtime")}
+    env = {
+        **os.environ,
+        "JUPYTERLAB_SETTINGS_DIR": str(settings),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+    }
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={work}", "--allow-root"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--allow-root",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(600):
         try:
@@ -71,9 +92,17 @@ def browser():
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -85,12 +114,10 @@ def open_and_run(browser, jupyterlab, notebook: str):
     page.goto(f"{url}/lab/workspaces/w{workspace}/tree/notebooks/{notebook}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     select_kernel = page.get_by_role("button", name="Select", exact=True)
-    try:
-        select_kernel.click(timeout=10_000)  # JupyterLab asks once for a never-run notebook
-    except PlaywrightTimeout:
-        pass  # the kernel started without asking
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']",
-                           timeout=60_000)
+    # JupyterLab asks once for a never-run notebook; else the kernel started without asking
+    with contextlib.suppress(PlaywrightTimeout):
+        select_kernel.click(timeout=10_000)
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_text("Run All Cells", exact=True).click()
     return page
@@ -103,7 +130,9 @@ def wait_for_all_cells(page, timeout_ms: int = 240_000):
              const prompts = [...document.querySelectorAll('.jp-InputPrompt')];
              return prompts.length > 0 && prompts.every(p => !p.textContent.includes('*'))
                && document.querySelector(".jp-Notebook-ExecutionIndicator[data-status='idle']");
-           }""", timeout=timeout_ms)
+           }""",
+        timeout=timeout_ms,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +168,7 @@ def notebook(browser, jupyterlab):
 
 def code_cell(page, source: str):
     """The code cell whose input contains ``source`` (robust to Markdown cells being added)."""
-    cell = page.locator(".jp-CodeCell").filter(
-        has=page.locator(".jp-InputArea", has_text=source))
+    cell = page.locator(".jp-CodeCell").filter(has=page.locator(".jp-InputArea", has_text=source))
     expect(cell).to_have_count(1)
     return cell
 
@@ -149,15 +177,20 @@ def click_and_read(form_cell, button_title: str, wait_for: str) -> str:
     """Click a form's button as a learner does; the form's NEW output once it shows
     ``wait_for`` (what an earlier click or Run All left there does not count)."""
     output = form_cell.locator(".widget-output").first
-    output.evaluate("out => out.querySelectorAll('.jp-OutputArea-child')"
-                    ".forEach(child => child.dataset.labStale = 'yes')")
+    output.evaluate(
+        "out => out.querySelectorAll('.jp-OutputArea-child')"
+        ".forEach(child => child.dataset.labStale = 'yes')"
+    )
     form_cell.locator(f"button.jupyter-button[title='{button_title}']").click()
     form_cell.page.wait_for_function(
         """([out, text]) => {
              const children = [...out.querySelectorAll('.jp-OutputArea-child')];
              return children.length > 0 && children.every(c => !c.dataset.labStale)
                && out.innerText.includes(text);
-           }""", arg=[output.element_handle(), wait_for], timeout=120_000)
+           }""",
+        arg=[output.element_handle(), wait_for],
+        timeout=120_000,
+    )
     return output.inner_text()
 
 
@@ -178,18 +211,20 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
     expect(picture).to_have_count(1)
     assert "private subnet" in picture.get_attribute("alt")
     page.wait_for_function(  # the picture really loaded (a broken link has no width)
-        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(),
-        timeout=30_000)
+        "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(), timeout=30_000
+    )
     # A chapter's notebook name opens that notebook in a new tab.
-    code_cell(page, "chapter_table()").get_by_role("link", name="03-develop-lambda-function.ipynb") \
-        .click()
-    expect(page.locator(".lm-TabBar-tab.jp-mod-current")).to_contain_text("03-develop-lambda",
-                                                                          timeout=60_000)
+    code_cell(page, "chapter_table()").get_by_role(
+        "link", name="03-develop-lambda-function.ipynb"
+    ).click()
+    expect(page.locator(".lm-TabBar-tab.jp-mod-current")).to_contain_text(
+        "03-develop-lambda", timeout=60_000
+    )
 
 
 def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
-    from helpers import client
     from helpers.core import tags
+    from helpers.core.clients import client
 
     page = notebook("01-create-vpc-subnet-route-table.ipynb")
     assert_no_cell_errors(page)
@@ -205,10 +240,9 @@ def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
     assert [v["VpcId"] for v in lab_vpcs_after] == [v["VpcId"] for v in lab_vpcs_before]
 
 
-
 def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebook):
-    from helpers import client
     from helpers.aws import networking
+    from helpers.core.clients import client
 
     page = notebook("01-create-vpc-subnet-route-table.ipynb")
     form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
@@ -218,14 +252,20 @@ def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebo
     output = form.locator(".widget-output")
     refusal = output.locator(".lab-error").first
     assert "NAT gateway" in refusal.inner_text() and "Tick the confirmation box" in (
-        refusal.inner_text())
+        refusal.inner_text()
+    )
     vpc_id = networking.find_lab_network().vpc_id
-    assert client("ec2").describe_nat_gateways(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["NatGateways"] == []
+    assert (
+        client("ec2").describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+            "NatGateways"
+        ]
+        == []
+    )
     form.get_by_label("NAT gateways ($)").select_option(label="None")  # as Run All left it
     # The prices must read as prices ("$0.050 per hour"), not as a typeset formula.
     expect(output.locator("mjx-container")).to_have_count(0)
     assert re.search(r"\$\d+\.\d+ per hour", refusal.inner_text())
+
 
 # --- chapter 02: the Create endpoint form -----------------------------------------------------
 ENDPOINT_NOTEBOOK = "02-create-vpc-endpoint.ipynb"
@@ -233,15 +273,19 @@ ENDPOINT_NOTEBOOK = "02-create-vpc-endpoint.ipynb"
 
 def _endpoint_route() -> tuple[str, str]:
     """The lab endpoint's id and the prefix list its route in the private route table uses."""
-    from helpers import client
     from helpers.aws import endpoints, networking
+    from helpers.core.clients import client
 
     endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
     private_table = networking.find_lab_network().private_route_table_ids[0]
-    routes = client("ec2").describe_route_tables(
-        RouteTableIds=[private_table])["RouteTables"][0]["Routes"]
-    prefix_lists = [r["DestinationPrefixListId"] for r in routes
-                    if r.get("GatewayId") == endpoint_id and "DestinationPrefixListId" in r]
+    routes = client("ec2").describe_route_tables(RouteTableIds=[private_table])["RouteTables"][0][
+        "Routes"
+    ]
+    prefix_lists = [
+        r["DestinationPrefixListId"]
+        for r in routes
+        if r.get("GatewayId") == endpoint_id and "DestinationPrefixListId" in r
+    ]
     assert len(prefix_lists) == 1, routes
     return endpoint_id, prefix_lists[0]
 
@@ -262,20 +306,20 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     assert highlighted.locator("td").all_inner_texts()[:2] == [prefix_list, endpoint_id]
     background = highlighted.evaluate("row => getComputedStyle(row).backgroundColor")
     plain = output.locator(".lab-after tbody tr:not(.lab-new)").first.evaluate(
-        "row => getComputedStyle(row).backgroundColor")
+        "row => getComputedStyle(row).backgroundColor"
+    )
     assert background != plain  # the learner's eye is drawn to the new route
     # The "Read the new route" cell shows it again, from what exists now.
-    shown = code_cell(page, "endpoints.show()").locator("tr.lab-new")
+    shown = code_cell(page, "endpoints.current_snapshot()").locator("tr.lab-new")
     expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
 
 
 def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
-    from helpers import client
     from helpers.core import tags
+    from helpers.core.clients import client
 
     def live_lab_endpoints() -> list[str]:
-        found = client("ec2").describe_vpc_endpoints(
-            Filters=tags.ec2_filters())["VpcEndpoints"]
+        found = client("ec2").describe_vpc_endpoints(Filters=tags.ec2_filters())["VpcEndpoints"]
         return [e["VpcEndpointId"] for e in found if e["State"].lower() != "deleted"]
 
     page = notebook(ENDPOINT_NOTEBOOK)
@@ -291,7 +335,7 @@ def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
 
 
 def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(notebook):
-    from helpers import client
+    from helpers.core.clients import client
 
     page = notebook(ENDPOINT_NOTEBOOK)
     endpoints_before = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
@@ -307,7 +351,8 @@ def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(noteb
     assert "Traceback" not in text
     endpoints_after = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
     assert sorted(e["VpcEndpointId"] for e in endpoints_after) == sorted(
-        e["VpcEndpointId"] for e in endpoints_before)
+        e["VpcEndpointId"] for e in endpoints_before
+    )
 
 
 def test_endpoint_form_refuses_a_broken_custom_policy_and_keeps_the_policy(notebook):
@@ -364,15 +409,20 @@ def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(
 
 
 def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
-    from helpers import client
     from helpers.aws import functions, networking
+    from helpers.core.clients import client
 
     page = notebook(FUNCTION_NOTEBOOK)
     network = networking.find_lab_network()
-    other_vpc = next(v["VpcId"] for v in client("ec2").describe_vpcs()["Vpcs"]
-                     if v["VpcId"] != network.vpc_id)
-    other_subnets = [s["SubnetId"] for s in client("ec2").describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [other_vpc]}])["Subnets"]]
+    other_vpc = next(
+        v["VpcId"] for v in client("ec2").describe_vpcs()["Vpcs"] if v["VpcId"] != network.vpc_id
+    )
+    other_subnets = [
+        s["SubnetId"]
+        for s in client("ec2").describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [other_vpc]}]
+        )["Subnets"]
+    ]
     form = code_cell(page, "function_form()")
     vpc_choice = form.get_by_label("VPC", exact=True)
     options = vpc_choice.locator("option").all_inner_texts()
@@ -390,7 +440,6 @@ def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
     what_if = code_cell(page, "other_subnets[:1]").locator(".lab-error")
     expect(what_if).to_contain_text("InvalidParameterValueException")
     expect(what_if).to_contain_text(f"not to the chosen VPC {network.vpc_id}")
-
 
 
 # --- chapter 05: the Create table form --------------------------------------------------------
@@ -414,12 +463,18 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
     assert "Traceback" not in text
     after = tables.find_lab_table()
     assert after["TableName"] == before["TableName"]
-    assert after["ProvisionedThroughput"]["ReadCapacityUnits"] == (
-        before["ProvisionedThroughput"]["ReadCapacityUnits"])
+    assert (
+        after["ProvisionedThroughput"]["ReadCapacityUnits"]
+        == (before["ProvisionedThroughput"]["ReadCapacityUnits"])
+    )
     # Back to valid values: the next test clicks Create table with this form.
-    for label, value in (("Table name", before["TableName"]),
-                         ("Read capacity units (provisioned)",
-                          str(before["ProvisionedThroughput"]["ReadCapacityUnits"]))):
+    for label, value in (
+        ("Table name", before["TableName"]),
+        (
+            "Read capacity units (provisioned)",
+            str(before["ProvisionedThroughput"]["ReadCapacityUnits"]),
+        ),
+    ):
         field = form.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Tab")
@@ -431,22 +486,21 @@ def test_table_form_result_shows_the_table_class_just_chosen(notebook):
     output = form.locator(".widget-output")
     chosen_and_reported = []
     # Standard, then back to the workshop's Standard-IA, which later chapters expect.
-    for label, table_class in (("DynamoDB Standard", "STANDARD"),
-                               ("DynamoDB Standard-IA (infrequent access)",
-                                "STANDARD_INFREQUENT_ACCESS")):
+    for label, table_class in (
+        ("DynamoDB Standard", "STANDARD"),
+        ("DynamoDB Standard-IA (infrequent access)", "STANDARD_INFREQUENT_ACCESS"),
+    ):
         form.get_by_label("Table class").select_option(label=label)
         click_and_read(form, "Create table", "The table as DynamoDB reports it")
         row = output.locator("tr").filter(has_text="Table class")
         chosen_and_reported.append((table_class, row.locator("td").nth(1).inner_text()))
-    assert all(chosen == reported for chosen, reported in chosen_and_reported), (
-        chosen_and_reported)
-
+    assert all(chosen == reported for chosen, reported in chosen_and_reported), chosen_and_reported
 
 
 # --- chapter 06: the test-request form --------------------------------------------------------
 def _notes() -> list[dict]:
-    from helpers import client
     from helpers.aws import tables
+    from helpers.core.clients import client
 
     return client("dynamodb").scan(TableName=tables.find_lab_table()["TableName"])["Items"]
 
@@ -468,6 +522,7 @@ def test_request_form_refuses_a_delete_without_id_and_reads_a_note_by_id(noteboo
     note_id.press("Tab")
     text = click_and_read(form, "Send request", "HTTP status 200")
     assert "My first note" in text and first["id"]["S"] in text
+
 
 # --- chapter 07: the explainer and the break-and-fix form -------------------------------------
 PATH_NOTEBOOK = "07-verify-private-path.ipynb"
@@ -506,7 +561,8 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
     form = code_cell(page, "breakfix.form()")
     output = form.locator(".widget-output")
     form.get_by_label("Exercise").select_option(
-        label="Remove the endpoint's route from the private route table")
+        label="Remove the endpoint's route from the private route table"
+    )
     click_and_read(form, "Apply", "Task timed out")
     failed = output.locator("table.lab-path-table tr.lab-hop-failed")
     expect(failed).to_have_count(1)
@@ -521,12 +577,11 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
     assert private_table in endpoints.find_lab_endpoint()["RouteTableIds"]
 
 
-
 # --- chapter 08: clean-up ---------------------------------------------------------------------
 def test_cleanup_run_all_leaves_nothing_and_a_second_click_deletes_nothing(notebook):
-    from helpers import client
     from helpers.aws import inventory
     from helpers.core import tags
+    from helpers.core.clients import client
 
     page = notebook("08-clean-up.ipynb")
     assert_no_cell_errors(page)

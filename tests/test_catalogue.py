@@ -1,4 +1,5 @@
 """The message catalogue: every message in English and Vietnamese, every key used exists."""
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,9 @@ def test_every_message_has_english_and_vietnamese_with_the_same_placeholders():
 
 def test_every_literal_key_used_in_the_code_exists():
     used = set()
-    pattern = re.compile(r"""(?:\bt|LabError|label_key=|_key=)\(?\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
+    pattern = re.compile(
+        r"""(?:\bt|LabError|label_key=|_key=)\(?\s*["']([a-z_]+\.[a-z0-9_]+)["']"""
+    )
     for path in (ROOT / "helpers").rglob("*.py"):
         used |= set(pattern.findall(path.read_text(encoding="utf-8")))
     missing = sorted(key for key in used if key not in catalogue() and not key.endswith("_"))

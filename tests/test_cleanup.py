@@ -3,6 +3,7 @@
 Decoys (no lab tag; some with the lab's very Name tags) must come out unchanged. Slow AWS
 releases and failures are simulated with botocore event hooks answering like AWS does.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -10,20 +11,28 @@ from html import unescape
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from test_inventory import (
+    LAMBDA_TRUST,
+    TABLE_POLICY,
+    build_decoys,
+    build_full_lab,
+    lab_ids,
+    snapshot,
+)
 
 import helpers
 from helpers.aws import cleanup, inventory
-from helpers import client
+from helpers.core.clients import client
 from helpers.core.tags import as_aws, lab_tags
-from test_inventory import (LAMBDA_TRUST, TABLE_POLICY, build_decoys, build_full_lab,
-                            lab_ids, snapshot)
+from helpers.views.cleanup import CleanupView
 
 DELETION_ORDER = [kind for kind, _ in cleanup._DELETERS]
 
 
 @contextlib.contextmanager
-def aws_answers(service: str, operation: str, code: str, message: str = "simulated",
-                times: int | None = None):
+def aws_answers(
+    service: str, operation: str, code: str, message: str = "simulated", times: int | None = None
+):
     """Make ``operation`` fail with ``code`` (every time, or the first ``times`` calls)."""
     events = client(service).meta.events
     event = f"before-call.{client(service).meta.service_model.service_id.hyphenize()}.{operation}"
@@ -33,9 +42,13 @@ def aws_answers(service: str, operation: str, code: str, message: str = "simulat
         if times is not None and len(calls) >= times:
             return None
         calls.append(operation)
-        return (AWSResponse("", 400, {}, None),
-                {"Error": {"Code": code, "Message": message},
-                 "ResponseMetadata": {"HTTPStatusCode": 400}})
+        return (
+            AWSResponse("", 400, {}, None),
+            {
+                "Error": {"Code": code, "Message": message},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+        )
 
     events.register(event, answer, unique_id=f"test-{operation}")
     try:
@@ -49,8 +62,9 @@ def _ids(items) -> set[str]:
 
 
 def _vpc_exists(vpc_id: str) -> bool:
-    return bool(client("ec2").describe_vpcs(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"])
+    return bool(
+        client("ec2").describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]
+    )
 
 
 @pytest.fixture
@@ -58,23 +72,31 @@ def lab_and_decoys(fresh_lab):
     decoys = build_decoys()
     made = build_full_lab()
     # A learner's own policy attached to the lab's role: detached with the role, never deleted.
-    client("iam").attach_role_policy(RoleName=made["role"],
-                                     PolicyArn=decoys["look_alike"]["policy"])
+    client("iam").attach_role_policy(
+        RoleName=made["role"], PolicyArn=decoys["look_alike"]["policy"]
+    )
     return made, decoys
 
 
 def test_every_kind_of_resource_has_its_place_in_the_deletion_order():
     assert sorted(DELETION_ORDER) == sorted(inventory.KINDS)
-    assert DELETION_ORDER.index("rest-api") < DELETION_ORDER.index("lambda-function") \
-        < DELETION_ORDER.index("iam-role") < DELETION_ORDER.index("dynamodb-table") \
-        < DELETION_ORDER.index("vpc-endpoint") < DELETION_ORDER.index("nat-gateway") \
-        < DELETION_ORDER.index("elastic-ip") < DELETION_ORDER.index("subnet") \
-        < DELETION_ORDER.index("internet-gateway") < DELETION_ORDER.index("route-table") \
-        < DELETION_ORDER.index("security-group") < DELETION_ORDER.index("vpc")
+    assert (
+        DELETION_ORDER.index("rest-api")
+        < DELETION_ORDER.index("lambda-function")
+        < DELETION_ORDER.index("iam-role")
+        < DELETION_ORDER.index("dynamodb-table")
+        < DELETION_ORDER.index("vpc-endpoint")
+        < DELETION_ORDER.index("nat-gateway")
+        < DELETION_ORDER.index("elastic-ip")
+        < DELETION_ORDER.index("subnet")
+        < DELETION_ORDER.index("internet-gateway")
+        < DELETION_ORDER.index("route-table")
+        < DELETION_ORDER.index("security-group")
+        < DELETION_ORDER.index("vpc")
+    )
 
 
-def test_clean_up_of_a_full_lab_leaves_nothing_of_the_lab_and_every_decoy_unchanged(
-        lab_and_decoys):
+def test_clean_up_of_a_full_lab_leaves_nothing_of_the_lab_and_every_decoy_unchanged(lab_and_decoys):
     made, decoys = lab_and_decoys
     before = snapshot(decoys)
     told = []
@@ -90,7 +112,8 @@ def test_clean_up_of_a_full_lab_leaves_nothing_of_the_lab_and_every_decoy_unchan
         client("iam").get_role(RoleName=made["role"])
     # AWS's managed policy the lab attached is only detached, never deleted.
     client("iam").get_policy(
-        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+        PolicyArn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    )
     assert told[-1] == (len(lab_ids(made)), len(lab_ids(made)))
 
 
@@ -109,7 +132,9 @@ def test_deleting_the_endpoint_takes_its_route_and_leaves_the_decoy_routes(lab_a
 
     def endpoint_routes(route_table_id):
         table = ec2.describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"][0]
-        return [route for route in table["Routes"] if route.get("GatewayId", "").startswith("vpce-")]
+        return [
+            route for route in table["Routes"] if route.get("GatewayId", "").startswith("vpce-")
+        ]
 
     decoy_table = decoys["look_alike"]["private_route_table"]
     assert endpoint_routes(made["private_route_table"]) and endpoint_routes(decoy_table)
@@ -132,15 +157,24 @@ def test_a_second_clean_up_finds_nothing_and_succeeds(lab_and_decoys):
 
 def test_clean_up_after_a_partial_build(fresh_lab):
     ec2 = client("ec2")
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=[{
-        "ResourceType": "vpc", "Tags": as_aws(lab_tags("01", "vpc", "vpc-private-vpc"))}])[
-        "Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.128.0/20", TagSpecifications=[{
-        "ResourceType": "subnet", "Tags": as_aws(lab_tags("01", "private-subnet", "p"))}])[
-        "Subnet"]["SubnetId"]
-    role = client("iam").create_role(RoleName="note-app-execution-role",
-                                     AssumeRolePolicyDocument=LAMBDA_TRUST,
-                                     Tags=as_aws(lab_tags("04", "execution-role")))["Role"]
+    vpc = ec2.create_vpc(
+        CidrBlock="10.0.0.0/16",
+        TagSpecifications=[
+            {"ResourceType": "vpc", "Tags": as_aws(lab_tags("01", "vpc", "vpc-private-vpc"))}
+        ],
+    )["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(
+        VpcId=vpc,
+        CidrBlock="10.0.128.0/20",
+        TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": as_aws(lab_tags("01", "private-subnet", "p"))}
+        ],
+    )["Subnet"]["SubnetId"]
+    role = client("iam").create_role(
+        RoleName="note-app-execution-role",
+        AssumeRolePolicyDocument=LAMBDA_TRUST,
+        Tags=as_aws(lab_tags("04", "execution-role")),
+    )["Role"]
     report = cleanup.clean_up()
     assert report.finished
     assert _ids(report.deleted) == {vpc, subnet, role["RoleName"]}
@@ -168,7 +202,8 @@ def test_a_failure_midway_is_reported_and_the_next_run_finishes(lab_and_decoys):
 
 
 def test_resetting_the_lab_deletes_only_its_resources_and_forgets_its_choices_when_done(
-        lab_and_decoys):
+    lab_and_decoys,
+):
     from helpers.core import journal
 
     made, decoys = lab_and_decoys
@@ -189,12 +224,13 @@ def test_slow_lambda_interfaces_are_waited_for_then_reported_as_pending(lab_and_
     ec2 = client("ec2")
     # What AWS leaves behind a deleted Lambda function for a while.
     interface = ec2.create_network_interface(
-        SubnetId=made["private_subnet"], Description="AWS Lambda VPC ENI-note-app")[
-        "NetworkInterface"]["NetworkInterfaceId"]
+        SubnetId=made["private_subnet"], Description="AWS Lambda VPC ENI-note-app"
+    )["NetworkInterface"]["NetworkInterfaceId"]
     told = []
     with aws_answers("ec2", "DeleteSubnet", "DependencyViolation") as attempts:
-        report = cleanup.clean_up(progress=lambda done, total, message: told.append(message),
-                                  wait_seconds=1)
+        report = cleanup.clean_up(
+            progress=lambda done, total, message: told.append(message), wait_seconds=1
+        )
     assert len(attempts) > 2  # it kept trying while it waited
     assert any(message.startswith("Waiting for AWS to release Subnet") for message in told)
     left = {left.item.id: left for left in report.leftovers}
@@ -223,8 +259,9 @@ def test_a_learners_own_subnet_in_the_lab_vpc_keeps_the_vpc_and_is_left_alone(la
     made, _ = lab_and_decoys
     ec2 = client("ec2")
     own = ec2.create_subnet(VpcId=made["vpc"], CidrBlock="10.0.64.0/20")["Subnet"]["SubnetId"]
-    own_group = ec2.create_security_group(GroupName="mine", Description="mine",
-                                          VpcId=made["vpc"])["GroupId"]
+    own_group = ec2.create_security_group(GroupName="mine", Description="mine", VpcId=made["vpc"])[
+        "GroupId"
+    ]
     report = cleanup.clean_up()
     (left_vpc,) = [left for left in report.leftovers if left.item.kind == "vpc"]
     assert left_vpc.code == "DependencyViolation"
@@ -242,23 +279,30 @@ def test_a_learners_own_subnet_in_the_lab_vpc_keeps_the_vpc_and_is_left_alone(la
 
 def test_a_lab_policy_a_learner_attached_to_their_own_role_is_left_with_the_reason(fresh_lab):
     iam = client("iam")
-    policy = iam.create_policy(PolicyName="table-policy", PolicyDocument=TABLE_POLICY,
-                               Tags=as_aws(lab_tags("04", "table-policy", "table-policy")))[
-        "Policy"]["Arn"]
+    policy = iam.create_policy(
+        PolicyName="table-policy",
+        PolicyDocument=TABLE_POLICY,
+        Tags=as_aws(lab_tags("04", "table-policy", "table-policy")),
+    )["Policy"]["Arn"]
     iam.create_role(RoleName="my-role", AssumeRolePolicyDocument=LAMBDA_TRUST)
     iam.attach_role_policy(RoleName="my-role", PolicyArn=policy)
     report = cleanup.clean_up()
     (left,) = report.leftovers
     assert (left.item.id, left.code) == (policy, "DeleteConflict")
     assert "my-role" in left.reason
-    assert iam.list_attached_role_policies(RoleName="my-role")["AttachedPolicies"][0][
-        "PolicyArn"] == policy
+    assert (
+        iam.list_attached_role_policies(RoleName="my-role")["AttachedPolicies"][0]["PolicyArn"]
+        == policy
+    )
 
 
 def test_a_lab_policy_with_several_versions_is_deleted(fresh_lab):
     iam = client("iam")
-    policy = iam.create_policy(PolicyName="table-policy", PolicyDocument=TABLE_POLICY,
-                               Tags=as_aws(lab_tags("04", "table-policy")))["Policy"]["Arn"]
+    policy = iam.create_policy(
+        PolicyName="table-policy",
+        PolicyDocument=TABLE_POLICY,
+        Tags=as_aws(lab_tags("04", "table-policy")),
+    )["Policy"]["Arn"]
     iam.create_policy_version(PolicyArn=policy, PolicyDocument=TABLE_POLICY, SetAsDefault=True)
     assert cleanup.clean_up().finished
     assert iam.list_policies(Scope="Local")["Policies"] == []
@@ -276,24 +320,23 @@ def test_check_your_work_says_what_is_left_then_that_nothing_is(lab_and_decoys):
 
 def test_the_clean_up_button_shows_progress_and_the_report(lab_and_decoys):
     made, _ = lab_and_decoys
-    view = cleanup.CleanupView()
-    report = view.run_unless_done()  # Run All: the button's own path
+    view = CleanupView()
+    report = view.submit_unless_done().resource  # Run All: the button's own path
     assert report.finished and made["vpc"] in _ids(report.deleted)
     assert view.bar.value == view.bar.max == len(lab_ids(made))
     shown = unescape(view.output.outputs[0]["data"]["text/html"])
     assert "Clean-up finished" in shown and made["vpc"] in shown
-    assert view.run_unless_done() is report  # a finished clean-up is shown, not run again
+    assert view.submit_unless_done().resource is report  # finished: shown, not run again
     assert not view.button.disabled
 
 
-def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_decoys,
-                                                                      monkeypatch):
+def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_decoys, monkeypatch):
     from helpers.views import clicks
 
     made, _ = lab_and_decoys
     sent = {"at": 100.0}  # clicks arrive stamped with the time the browser sent them
     monkeypatch.setattr(clicks, "browser_click_time", lambda: sent["at"])
-    view = cleanup.CleanupView()
+    view = CleanupView()
     view.button.click()
     first = view.report
     sent["at"] += 0.2
@@ -302,20 +345,21 @@ def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_de
     assert len(view.output.outputs) == 1
 
 
-def test_the_clean_up_button_shows_an_unreachable_backend_as_one_message(lab_and_decoys,
-                                                                         monkeypatch):
+def test_the_clean_up_button_shows_an_unreachable_backend_as_one_message(
+    lab_and_decoys, monkeypatch
+):
     from helpers.core.errors import LabError
 
     def unreachable():
         raise LabError("backend.interrupted")
 
     monkeypatch.setattr(inventory, "inventory", unreachable)
-    view = cleanup.CleanupView()
-    assert view.click() is None
+    view = CleanupView()
+    assert view.click().ok is False and view.report is None
     shown = unescape(view.output.outputs[0]["data"]["text/html"])
     assert "broke off in the middle of a call" in shown
     with pytest.raises(LabError):  # on Run All, the cell after the button stops there
-        view.run_unless_done()
+        view.submit_unless_done()
 
 
 def test_clean_up_of_the_lab_the_chapters_build_leaves_nothing_and_every_decoy_intact(fresh_lab):
@@ -327,8 +371,16 @@ def test_clean_up_of_the_lab_the_chapters_build_leaves_nothing_and_every_decoy_i
     journal.record("01", {"nat_gateways": "one-az", "confirm_cost": True})
     helpers.catch_up()
     built = inventory.inventory()
-    assert {"vpc", "nat-gateway", "elastic-ip", "vpc-endpoint", "iam-role", "lambda-function",
-            "dynamodb-table", "rest-api"} <= {item.kind for item in built}
+    assert {
+        "vpc",
+        "nat-gateway",
+        "elastic-ip",
+        "vpc-endpoint",
+        "iam-role",
+        "lambda-function",
+        "dynamodb-table",
+        "rest-api",
+    } <= {item.kind for item in built}
 
     report = cleanup.clean_up()
 
@@ -341,11 +393,16 @@ def test_clean_up_of_the_lab_the_chapters_build_leaves_nothing_and_every_decoy_i
 
 def test_a_lab_policy_waits_for_the_lab_role_that_could_not_be_deleted(fresh_lab):
     iam = client("iam")
-    iam.create_role(RoleName="note-app-execution-role", AssumeRolePolicyDocument=LAMBDA_TRUST,
-                    Tags=as_aws(lab_tags("04", "execution-role")))
-    policy = iam.create_policy(PolicyName="table-policy", PolicyDocument=TABLE_POLICY,
-                               Tags=as_aws(lab_tags("04", "table-policy", "table-policy")))[
-        "Policy"]["Arn"]
+    iam.create_role(
+        RoleName="note-app-execution-role",
+        AssumeRolePolicyDocument=LAMBDA_TRUST,
+        Tags=as_aws(lab_tags("04", "execution-role")),
+    )
+    policy = iam.create_policy(
+        PolicyName="table-policy",
+        PolicyDocument=TABLE_POLICY,
+        Tags=as_aws(lab_tags("04", "table-policy", "table-policy")),
+    )["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="note-app-execution-role", PolicyArn=policy)
     with aws_answers("iam", "DetachRolePolicy", "AccessDenied", "not allowed"):
         report = cleanup.clean_up()

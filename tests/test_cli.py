@@ -1,17 +1,23 @@
 """The instructor's command line: catch-up builds the lab, clean-up removes it (lab tags only)."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 
-from helpers import client
 from helpers.aws.inventory import inventory
+from helpers.core.clients import client
 
 
 def run(*args):
-    return subprocess.run([sys.executable, "-m", "helpers", *args], env=dict(os.environ),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers", *args],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_catch_up_then_clean_up_from_the_command_line(fresh_lab):

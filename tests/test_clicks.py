@@ -1,8 +1,9 @@
 """Button clicks: judged by when the browser sent them, one run at a time."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import pytest
@@ -26,8 +27,9 @@ def test_a_double_clicks_second_click_is_not_run(browser_clicks):
     assert runs == [1]
 
 
-@pytest.mark.parametrize("gap, key", [(clicks.DOUBLE_CLICK_SECONDS + 0.5, "values"),
-                                      (0.3, "changed values")])
+@pytest.mark.parametrize(
+    "gap, key", [(clicks.DOUBLE_CLICK_SECONDS + 0.5, "values"), (0.3, "changed values")]
+)
 def test_clicks_further_apart_or_on_changed_values_both_run(browser_clicks, gap, key):
     guard, runs = clicks.ClickGuard(), []
     guard.run("values", lambda: runs.append(1))
@@ -69,17 +71,19 @@ def _kernel_handling(monkeypatch, parent):
     monkeypatch.setattr(Kernel, "instance", classmethod(lambda cls: kernel))
 
 
-@pytest.mark.parametrize("date", [datetime(2026, 11, 28, 4, 21, 50, 390000, tzinfo=timezone.utc),
-                                  "2026-11-28T04:21:50.390Z"])
+@pytest.mark.parametrize(
+    "date", [datetime(2026, 11, 28, 4, 21, 50, 390000, tzinfo=UTC), "2026-11-28T04:21:50.390Z"]
+)
 def test_the_click_time_is_the_browsers_stamp_on_the_comm_message(monkeypatch, date):
     _kernel_handling(monkeypatch, {"msg_type": "comm_msg", "header": {"date": date}})
-    expected = datetime(2026, 11, 28, 4, 21, 50, 390000, tzinfo=timezone.utc).timestamp()
+    expected = datetime(2026, 11, 28, 4, 21, 50, 390000, tzinfo=UTC).timestamp()
     assert clicks.browser_click_time() == pytest.approx(expected)
 
 
 def test_a_click_made_by_running_a_cell_has_no_browser_time(monkeypatch):
-    _kernel_handling(monkeypatch, {"msg_type": "execute_request",
-                                   "header": {"date": "2026-11-28T04:21:50.390Z"}})
+    _kernel_handling(
+        monkeypatch, {"msg_type": "execute_request", "header": {"date": "2026-11-28T04:21:50.390Z"}}
+    )
     assert clicks.browser_click_time() is None
 
 

@@ -7,8 +7,10 @@ log; the kernel's temporary folder; new files in the repository) are scanned for
 Twice: on the embedded backend (credentials present but unused), and with
 ``LAB_BACKEND=endpoint`` where boto3 signs every request with them.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -32,18 +34,15 @@ SKIPPED_PARTS = {".git", ".venv", "__pycache__", ".ipynb_checkpoints", "node_mod
 
 
 def _leaks(text: str) -> list[str]:
-    return [fragment for fragment in [*FAKE_CREDENTIALS.values(), *FRAGMENTS]
-            if fragment in text]
+    return [fragment for fragment in [*FAKE_CREDENTIALS.values(), *FRAGMENTS] if fragment in text]
 
 
 def _repository_files() -> dict[Path, float]:
     found = {}
     for path in ROOT.rglob("*"):
         if path.is_file() and not SKIPPED_PARTS & set(path.relative_to(ROOT).parts):
-            try:
+            with contextlib.suppress(FileNotFoundError):  # another process removed it meanwhile
                 found[path] = path.stat().st_mtime
-            except FileNotFoundError:  # another process removed it meanwhile
-                pass
     return found
 
 
@@ -59,11 +58,19 @@ def _scan_files(paths) -> list[str]:
 
 
 def _kernel_environment(home: Path, scratch: Path, extra: dict) -> dict:
-    environment = {name: value for name, value in os.environ.items()
-                   if not name.startswith(("AWS_", "LAB_"))}
+    environment = {
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "LAB_"))
+    }
     environment.update(FAKE_CREDENTIALS)
-    environment.update(LAB_HOME=str(home), LAB_REGION="us-east-1", LAB_LANG="en",
-                       TMPDIR=str(scratch), TMP=str(scratch), TEMP=str(scratch), **extra)
+    environment.update(
+        LAB_HOME=str(home),
+        LAB_REGION="us-east-1",
+        LAB_LANG="en",
+        TMPDIR=str(scratch),
+        TMP=str(scratch),
+        TEMP=str(scratch),
+        **extra,
+    )
     return environment
 
 
@@ -71,11 +78,20 @@ def _run_every_notebook(environment: dict) -> list[str]:
     problems = []
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
-        runner = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+        runner = NotebookClient(
+            notebook,
+            timeout=600,
+            kernel_name="python3",
+            allow_errors=True,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         runner.execute(env=environment)
-        errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
-                  if output.get("output_type") == "error"]
+        errors = [
+            output
+            for cell in notebook.cells
+            for output in cell.get("outputs", [])
+            if output.get("output_type") == "error"
+        ]
         assert not errors, f"{path.name}: {errors[0]['ename']}: {errors[0]['evalue']}"
         problems += [f"{path.name} (outputs): {leak}" for leak in _leaks(json.dumps(notebook))]
     return problems
@@ -107,11 +123,16 @@ def test_no_notebook_output_or_lab_file_shows_the_credentials(backend_kind, tmp_
         problems = _run_every_notebook(_kernel_environment(home, scratch, extra))
     finally:
         backend.stop(home)  # the embedded run started its own backend in that home
-    written = [path for folder in (home, scratch, *scanned_elsewhere)
-               for path in folder.rglob("*") if path.is_file()]
+    written = [
+        path
+        for folder in (home, scratch, *scanned_elsewhere)
+        for path in folder.rglob("*")
+        if path.is_file()
+    ]
     assert any(path.name == "journal.json" for path in written)  # the run did write its files
-    changed = [path for path, modified in _repository_files().items()
-               if before.get(path) != modified]
+    changed = [
+        path for path, modified in _repository_files().items() if before.get(path) != modified
+    ]
     problems += _scan_files(written + changed)
     assert not problems, "credentials leaked:\n" + "\n".join(problems)
 

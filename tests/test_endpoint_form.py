@@ -1,16 +1,18 @@
 """The Create-endpoint form: every refusal and warning, nothing created on refusal, no twins."""
+
 from __future__ import annotations
 
 import pytest
 
-from helpers import client
+from helpers import chapter
 from helpers.aws import endpoints, networking
+from helpers.core.clients import client
 from helpers.views.forms.endpoint import EndpointForm, EndpointFormView, tag_pairs
 
 
 @pytest.fixture
 def network(fresh_lab):
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     return networking.find_lab_network()
 
 
@@ -20,8 +22,11 @@ def form(network):
 
 
 def alive_endpoints() -> list[dict]:
-    return [e for e in client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
-            if e["State"].lower() not in endpoints.GONE_STATES]
+    return [
+        e
+        for e in client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+        if e["State"].lower() not in endpoints.GONE_STATES
+    ]
 
 
 def refused(result, code: str, field: str) -> None:
@@ -46,50 +51,69 @@ def test_defaults_mirror_the_workshop(form, network):
 
 
 def test_unknown_service_is_refused(form):
-    refused(form.submit(service="com.amazonaws.us-east-1.dynamo"), "InvalidServiceName",
-            "service")
+    refused(form.submit(service="com.amazonaws.us-east-1.dynamo"), "InvalidServiceName", "service")
 
 
 def test_other_region_service_is_refused(form):
-    refused(form.submit(service="com.amazonaws.eu-west-1.dynamodb"), "InvalidServiceName",
-            "service")
+    refused(
+        form.submit(service="com.amazonaws.eu-west-1.dynamodb"), "InvalidServiceName", "service"
+    )
 
 
 def test_gateway_type_for_an_interface_only_service_is_refused(form):
-    refused(form.submit(service="com.amazonaws.us-east-1.sqs", endpoint_type="Gateway"),
-            "InvalidParameter", "endpoint_type")
+    refused(
+        form.submit(service="com.amazonaws.us-east-1.sqs", endpoint_type="Gateway"),
+        "InvalidParameter",
+        "endpoint_type",
+    )
 
 
 def test_route_table_of_another_vpc_is_refused(form, network):
     foreign = networking.main_route_table(default_vpc_id())["RouteTableId"]
-    refused(form.submit(route_tables=[*network.private_route_table_ids, foreign]),
-            "InvalidParameter", "route_tables")
+    refused(
+        form.submit(route_tables=[*network.private_route_table_ids, foreign]),
+        "InvalidParameter",
+        "route_tables",
+    )
 
 
 def test_missing_vpc_is_refused(form):
-    refused(form.submit(vpc="vpc-0123456789abcdef0", route_tables=[]), "InvalidVpcID.NotFound",
-            "vpc")
+    refused(
+        form.submit(vpc="vpc-0123456789abcdef0", route_tables=[]), "InvalidVpcID.NotFound", "vpc"
+    )
 
 
 def test_missing_route_table_is_refused(form):
-    refused(form.submit(route_tables=["rtb-0123456789abcdef0"]),
-            "InvalidRouteTableID.NotFound", "route_tables")
+    refused(
+        form.submit(route_tables=["rtb-0123456789abcdef0"]),
+        "InvalidRouteTableID.NotFound",
+        "route_tables",
+    )
 
 
 def test_malformed_policy_json_is_refused(form):
-    refused(form.submit(policy_kind="custom", policy='{"Statement": [}'),
-            "InvalidPolicyDocument", "policy")
+    refused(
+        form.submit(policy_kind="custom", policy='{"Statement": [}'),
+        "InvalidPolicyDocument",
+        "policy",
+    )
 
 
 def test_json_that_is_not_a_policy_is_refused(form):
-    refused(form.submit(policy_kind="custom", policy='{"Effect": "Allow"}'),
-            "InvalidPolicyDocument", "policy")
+    refused(
+        form.submit(policy_kind="custom", policy='{"Effect": "Allow"}'),
+        "InvalidPolicyDocument",
+        "policy",
+    )
 
 
 def test_second_endpoint_for_the_same_service_on_the_same_table_is_refused(form, network):
     client("ec2").create_vpc_endpoint(
-        VpcId=network.vpc_id, ServiceName=endpoints.dynamodb_service_name(),
-        VpcEndpointType="Gateway", RouteTableIds=network.private_route_table_ids)
+        VpcId=network.vpc_id,
+        ServiceName=endpoints.dynamodb_service_name(),
+        VpcEndpointType="Gateway",
+        RouteTableIds=network.private_route_table_ids,
+    )
     before = alive_endpoints()
     result = form.submit()
     assert not result.ok and "RouteAlreadyExists" in result.codes
@@ -159,8 +183,12 @@ def test_other_service_category_is_explained_and_refused(form):
 
 
 def test_interface_endpoint_needs_cost_confirmation(form, network):
-    result = form.submit(service="com.amazonaws.us-east-1.sqs", endpoint_type="Interface",
-                         subnets=network.private_subnet_ids, private_dns=False)
+    result = form.submit(
+        service="com.amazonaws.us-east-1.sqs",
+        endpoint_type="Interface",
+        subnets=network.private_subnet_ids,
+        private_dns=False,
+    )
     refused(result, "endpoints.cost_not_confirmed", "confirm_cost")
     assert "$0.010 per hour" in result.errors[0].message
 
@@ -168,18 +196,31 @@ def test_interface_endpoint_needs_cost_confirmation(form, network):
 def test_interface_endpoint_takes_one_subnet_per_zone(form, network):
     ec2 = client("ec2")
     zone = ec2.describe_subnets(SubnetIds=network.private_subnet_ids)["Subnets"][0][
-        "AvailabilityZone"]
-    extra = ec2.create_subnet(VpcId=network.vpc_id, CidrBlock="10.0.200.0/24",
-                              AvailabilityZone=zone)["Subnet"]["SubnetId"]
-    refused(form.submit(service="com.amazonaws.us-east-1.sqs", endpoint_type="Interface",
-                        subnets=[*network.private_subnet_ids, extra], confirm_cost=True,
-                        private_dns=False),
-            "DuplicateSubnetsInSameZone", "subnets")
+        "AvailabilityZone"
+    ]
+    extra = ec2.create_subnet(
+        VpcId=network.vpc_id, CidrBlock="10.0.200.0/24", AvailabilityZone=zone
+    )["Subnet"]["SubnetId"]
+    refused(
+        form.submit(
+            service="com.amazonaws.us-east-1.sqs",
+            endpoint_type="Interface",
+            subnets=[*network.private_subnet_ids, extra],
+            confirm_cost=True,
+            private_dns=False,
+        ),
+        "DuplicateSubnetsInSameZone",
+        "subnets",
+    )
 
 
 def test_confirmed_interface_endpoint_is_created_with_its_subnets(form, network):
-    result = form.submit(service="com.amazonaws.us-east-1.sqs", endpoint_type="Interface",
-                         subnets=network.private_subnet_ids, confirm_cost=True)
+    result = form.submit(
+        service="com.amazonaws.us-east-1.sqs",
+        endpoint_type="Interface",
+        subnets=network.private_subnet_ids,
+        confirm_cost=True,
+    )
     assert result.ok and result.created
     assert result.resource["VpcEndpointType"] == "Interface"
     assert result.resource["SubnetIds"] == network.private_subnet_ids
@@ -222,12 +263,12 @@ def test_journal_keeps_route_tables_by_lab_role(form):
 
     form.submit()
     assert journal.choices("02")["route_tables"] == [
-        {"role": "private-route-table", "name": "vpc-private-rtb-private1-us-east-1a"}]
+        {"role": "private-route-table", "name": "vpc-private-rtb-private1-us-east-1a"}
+    ]
 
 
 def test_tag_pairs_skip_blank_rows():
-    assert tag_pairs([["team", "notes"], ["", ""], [" k ", "v"]]) == [("team", "notes"),
-                                                                      ("k", "v")]
+    assert tag_pairs([["team", "notes"], ["", ""], [" k ", "v"]]) == [("team", "notes"), ("k", "v")]
     assert tag_pairs({"a": "b"}) == [("a", "b")]
 
 

@@ -1,37 +1,50 @@
 """Chapter 02's helpers: the DynamoDB endpoint is made once, routes really follow changes."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from helpers import client
+from helpers import chapter
 from helpers.aws import endpoints, networking
 from helpers.core import journal, tags
+from helpers.core.clients import client
 from helpers.core.errors import LabError
+from helpers.views.forms.endpoint import request_from_choices
 
 
 @pytest.fixture
 def network(fresh_lab):
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     return networking.find_lab_network()
 
 
 def alive_endpoints() -> list[dict]:
-    return [e for e in client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
-            if e["State"].lower() not in endpoints.GONE_STATES]
+    return [
+        e
+        for e in client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+        if e["State"].lower() not in endpoints.GONE_STATES
+    ]
 
 
 def routes_to(route_table_id: str, prefix_list_id: str) -> list[str]:
     table = client("ec2").describe_route_tables(RouteTableIds=[route_table_id])["RouteTables"][0]
-    return [networking.route_target(r) for r in table["Routes"]
-            if r.get("DestinationPrefixListId") == prefix_list_id]
+    return [
+        networking.route_target(r)
+        for r in table["Routes"]
+        if r.get("DestinationPrefixListId") == prefix_list_id
+    ]
 
 
 def make_default(network) -> dict:
-    return endpoints.create_endpoint(endpoints.EndpointRequest(
-        vpc_id=network.vpc_id, service_name=endpoints.dynamodb_service_name(),
-        route_table_ids=network.private_route_table_ids)).endpoint
+    return endpoints.create_endpoint(
+        endpoints.EndpointRequest(
+            vpc_id=network.vpc_id,
+            service_name=endpoints.dynamodb_service_name(),
+            route_table_ids=network.private_route_table_ids,
+        )
+    ).endpoint
 
 
 def test_service_name_and_prefix_list_follow_the_region(fresh_lab):
@@ -63,9 +76,13 @@ def test_create_adds_the_prefix_list_route_to_the_private_table(network):
 
 def test_creating_twice_returns_the_first_endpoint(network):
     first = make_default(network)
-    again = endpoints.create_endpoint(endpoints.EndpointRequest(
-        vpc_id=network.vpc_id, service_name=endpoints.dynamodb_service_name(),
-        route_table_ids=network.private_route_table_ids))
+    again = endpoints.create_endpoint(
+        endpoints.EndpointRequest(
+            vpc_id=network.vpc_id,
+            service_name=endpoints.dynamodb_service_name(),
+            route_table_ids=network.private_route_table_ids,
+        )
+    )
     assert again.created is False
     assert again.endpoint["VpcEndpointId"] == first["VpcEndpointId"]
     assert len(alive_endpoints()) == 1
@@ -80,8 +97,12 @@ def test_adding_and_removing_a_route_table_really_changes_routes(network):
     added = endpoints.set_route_tables(endpoint_id, add=[public])
     assert routes_to(public, pl) == [endpoint_id]
     assert set(added.endpoint["RouteTableIds"]) == {public, *network.private_route_table_ids}
-    assert any(r.get("DestinationPrefixListId") == pl
-               for t in added.after if t["RouteTableId"] == public for r in t["Routes"])
+    assert any(
+        r.get("DestinationPrefixListId") == pl
+        for t in added.after
+        if t["RouteTableId"] == public
+        for r in t["Routes"]
+    )
 
     removed = endpoints.set_route_tables(endpoint_id, remove=[public])
     assert routes_to(public, pl) == []
@@ -95,8 +116,7 @@ def test_adding_and_removing_a_route_table_really_changes_routes(network):
 
 def test_adding_an_attached_table_again_changes_nothing(network):
     made = make_default(network)
-    result = endpoints.set_route_tables(made["VpcEndpointId"],
-                                        add=network.private_route_table_ids)
+    result = endpoints.set_route_tables(made["VpcEndpointId"], add=network.private_route_table_ids)
     assert result.endpoint["RouteTableIds"] == network.private_route_table_ids
     pl = endpoints.prefix_list(endpoints.dynamodb_service_name()).id
     assert routes_to(network.private_route_table_ids[0], pl) == [made["VpcEndpointId"]]
@@ -109,16 +129,21 @@ def test_route_table_of_another_vpc_is_refused_and_nothing_changes(network):
     with pytest.raises(LabError) as refused:
         endpoints.set_route_tables(made["VpcEndpointId"], add=[foreign])
     assert refused.value.code == "InvalidParameter"
-    assert endpoints.endpoint(made["VpcEndpointId"])["RouteTableIds"] == \
-        network.private_route_table_ids
+    assert (
+        endpoints.endpoint(made["VpcEndpointId"])["RouteTableIds"]
+        == network.private_route_table_ids
+    )
     assert routes_to(foreign, endpoints.prefix_list(endpoints.dynamodb_service_name()).id) == []
 
 
 def test_table_already_routing_the_service_elsewhere_is_refused(network):
     made = make_default(network)
     other = client("ec2").create_vpc_endpoint(
-        VpcId=network.vpc_id, ServiceName=endpoints.dynamodb_service_name(),
-        VpcEndpointType="Gateway", RouteTableIds=network.public_route_table_ids)["VpcEndpoint"]
+        VpcId=network.vpc_id,
+        ServiceName=endpoints.dynamodb_service_name(),
+        VpcEndpointType="Gateway",
+        RouteTableIds=network.public_route_table_ids,
+    )["VpcEndpoint"]
     with pytest.raises(LabError) as refused:
         endpoints.set_route_tables(made["VpcEndpointId"], add=network.public_route_table_ids)
     assert refused.value.code == "RouteAlreadyExists"
@@ -135,9 +160,17 @@ def test_missing_route_table_is_refused(network):
 
 def test_policy_change_is_stored_and_full_access_restores(network):
     made = make_default(network)
-    read_only = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": ["dynamodb:GetItem", "dynamodb:Scan"],
-         "Resource": "*"}]}
+    read_only = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["dynamodb:GetItem", "dynamodb:Scan"],
+                "Resource": "*",
+            }
+        ],
+    }
     changed = endpoints.set_policy(made["VpcEndpointId"], read_only)
     assert json.loads(changed.endpoint["PolicyDocument"]) == read_only
     assert "dynamodb:PutItem" in endpoints.note_app_actions_refused(read_only)
@@ -145,21 +178,33 @@ def test_policy_change_is_stored_and_full_access_restores(network):
     assert json.loads(restored.endpoint["PolicyDocument"]) == endpoints.FULL_ACCESS_POLICY
 
 
-@pytest.mark.parametrize("text", ["{not json", '{"Version": "2012-10-17"}', "[1, 2]",
-                                  '{"Statement": [{"Effect": "Maybe", "Action": "*"}]}'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{not json",
+        '{"Version": "2012-10-17"}',
+        "[1, 2]",
+        '{"Statement": [{"Effect": "Maybe", "Action": "*"}]}',
+    ],
+)
 def test_invalid_policy_is_refused_and_policy_kept(network, text):
     made = make_default(network)
     with pytest.raises(LabError) as refused:
         endpoints.set_policy(made["VpcEndpointId"], text)
     assert refused.value.code == "InvalidPolicyDocument"
-    assert json.loads(endpoints.endpoint(made["VpcEndpointId"])["PolicyDocument"]) == \
-        endpoints.FULL_ACCESS_POLICY
+    assert (
+        json.loads(endpoints.endpoint(made["VpcEndpointId"])["PolicyDocument"])
+        == endpoints.FULL_ACCESS_POLICY
+    )
 
 
 def test_refused_actions_follow_allow_and_deny():
-    policy = {"Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"},
-        {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteItem", "Resource": "*"}]}
+    policy = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"},
+            {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:DeleteItem", "Resource": "*"},
+        ]
+    }
     assert endpoints.note_app_actions_refused(policy) == ["dynamodb:DeleteItem"]
     assert endpoints.note_app_actions_refused({"Statement": []}) == list(endpoints.NOTE_APP_ACTIONS)
 
@@ -177,10 +222,15 @@ def test_ensure_chapter_on_a_fresh_backend_catches_up_chapter_01_and_is_idempote
 
 
 def test_ensure_chapter_uses_the_journal_route_tables(network):
-    journal.record("02", {"route_tables": [{"role": "public-route-table",
-                                            "name": "vpc-private-rtb-public"}],
-                          "name": "my-endpoint", "tags": {"team": "notes"}})
-    endpoints.ensure_chapter(journal.choices("02"))
+    journal.record(
+        "02",
+        {
+            "route_tables": [{"role": "public-route-table", "name": "vpc-private-rtb-public"}],
+            "name": "my-endpoint",
+            "tags": {"team": "notes"},
+        },
+    )
+    chapter("02").catch_up(journal.choices("02"))
     made = endpoints.find_lab_endpoint()
     assert made["RouteTableIds"] == network.public_route_table_ids
     found = tags.from_aws(made["Tags"])
@@ -192,17 +242,17 @@ def test_ensure_chapter_repairs_a_missing_route(network):
     pl = endpoints.prefix_list(endpoints.dynamodb_service_name()).id
     private = network.private_route_table_ids[0]
     client("ec2").delete_route(RouteTableId=private, DestinationPrefixListId=pl)
-    endpoints.ensure_chapter({})
+    chapter("02").catch_up({})
     assert routes_to(private, pl) == [made["VpcEndpointId"]]
     assert len(alive_endpoints()) == 1
 
 
 def test_show_explains_when_there_is_no_endpoint_yet(network):
     with pytest.raises(LabError) as missing:
-        endpoints.show()
+        endpoints.current_snapshot()
     assert "Create endpoint" in missing.value.message
     made = make_default(network)
-    assert endpoints.show().endpoint["VpcEndpointId"] == made["VpcEndpointId"]
+    assert endpoints.current_snapshot().endpoint["VpcEndpointId"] == made["VpcEndpointId"]
 
 
 def test_check_chapter_names_what_is_missing(network):
@@ -212,17 +262,27 @@ def test_check_chapter_names_what_is_missing(network):
     endpoints.set_route_tables(made["VpcEndpointId"], remove=network.private_route_table_ids)
     failed = [c for c in endpoints.check_chapter() if not c.ok]
     assert len(failed) == 1 and "vpc-private-subnet-private1" in failed[0].what
-    endpoints.set_policy(made["VpcEndpointId"], {"Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": "*"}]})
+    endpoints.set_policy(
+        made["VpcEndpointId"],
+        {
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": "*"}
+            ]
+        },
+    )
     assert any("PutItem" in c.detail for c in endpoints.check_chapter() if not c.ok)
 
 
 def test_look_alike_without_lab_tags_is_ignored(network):
     client("ec2").create_vpc_endpoint(
-        VpcId=network.vpc_id, ServiceName=endpoints.dynamodb_service_name(),
-        VpcEndpointType="Gateway", RouteTableIds=[],
+        VpcId=network.vpc_id,
+        ServiceName=endpoints.dynamodb_service_name(),
+        VpcEndpointType="Gateway",
+        RouteTableIds=[],
         TagSpecifications=tags.tag_specification(
-            "vpc-endpoint", {"Name": "vpc-endpoint-lambda-dynamodb"}))
+            "vpc-endpoint", {"Name": "vpc-endpoint-lambda-dynamodb"}
+        ),
+    )
     assert endpoints.find_lab_endpoint() is None
     made = make_default(network)
     assert endpoints.find_lab_endpoint()["VpcEndpointId"] == made["VpcEndpointId"]
@@ -230,15 +290,16 @@ def test_look_alike_without_lab_tags_is_ignored(network):
 
 def test_ensure_chapter_without_the_lab_network_explains_and_creates_nothing(fresh_lab):
     with pytest.raises(LabError) as missing:
-        endpoints.ensure_chapter({})
+        chapter("02").catch_up({})
     assert missing.value.key == "endpoints.no_lab_network"
     assert alive_endpoints() == []
 
 
 def test_request_from_choices_resolves_journal_names_to_todays_ids(network):
-    request = endpoints.request_from_choices({"route_tables": [
-        {"role": "public-route-table", "name": "vpc-private-rtb-public"}]})
+    request = request_from_choices(
+        {"route_tables": [{"role": "public-route-table", "name": "vpc-private-rtb-public"}]}
+    )
     assert request.vpc_id == network.vpc_id
     assert request.route_table_ids == network.public_route_table_ids
     assert request.service_name == endpoints.dynamodb_service_name()
-    assert endpoints.request_from_choices({}).route_table_ids == network.private_route_table_ids
+    assert request_from_choices({}).route_table_ids == network.private_route_table_ids

@@ -3,6 +3,7 @@
 The kill tests use their own lab home (their own backend), so the session's backend and
 the other tests never see the kill.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,15 +13,14 @@ import signal
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from test_cleanup import aws_answers
 
 import helpers
 from helpers.core import backend, journal
-from helpers import client
-from helpers.core.clients import friendly_errors
+from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import LabError
-from helpers.views.forms.vpc import VpcForm
 from helpers.core.tags import ec2_filters
-from test_cleanup import aws_answers
+from helpers.views.forms.vpc import VpcForm
 
 LEARNER_CHOICES = {"name_prefix": "fault-lab", "cidr": "10.20.0.0/16"}
 
@@ -51,7 +51,7 @@ def own_lab(tmp_path, monkeypatch):
     try:
         result = VpcForm().submit(**LEARNER_CHOICES)
         assert result.ok, result.problems
-        helpers.start_chapter("03")  # catches up chapter 02 (its defaults)
+        helpers.chapter("03").start()  # catches up chapter 02 (its defaults)
         assert len(_lab_vpcs()) == 1
         yield home
     finally:
@@ -63,9 +63,11 @@ def _shown(monkeypatch) -> list[str]:
     import IPython.display
 
     shown = []
-    monkeypatch.setattr(IPython.display, "display",
-                        lambda *objects, **_: shown.extend(getattr(o, "data", str(o))
-                                                           for o in objects))
+    monkeypatch.setattr(
+        IPython.display,
+        "display",
+        lambda *objects, **_: shown.extend(getattr(o, "data", str(o)) for o in objects),
+    )
     return shown
 
 
@@ -78,10 +80,12 @@ def _assert_rebuilt_with_the_learners_choices() -> None:
     found = endpoints.find_lab_endpoint()
     assert found and found["VpcId"] == vpc["VpcId"]
     private_tables = client("ec2").describe_route_tables(
-        Filters=ec2_filters(role="private-route-table"))["RouteTables"]
+        Filters=ec2_filters(role="private-route-table")
+    )["RouteTables"]
     assert private_tables and all(
         any(route.get("GatewayId") == found["VpcEndpointId"] for route in table["Routes"])
-        for table in private_tables)
+        for table in private_tables
+    )
 
 
 def test_after_a_kill_the_next_helper_call_says_what_happened_and_catch_up_rebuilds(own_lab):
@@ -107,7 +111,7 @@ def test_after_a_kill_the_next_chapter_says_so_and_catches_up_by_itself(own_lab,
     _kill_backend(own_lab)
     shown = _shown(monkeypatch)
 
-    helpers.start_chapter("04")
+    helpers.chapter("04").start()
 
     warnings = [html for html in shown if "lab-warning" in html]
     assert len(warnings) == 1 and "backend had stopped" in warnings[0]
@@ -119,37 +123,47 @@ def test_after_a_kill_the_next_chapter_says_so_and_catches_up_by_itself(own_lab,
 def test_a_call_already_on_its_way_when_the_backend_dies_is_one_message(own_lab):
     ec2 = client("ec2")
     _kill_backend(own_lab)
-    with pytest.raises(LabError) as caught:
-        with friendly_errors():
-            ec2.describe_vpcs()
+    with pytest.raises(LabError) as caught, friendly_errors():
+        ec2.describe_vpcs()
     assert caught.value.key == "backend.restarted"
     assert _one_sentence(caught.value.message)
 
 
 def test_a_failed_route_step_in_catch_up_is_finished_by_the_next_run(fresh_lab):
     journal.record("01", LEARNER_CHOICES)
-    with aws_answers("ec2", "CreateRoute", "UnauthorizedOperation",
-                     "You are not authorized to perform this operation.", times=1):
-        with pytest.raises(LabError) as caught:
-            helpers.catch_up()
+    with (
+        aws_answers(
+            "ec2",
+            "CreateRoute",
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+            times=1,
+        ),
+        pytest.raises(LabError) as caught,
+    ):
+        helpers.catch_up()
     assert caught.value.code == "UnauthorizedOperation"
     ec2 = client("ec2")
-    (public,) = ec2.describe_route_tables(
-        Filters=ec2_filters(role="public-route-table"))["RouteTables"]
+    (public,) = ec2.describe_route_tables(Filters=ec2_filters(role="public-route-table"))[
+        "RouteTables"
+    ]
     assert not any(r.get("DestinationCidrBlock") == "0.0.0.0/0" for r in public["Routes"])
 
     helpers.catch_up()
 
-    (public,) = ec2.describe_route_tables(
-        Filters=ec2_filters(role="public-route-table"))["RouteTables"]
-    (gateway,) = ec2.describe_internet_gateways(
-        Filters=ec2_filters(role="internet-gateway"))["InternetGateways"]
+    (public,) = ec2.describe_route_tables(Filters=ec2_filters(role="public-route-table"))[
+        "RouteTables"
+    ]
+    (gateway,) = ec2.describe_internet_gateways(Filters=ec2_filters(role="internet-gateway"))[
+        "InternetGateways"
+    ]
     default = [r for r in public["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
     assert [r["GatewayId"] for r in default] == [gateway["InternetGatewayId"]]
     _assert_rebuilt_with_the_learners_choices()  # one VPC, endpoint and routes in place
 
 
 # --- throttling and transient errors --------------------------------------------------------------
+
 
 class _Body:
     def __init__(self, body: bytes):
@@ -160,10 +174,13 @@ class _Body:
 
 
 def _ec2_error(code: str) -> AWSResponse:
-    body = (f"<Response><Errors><Error><Code>{code}</Code><Message>{code} (simulated)</Message>"
-            f"</Error></Errors><RequestID>simulated</RequestID></Response>").encode()
-    return AWSResponse("https://ec2.amazonaws.com/", 503 if code == "Unavailable" else 400,
-                       {}, _Body(body))
+    body = (
+        f"<Response><Errors><Error><Code>{code}</Code><Message>{code} (simulated)</Message>"
+        f"</Error></Errors><RequestID>simulated</RequestID></Response>"
+    ).encode()
+    return AWSResponse(
+        "https://ec2.amazonaws.com/", 503 if code == "Unavailable" else 400, {}, _Body(body)
+    )
 
 
 @pytest.fixture
@@ -207,9 +224,8 @@ def test_a_transient_server_error_is_retried(throttled):
 
 def test_persistent_throttling_is_one_message_with_the_aws_code(throttled):
     sent = throttled(100)
-    with pytest.raises(LabError) as caught:
-        with friendly_errors():
-            client("ec2").describe_vpcs()
+    with pytest.raises(LabError) as caught, friendly_errors():
+        client("ec2").describe_vpcs()
     assert len(sent) == client("ec2").meta.config.retries["total_max_attempts"]
     assert caught.value.code == "RequestLimitExceeded"
     assert caught.value.message.startswith("AWS refused the request (RequestLimitExceeded)")

@@ -1,5 +1,6 @@
 """The form framework itself: refusals create nothing, results land in the output widget,
 and a browser's double click is one submit."""
+
 from __future__ import annotations
 
 import threading
@@ -33,8 +34,10 @@ class SlowCountingForm(CountingForm):
 
     def __init__(self):
         super().__init__()
-        self.fields = [*CountingForm.fields,
-                       Field("size", "forms.create", "choice", options=self._slow_options)]
+        self.fields = [
+            *CountingForm.fields,
+            Field("size", "forms.create", "choice", options=self._slow_options),
+        ]
 
     def _slow_options(self, _values):
         if self.created:
@@ -67,7 +70,8 @@ def test_a_refusal_creates_nothing_and_says_so_in_the_output(lab_home):
 
 
 def test_a_double_click_from_the_browser_submits_once_however_slow_the_kernel(
-        lab_home, monkeypatch):
+    lab_home, monkeypatch
+):
     sent = {"at": 100.0}  # clicks arrive stamped with the time the browser sent them
     monkeypatch.setattr(clicks, "browser_click_time", lambda: sent["at"])
     model = SlowCountingForm()

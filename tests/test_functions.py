@@ -4,6 +4,7 @@ idempotency, catch-up and checks.
 The lab network (chapter 01) is built once for the module; each test starts without any role,
 policy or function and removes what it made.
 """
+
 from __future__ import annotations
 
 import io
@@ -12,12 +13,13 @@ import zipfile
 
 import pytest
 
-from helpers import client
+from helpers import chapter
 from helpers.aws import functions, networking
 from helpers.core import journal
+from helpers.core.clients import client
+from helpers.core.tags import from_aws
 from helpers.views.forms.base import FormView
 from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
-from helpers.core.tags import from_aws
 
 VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
@@ -30,7 +32,7 @@ def quiet(_text: str) -> None:
 @pytest.fixture(scope="module")
 def network(empty_lab):
     empty_lab()
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     return networking.find_lab_network()
 
 
@@ -40,7 +42,8 @@ def _remove_functions_roles_and_policies():
         lam.delete_function(FunctionName=function["FunctionName"])
     for role in iam.list_roles()["Roles"]:
         for policy in iam.list_attached_role_policies(RoleName=role["RoleName"])[
-                "AttachedPolicies"]:
+            "AttachedPolicies"
+        ]:
             iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=policy["PolicyArn"])
         for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
             iam.delete_role_policy(RoleName=role["RoleName"], PolicyName=name)
@@ -48,8 +51,7 @@ def _remove_functions_roles_and_policies():
     for policy in iam.list_policies(Scope="Local")["Policies"]:
         for version in iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]:
             if not version["IsDefaultVersion"]:
-                iam.delete_policy_version(PolicyArn=policy["Arn"],
-                                          VersionId=version["VersionId"])
+                iam.delete_policy_version(PolicyArn=policy["Arn"], VersionId=version["VersionId"])
         iam.delete_policy(PolicyArn=policy["Arn"])
 
 
@@ -88,14 +90,24 @@ def lab_role_names() -> list[str]:
 def other_vpc() -> tuple[str, str, str]:
     """A VPC that is not the lab's, with a subnet and its default security group."""
     ec2 = client("ec2")
-    vpcs = [v for v in ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["172.31.0.0/16"]}])[
-        "Vpcs"] if not v.get("IsDefault")]
+    vpcs = [
+        v
+        for v in ec2.describe_vpcs(Filters=[{"Name": "cidr", "Values": ["172.31.0.0/16"]}])["Vpcs"]
+        if not v.get("IsDefault")
+    ]
     vpc_id = vpcs[0]["VpcId"] if vpcs else ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
-    subnet_id = subnets[0]["SubnetId"] if subnets else ec2.create_subnet(
-        VpcId=vpc_id, CidrBlock="172.31.0.0/20")["Subnet"]["SubnetId"]
-    group = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                                                  {"Name": "group-name", "Values": ["default"]}])
+    subnet_id = (
+        subnets[0]["SubnetId"]
+        if subnets
+        else ec2.create_subnet(VpcId=vpc_id, CidrBlock="172.31.0.0/20")["Subnet"]["SubnetId"]
+    )
+    group = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )
     return vpc_id, subnet_id, group["SecurityGroups"][0]["GroupId"]
 
 
@@ -113,18 +125,26 @@ def test_deployment_package_is_the_repo_handler_and_reproducible():
 def test_role_is_trusted_by_lambda_and_has_exactly_the_two_policies(role):
     iam = client("iam")
     document = role["AssumeRolePolicyDocument"]
-    assert document["Statement"] == [{"Effect": "Allow",
-                                      "Principal": {"Service": "lambda.amazonaws.com"},
-                                      "Action": "sts:AssumeRole"}]
+    assert document["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
+    ]
     policy = functions.find_table_policy()
     attached, inline = functions.role_policies(role["RoleName"])
     assert sorted(attached) == sorted([VPC_ACCESS, policy["Arn"]])
     assert inline == []
-    statement, = functions.policy_document(policy["Arn"])["Statement"]
+    (statement,) = functions.policy_document(policy["Arn"])["Statement"]
     assert statement["Effect"] == "Allow"
-    assert sorted(statement["Action"]) == ["dynamodb:DeleteItem", "dynamodb:GetItem",
-                                           "dynamodb:PutItem", "dynamodb:Scan",
-                                           "dynamodb:UpdateItem"]
+    assert sorted(statement["Action"]) == [
+        "dynamodb:DeleteItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "dynamodb:UpdateItem",
+    ]
     assert statement["Resource"] == TABLE_ARN
     role_tags = from_aws(iam.list_role_tags(RoleName=role["RoleName"])["Tags"])
     policy_tags = from_aws(iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"])
@@ -144,17 +164,26 @@ def test_role_for_another_table_gets_a_new_policy_version(role):
     assert result.ok
     policy = functions.find_table_policy()
     assert functions.policy_document(policy["Arn"])["Statement"][0]["Resource"].endswith(
-        ":table/other_notes")
+        ":table/other_notes"
+    )
     assert len(client("iam").list_policies(Scope="Local")["Policies"]) == 1
 
 
 def test_role_is_put_back_exactly_after_extra_policies_were_added(role):
     iam = client("iam")
-    iam.attach_role_policy(RoleName=role["RoleName"],
-                           PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess")
-    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="deny-all", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*",
-                                                  "Resource": "*"}]}))
+    iam.attach_role_policy(
+        RoleName=role["RoleName"], PolicyArn="arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
+    )
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="deny-all",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}],
+            }
+        ),
+    )
     iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=VPC_ACCESS)
     assert ExecutionRoleForm().submit().ok
     attached, inline = functions.role_policies(role["RoleName"])
@@ -162,10 +191,13 @@ def test_role_is_put_back_exactly_after_extra_policies_were_added(role):
     assert inline == []
 
 
-@pytest.mark.parametrize("values, field, code", [
-    ({"role_name": "bad role name!"}, "role_name", "ValidationException"),
-    ({"table_name": "ab"}, "table_name", "ValidationException"),
-])
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"role_name": "bad role name!"}, "role_name", "ValidationException"),
+        ({"table_name": "ab"}, "table_name", "ValidationException"),
+    ],
+)
 def test_role_form_refuses_bad_names_and_creates_nothing(lab, values, field, code):
     result = ExecutionRoleForm().submit(**values)
     assert not result.ok
@@ -174,8 +206,10 @@ def test_role_form_refuses_bad_names_and_creates_nothing(lab, values, field, cod
 
 
 def test_role_form_refuses_a_look_alike_role_that_is_not_the_labs(lab):
-    client("iam").create_role(RoleName=functions.DEFAULT_ROLE_NAME,
-                              AssumeRolePolicyDocument=json.dumps(functions.trust_policy()))
+    client("iam").create_role(
+        RoleName=functions.DEFAULT_ROLE_NAME,
+        AssumeRolePolicyDocument=json.dumps(functions.trust_policy()),
+    )
     result = ExecutionRoleForm().submit()
     assert result.codes == ["EntityAlreadyExists"]
     assert functions.find_lab_role() is None
@@ -193,17 +227,24 @@ def test_function_has_the_forms_configuration(role, lab):
     result = function_form().submit()
     assert result.ok and result.created, result.problems
     configuration = client("lambda").get_function_configuration(FunctionName="note-app")
-    default_group = client("ec2").describe_security_groups(Filters=[
-        {"Name": "vpc-id", "Values": [lab.vpc_id]},
-        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    default_group = client("ec2").describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [lab.vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]["GroupId"]
     assert configuration["VpcConfig"]["SubnetIds"] == lab.private_subnet_ids
     assert configuration["VpcConfig"]["SecurityGroupIds"] == [default_group]
     assert functions.function_vpc_id(configuration) == lab.vpc_id
     assert configuration["Environment"]["Variables"] == {
-        "AWS_DYNAMO_TABLE_NAME_VALUE": "note_tbl", "AWS_REGION_VALUE": "us-east-1"}
+        "AWS_DYNAMO_TABLE_NAME_VALUE": "note_tbl",
+        "AWS_REGION_VALUE": "us-east-1",
+    }
     assert (configuration["Timeout"], configuration["MemorySize"]) == (15, 512)
-    assert (configuration["Runtime"], configuration["Handler"]) == ("python3.12",
-                                                                    "handler.lambda_handler")
+    assert (configuration["Runtime"], configuration["Handler"]) == (
+        "python3.12",
+        "handler.lambda_handler",
+    )
     assert configuration["Role"] == role["Arn"]
     assert configuration["CodeSha256"] == functions.code_sha256(functions.deployment_package())
     tags = client("lambda").list_tags(Resource=configuration["FunctionArn"])["Tags"]
@@ -238,39 +279,56 @@ def _refused(result, field, code):
     assert function_names() == []
 
 
-@pytest.mark.parametrize("values, field, code", [
-    ({"function_name": "note app!"}, "function_name", "ValidationException"),
-    ({"runtime": "python2.7"}, "runtime", "InvalidParameterValueException"),
-    ({"memory": 100}, "memory", "ValidationException"),
-    ({"memory": 20000}, "memory", "ValidationException"),
-    ({"timeout": 0}, "timeout", "ValidationException"),
-    ({"timeout": 901}, "timeout", "ValidationException"),
-    ({"environment": "AWS_REGION_VALUE=us-east-1"}, "environment", "functions.env_missing"),
-    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=note_tbl\nAWS_REGION_VALUE=us-east-1\n"
-                     "AWS_REGION=us-east-1"}, "environment", "InvalidParameterValueException"),
-    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE note_tbl\nAWS_REGION_VALUE=us-east-1"},
-     "environment", "InvalidParameterValueException"),
-    ({"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=x\nAWS_REGION_VALUE=us-east-1"},
-     "environment", "ValidationException"),
-    ({"subnets": []}, "subnets", "InvalidParameterValueException"),
-    ({"subnets": ["subnet-0123456789abcdef0"]}, "subnets", "InvalidSubnetID.NotFound"),
-    ({"security_groups": []}, "security_groups", "InvalidParameterValueException"),
-    ({"security_groups": ["sg-0123456789abcdef0"]}, "security_groups", "InvalidGroup.NotFound"),
-])
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"function_name": "note app!"}, "function_name", "ValidationException"),
+        ({"runtime": "python2.7"}, "runtime", "InvalidParameterValueException"),
+        ({"memory": 100}, "memory", "ValidationException"),
+        ({"memory": 20000}, "memory", "ValidationException"),
+        ({"timeout": 0}, "timeout", "ValidationException"),
+        ({"timeout": 901}, "timeout", "ValidationException"),
+        ({"environment": "AWS_REGION_VALUE=us-east-1"}, "environment", "functions.env_missing"),
+        (
+            {
+                "environment": "AWS_DYNAMO_TABLE_NAME_VALUE=note_tbl\nAWS_REGION_VALUE=us-east-1\n"
+                "AWS_REGION=us-east-1"
+            },
+            "environment",
+            "InvalidParameterValueException",
+        ),
+        (
+            {"environment": "AWS_DYNAMO_TABLE_NAME_VALUE note_tbl\nAWS_REGION_VALUE=us-east-1"},
+            "environment",
+            "InvalidParameterValueException",
+        ),
+        (
+            {"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=x\nAWS_REGION_VALUE=us-east-1"},
+            "environment",
+            "ValidationException",
+        ),
+        ({"subnets": []}, "subnets", "InvalidParameterValueException"),
+        ({"subnets": ["subnet-0123456789abcdef0"]}, "subnets", "InvalidSubnetID.NotFound"),
+        ({"security_groups": []}, "security_groups", "InvalidParameterValueException"),
+        ({"security_groups": ["sg-0123456789abcdef0"]}, "security_groups", "InvalidGroup.NotFound"),
+    ],
+)
 def test_function_form_refuses_bad_values_and_creates_nothing(role, values, field, code):
     _refused(function_form().submit(**values), field, code)
 
 
 def test_function_form_refuses_a_subnet_of_another_vpc(role):
     _, subnet, _ = other_vpc()
-    _refused(function_form().submit(subnets=[subnet]), "subnets",
-             "InvalidParameterValueException")
+    _refused(function_form().submit(subnets=[subnet]), "subnets", "InvalidParameterValueException")
 
 
 def test_function_form_refuses_a_security_group_of_another_vpc(role):
     _, _, group = other_vpc()
-    _refused(function_form().submit(security_groups=[group]), "security_groups",
-             "InvalidParameterValueException")
+    _refused(
+        function_form().submit(security_groups=[group]),
+        "security_groups",
+        "InvalidParameterValueException",
+    )
 
 
 def test_function_form_refuses_a_vpc_that_does_not_exist(role):
@@ -283,8 +341,12 @@ def test_function_form_needs_the_execution_role_first(lab):
 
 def test_function_form_refuses_a_look_alike_function(role):
     client("lambda").create_function(
-        FunctionName="note-app", Runtime="python3.12", Role=role["Arn"],
-        Handler="handler.lambda_handler", Code={"ZipFile": functions.deployment_package()})
+        FunctionName="note-app",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": functions.deployment_package()},
+    )
     result = function_form().submit()
     assert result.codes == ["ResourceConflictException"]
     assert functions.find_lab_function() is None
@@ -305,26 +367,34 @@ def test_public_subnet_is_a_warning_not_a_refusal(role, lab):
 
 def test_other_region_and_other_table_are_warnings(role):
     result = function_form().submit(
-        environment="AWS_DYNAMO_TABLE_NAME_VALUE=notes2\nAWS_REGION_VALUE=eu-west-1")
+        environment="AWS_DYNAMO_TABLE_NAME_VALUE=notes2\nAWS_REGION_VALUE=eu-west-1"
+    )
     assert result.ok
     assert {"functions.env_other_region", "functions.table_not_allowed"} <= {
-        p.code for p in result.warnings}
+        p.code for p in result.warnings
+    }
 
 
 # --- catch-up and checks ---------------------------------------------------------------------
 def test_ensure_chapter_builds_role_and_function_and_is_idempotent(lab):
-    assert "note-app" in functions.ensure_chapter({})
-    assert "note-app" in functions.ensure_chapter({})
+    assert "note-app" in chapter("04").catch_up({})
+    assert "note-app" in chapter("04").catch_up({})
     assert function_names() == ["note-app"]
     assert lab_role_names() == [functions.DEFAULT_ROLE_NAME]
     assert all(check.ok for check in functions.check_chapter())
 
 
 def test_ensure_chapter_finds_remembered_subnets_again_by_their_part(lab):
-    choices = {"function_name": "notes-fn", "memory": 256, "subnets": ["subnet-gone"],
-               "subnet_roles": ["public-subnet"], "security_groups": ["sg-gone"],
-               "security_group_names": ["default"], "vpc": "vpc-gone"}
-    functions.ensure_chapter(choices)
+    choices = {
+        "function_name": "notes-fn",
+        "memory": 256,
+        "subnets": ["subnet-gone"],
+        "subnet_roles": ["public-subnet"],
+        "security_groups": ["sg-gone"],
+        "security_group_names": ["default"],
+        "vpc": "vpc-gone",
+    }
+    chapter("04").catch_up(choices)
     configuration = functions.find_lab_function()
     assert configuration["FunctionName"] == "notes-fn"
     assert configuration["MemorySize"] == 256
@@ -333,7 +403,7 @@ def test_ensure_chapter_finds_remembered_subnets_again_by_their_part(lab):
 
 
 def test_check_chapter_names_a_missing_vpc_access_policy(lab):
-    functions.ensure_chapter({})
+    chapter("04").catch_up({})
     role = functions.find_lab_role()
     client("iam").detach_role_policy(RoleName=role["RoleName"], PolicyArn=VPC_ACCESS)
     failed = [check.what for check in functions.check_chapter() if not check.ok]
@@ -343,7 +413,11 @@ def test_check_chapter_names_a_missing_vpc_access_policy(lab):
 def test_look_alike_tags_of_another_lab_role_are_not_the_function(role):
     """A function tagged by the lab but with another part's role is not the lab's function."""
     client("lambda").create_function(
-        FunctionName="note-app", Runtime="python3.12", Role=role["Arn"],
-        Handler="handler.lambda_handler", Code={"ZipFile": functions.deployment_package()},
-        Tags={"lab": "vpc-endpoint-lab", "lab:role": "something-else"})
+        FunctionName="note-app",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler="handler.lambda_handler",
+        Code={"ZipFile": functions.deployment_package()},
+        Tags={"lab": "vpc-endpoint-lab", "lab:role": "something-else"},
+    )
     assert functions.find_lab_function() is None

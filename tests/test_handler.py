@@ -3,6 +3,7 @@
 The handler builds its client with plain boto3; ``AWS_ENDPOINT_URL`` points it at the
 session's backend, as the lab's invoker does.
 """
+
 from __future__ import annotations
 
 import base64
@@ -12,9 +13,8 @@ import uuid
 import pytest
 
 from helpers.core import backend
-from helpers import client
+from helpers.core.clients import client
 from note_app import handler
-
 
 
 @pytest.fixture
@@ -27,9 +27,11 @@ def notes_table(lab_home, monkeypatch):
     monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, name)
     monkeypatch.setenv(handler.REGION_VARIABLE, "us-east-1")
     client("dynamodb").create_table(
-        TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST")
+        BillingMode="PAY_PER_REQUEST",
+    )
     yield name
     client("dynamodb").delete_table(TableName=name)
 
@@ -43,11 +45,14 @@ def all_ids(table: str) -> set[str]:
 
 
 def api(method: str, body=None, path_id=None, query=None) -> dict:
-    event = {"httpMethod": method, "resource": "/notes/{id}" if path_id else "/notes",
-             "path": f"/notes/{path_id}" if path_id else "/notes",
-             "pathParameters": {"id": path_id} if path_id else None,
-             "queryStringParameters": query,
-             "body": json.dumps(body) if body is not None else None}
+    event = {
+        "httpMethod": method,
+        "resource": "/notes/{id}" if path_id else "/notes",
+        "path": f"/notes/{path_id}" if path_id else "/notes",
+        "pathParameters": {"id": path_id} if path_id else None,
+        "queryStringParameters": query,
+        "body": json.dumps(body) if body is not None else None,
+    }
     return handler.lambda_handler(event, None)
 
 
@@ -61,8 +66,12 @@ def test_post_stores_every_field_as_a_string_and_generates_an_id(notes_table):
     assert response["statusCode"] == 201
     note = body(response)
     assert note["id"] and note["title"] == "Shopping"
-    assert stored(notes_table, note["id"]) == {"id": {"S": note["id"]}, "title": {"S": "Shopping"},
-                                  "priority": {"S": "2"}, "done": {"S": "false"}}
+    assert stored(notes_table, note["id"]) == {
+        "id": {"S": note["id"]},
+        "title": {"S": "Shopping"},
+        "priority": {"S": "2"},
+        "done": {"S": "false"},
+    }
 
 
 def test_post_keeps_the_id_it_is_given(notes_table):
@@ -112,22 +121,28 @@ def test_delete_of_an_unknown_note_is_404(notes_table):
 
 
 def test_base64_body_is_decoded(notes_table):
-    event = {"httpMethod": "POST", "isBase64Encoded": True,
-             "body": base64.b64encode(json.dumps({"id": "b64", "text": "x"}).encode()).decode()}
+    event = {
+        "httpMethod": "POST",
+        "isBase64Encoded": True,
+        "body": base64.b64encode(json.dumps({"id": "b64", "text": "x"}).encode()).decode(),
+    }
     assert handler.lambda_handler(event, None)["statusCode"] == 201
     assert stored(notes_table, "b64")
 
 
-@pytest.mark.parametrize("event, status", [
-    ({"httpMethod": "POST", "body": "{not json"}, 400),
-    ({"httpMethod": "POST", "body": "[1, 2]"}, 400),
-    ({"httpMethod": "POST", "body": json.dumps({"id": "only-id"})}, 400),
-    ({"httpMethod": "DELETE"}, 400),
-    ({"httpMethod": "PUT", "body": json.dumps({"text": "no id"})}, 400),
-    ({"httpMethod": "OPTIONS"}, 405),
-    ({"action": "shred"}, 400),
-    ({"something": "else"}, 400),
-])
+@pytest.mark.parametrize(
+    "event, status",
+    [
+        ({"httpMethod": "POST", "body": "{not json"}, 400),
+        ({"httpMethod": "POST", "body": "[1, 2]"}, 400),
+        ({"httpMethod": "POST", "body": json.dumps({"id": "only-id"})}, 400),
+        ({"httpMethod": "DELETE"}, 400),
+        ({"httpMethod": "PUT", "body": json.dumps({"text": "no id"})}, 400),
+        ({"httpMethod": "OPTIONS"}, 405),
+        ({"action": "shred"}, 400),
+        ({"something": "else"}, 400),
+    ],
+)
 def test_bad_requests_are_refused_without_touching_the_table(notes_table, event, status):
     response = handler.lambda_handler(event, None)
     assert response["statusCode"] == status
@@ -163,17 +178,20 @@ def test_direct_actions_add_list_update_delete(notes_table):
 
 
 # --- which DynamoDB action an event needs ------------------------------------------------------
-@pytest.mark.parametrize("event, action", [
-    ({"httpMethod": "GET"}, "dynamodb:Scan"),
-    ({"httpMethod": "GET", "pathParameters": {"id": "x"}}, "dynamodb:GetItem"),
-    ({"httpMethod": "POST"}, "dynamodb:PutItem"),
-    ({"httpMethod": "PUT"}, "dynamodb:UpdateItem"),
-    ({"httpMethod": "DELETE"}, "dynamodb:DeleteItem"),
-    ({"action": "add"}, "dynamodb:PutItem"),
-    ({"action": "list"}, "dynamodb:Scan"),
-    ({"action": "update"}, "dynamodb:UpdateItem"),
-    ({"action": "delete"}, "dynamodb:DeleteItem"),
-])
+@pytest.mark.parametrize(
+    "event, action",
+    [
+        ({"httpMethod": "GET"}, "dynamodb:Scan"),
+        ({"httpMethod": "GET", "pathParameters": {"id": "x"}}, "dynamodb:GetItem"),
+        ({"httpMethod": "POST"}, "dynamodb:PutItem"),
+        ({"httpMethod": "PUT"}, "dynamodb:UpdateItem"),
+        ({"httpMethod": "DELETE"}, "dynamodb:DeleteItem"),
+        ({"action": "add"}, "dynamodb:PutItem"),
+        ({"action": "list"}, "dynamodb:Scan"),
+        ({"action": "update"}, "dynamodb:UpdateItem"),
+        ({"action": "delete"}, "dynamodb:DeleteItem"),
+    ],
+)
 def test_dynamodb_action_names_the_call_an_event_needs(event, action):
     assert handler.dynamodb_action(event) == action
 

@@ -3,6 +3,7 @@
 Every broken path ends exactly as on AWS: a timeout with the function's own timeout, or
 DynamoDB's AccessDeniedException naming the policy that refused.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,15 +11,20 @@ from dataclasses import dataclass
 
 import pytest
 
-from helpers import client
+from helpers import chapter
 from helpers.aws import endpoints, functions, invoker, networking
+from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.settings import current
 from helpers.core.tags import as_aws, lab_tags
 
 TABLE = "note_tbl"
-POST_NOTE = {"httpMethod": "POST", "resource": "/notes", "path": "/notes",
-             "body": json.dumps({"id": "n1", "text": "hello from the private subnet"})}
+POST_NOTE = {
+    "httpMethod": "POST",
+    "resource": "/notes",
+    "path": "/notes",
+    "body": json.dumps({"id": "n1", "text": "hello from the private subnet"}),
+}
 LIST_NOTES = {"httpMethod": "GET", "resource": "/notes", "path": "/notes"}
 TIMEOUT_SECONDS = 15
 
@@ -33,9 +39,18 @@ class Lab:
 
 
 def _trust() -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-        "Action": "sts:AssumeRole"}]})
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
 
 
 def build_lab(timeout=TIMEOUT_SECONDS, endpoint=True) -> Lab:
@@ -44,39 +59,68 @@ def build_lab(timeout=TIMEOUT_SECONDS, endpoint=True) -> Lab:
     The network and endpoint come from their chapters' own code; the role, table and
     function are made here directly (tagged as the lab tags them), so that these tests
     depend only on the contracts of those chapters."""
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     if endpoint:
-        endpoints.ensure_chapter({})
+        chapter("02").catch_up({})
     network = networking.find_lab_network()
     region = current().region
     dynamodb = client("dynamodb")
-    dynamodb.create_table(TableName=TABLE, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-                          BillingMode="PAY_PER_REQUEST",
-                          Tags=as_aws(lab_tags("05", "table", TABLE)))
+    dynamodb.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        Tags=as_aws(lab_tags("05", "table", TABLE)),
+    )
     iam = client("iam")
-    role = iam.create_role(RoleName="note-app-execution-role", Path=functions.IAM_PATH,
-                           AssumeRolePolicyDocument=_trust(),
-                           Tags=as_aws(lab_tags("04", "execution-role")))["Role"]
+    role = iam.create_role(
+        RoleName="note-app-execution-role",
+        Path=functions.IAM_PATH,
+        AssumeRolePolicyDocument=_trust(),
+        Tags=as_aws(lab_tags("04", "execution-role")),
+    )["Role"]
     iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=functions.vpc_access_policy_arn())
     table_arn = f"arn:aws:dynamodb:{region}:123456789012:table/{TABLE}"
-    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="note-table", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": list(functions.TABLE_ACTIONS),
-                                                 "Resource": table_arn}]}))
-    group = client("ec2").describe_security_groups(Filters=[
-        {"Name": "vpc-id", "Values": [network.vpc_id]},
-        {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"][0]["GroupId"]
+    iam.put_role_policy(
+        RoleName=role["RoleName"],
+        PolicyName="note-table",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": list(functions.TABLE_ACTIONS),
+                        "Resource": table_arn,
+                    }
+                ],
+            }
+        ),
+    )
+    group = client("ec2").describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [network.vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"][0]["GroupId"]
     client("lambda").create_function(
-        FunctionName="note-app", Runtime="python3.12", Role=role["Arn"],
-        Handler=functions.HANDLER, Code={"ZipFile": functions.deployment_package()},
-        Timeout=timeout, MemorySize=512,
-        Environment={"Variables": {"AWS_DYNAMO_TABLE_NAME_VALUE": TABLE,
-                                   "AWS_REGION_VALUE": region}},
+        FunctionName="note-app",
+        Runtime="python3.12",
+        Role=role["Arn"],
+        Handler=functions.HANDLER,
+        Code={"ZipFile": functions.deployment_package()},
+        Timeout=timeout,
+        MemorySize=512,
+        Environment={
+            "Variables": {"AWS_DYNAMO_TABLE_NAME_VALUE": TABLE, "AWS_REGION_VALUE": region}
+        },
         VpcConfig={"SubnetIds": network.private_subnet_ids, "SecurityGroupIds": [group]},
-        Tags=lab_tags("04", "function", "note-app"))
+        Tags=lab_tags("04", "function", "note-app"),
+    )
     made = endpoints.find_lab_endpoint()
-    return Lab(network, made["VpcEndpointId"] if made else None, "note-app", role["RoleName"],
-               "note-table")
+    return Lab(
+        network, made["VpcEndpointId"] if made else None, "note-app", role["RoleName"], "note-table"
+    )
 
 
 @pytest.fixture
@@ -104,7 +148,8 @@ def _assert_denied(result: invoker.InvokeResult, because: str):
     assert body["message"].startswith(
         "User: arn:aws:sts::123456789012:assumed-role/note-app-execution-role/note-app "
         "is not authorized to perform: dynamodb:PutItem on resource: "
-        f"arn:aws:dynamodb:{current().region}:123456789012:table/{TABLE}")
+        f"arn:aws:dynamodb:{current().region}:123456789012:table/{TABLE}"
+    )
     assert body["message"].endswith(because)
 
 
@@ -131,13 +176,18 @@ def test_without_an_endpoint_the_function_times_out_and_nothing_is_stored(fresh_
 
 def test_the_timeout_reported_is_the_functions_own(fresh_lab):
     build_lab(timeout=7)
-    client("ec2").delete_vpc_endpoints(VpcEndpointIds=[endpoints.find_lab_endpoint()["VpcEndpointId"]])
+    client("ec2").delete_vpc_endpoints(
+        VpcEndpointIds=[endpoints.find_lab_endpoint()["VpcEndpointId"]]
+    )
     _assert_timed_out(invoker.invoke(None, POST_NOTE), seconds=7)
 
 
 def test_endpoint_on_the_wrong_route_table_times_out(lab):
-    endpoints.set_route_tables(lab.endpoint_id, add=lab.network.public_route_table_ids,
-                               remove=lab.network.private_route_table_ids)
+    endpoints.set_route_tables(
+        lab.endpoint_id,
+        add=lab.network.public_route_table_ids,
+        remove=lab.network.private_route_table_ids,
+    )
     result = invoker.invoke(None, POST_NOTE)
     _assert_timed_out(result)
     route = result.verdict.hop("route")
@@ -151,9 +201,12 @@ def test_endpoint_of_another_region_times_out(lab):
     ec2.delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
     other = "us-west-2" if current().region != "us-west-2" else "eu-west-1"
     # AWS refuses this request (InvalidServiceName); moto accepts it and adds no route.
-    made = ec2.create_vpc_endpoint(VpcId=lab.network.vpc_id, VpcEndpointType="Gateway",
-                                   ServiceName=f"com.amazonaws.{other}.dynamodb",
-                                   RouteTableIds=lab.network.private_route_table_ids)
+    made = ec2.create_vpc_endpoint(
+        VpcId=lab.network.vpc_id,
+        VpcEndpointType="Gateway",
+        ServiceName=f"com.amazonaws.{other}.dynamodb",
+        RouteTableIds=lab.network.private_route_table_ids,
+    )
     result = invoker.invoke(None, POST_NOTE)
     _assert_timed_out(result)
     assert f"com.amazonaws.{other}.dynamodb" in result.verdict.hop("route").reason
@@ -170,9 +223,16 @@ def test_deleted_endpoint_leaves_no_way_out(lab):
 
 
 def test_endpoint_policy_deny_is_named(lab):
-    endpoints.set_policy(lab.endpoint_id, {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"},
-        {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:PutItem", "Resource": "*"}]})
+    endpoints.set_policy(
+        lab.endpoint_id,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*", "Resource": "*"},
+                {"Effect": "Deny", "Principal": "*", "Action": "dynamodb:PutItem", "Resource": "*"},
+            ],
+        },
+    )
     result = invoker.invoke(None, POST_NOTE)
     _assert_denied(result, "with an explicit deny in a VPC endpoint policy")
     assert result.verdict.hop("endpoint_policy").status == "failed"
@@ -180,17 +240,32 @@ def test_endpoint_policy_deny_is_named(lab):
 
 
 def test_endpoint_policy_without_an_allow_is_named(lab):
-    endpoints.set_policy(lab.endpoint_id, {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:Scan", "Resource": "*"}]})
-    _assert_denied(invoker.invoke(None, POST_NOTE),
-                   "because no VPC endpoint policy allows the dynamodb:PutItem action")
+    endpoints.set_policy(
+        lab.endpoint_id,
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "dynamodb:Scan", "Resource": "*"}
+            ],
+        },
+    )
+    _assert_denied(
+        invoker.invoke(None, POST_NOTE),
+        "because no VPC endpoint policy allows the dynamodb:PutItem action",
+    )
 
 
 def test_role_without_the_permission_is_named(lab):
     client("iam").put_role_policy(
-        RoleName=lab.role_name, PolicyName=lab.table_policy_name, PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:Scan",
-                                                     "Resource": "*"}]}))
+        RoleName=lab.role_name,
+        PolicyName=lab.table_policy_name,
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "dynamodb:Scan", "Resource": "*"}],
+            }
+        ),
+    )
     result = invoker.invoke(None, POST_NOTE)
     _assert_denied(result, "because no identity-based policy allows the dynamodb:PutItem action")
     assert result.verdict.hop("role").status == "failed"
@@ -198,8 +273,9 @@ def test_role_without_the_permission_is_named(lab):
 
 
 def test_role_without_vpc_access_cannot_be_invoked(lab):
-    client("iam").detach_role_policy(RoleName=lab.role_name,
-                                     PolicyArn=functions.vpc_access_policy_arn())
+    client("iam").detach_role_policy(
+        RoleName=lab.role_name, PolicyArn=functions.vpc_access_policy_arn()
+    )
     with pytest.raises(LabError) as refused:
         invoker.invoke(None, POST_NOTE)
     assert refused.value.code == "EC2AccessDeniedException"
@@ -208,16 +284,20 @@ def test_role_without_vpc_access_cannot_be_invoked(lab):
 
 def test_a_request_the_app_refuses_needs_no_network(lab):
     client("ec2").delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
-    result = invoker.invoke(None, {"httpMethod": "POST", "resource": "/notes", "path": "/notes",
-                                   "body": "not json"})
+    result = invoker.invoke(
+        None, {"httpMethod": "POST", "resource": "/notes", "path": "/notes", "body": "not json"}
+    )
     assert result.payload["statusCode"] == 400  # answered before any DynamoDB call
 
 
 def test_the_deployed_code_runs_not_the_repos(lab):
-    deployed = ("def lambda_handler(event, context):\n"
-                "    return {'statusCode': 200, 'body': 'deployed version'}\n")
-    client("lambda").update_function_code(FunctionName=lab.function_name,
-                                          ZipFile=_zip("handler.py", deployed))
+    deployed = (
+        "def lambda_handler(event, context):\n"
+        "    return {'statusCode': 200, 'body': 'deployed version'}\n"
+    )
+    client("lambda").update_function_code(
+        FunctionName=lab.function_name, ZipFile=_zip("handler.py", deployed)
+    )
     result = invoker.invoke(None, LIST_NOTES)
     assert result.payload == {"statusCode": 200, "body": "deployed version"}
 

@@ -1,5 +1,6 @@
 """Every chapter runs on a fresh backend (catching up the earlier ones) and can run again
 without duplicating anything: the second run leaves exactly the same lab resources."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,10 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def run_notebook(name: str) -> None:
     path = ROOT / "notebooks" / name
     notebook = nbformat.read(path, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    errors = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
     assert not errors, f"{name}: {errors[0]['ename']}: {errors[0]['evalue']}"
 
 
@@ -29,8 +39,9 @@ def lab_resources() -> set[tuple[str, str]]:
     return {(item.kind, item.id) for item in inventory()}
 
 
-@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if c.number not in {"00", "08"}],
-                         ids=lambda c: c.number)
+@pytest.mark.parametrize(
+    "chapter", [c for c in CHAPTERS if c.number not in {"00", "08"}], ids=lambda c: c.number
+)
 def test_chapter_runs_fresh_then_again_without_duplicates(chapter, fresh_lab):
     run_notebook(chapter.notebook)
     after_first = lab_resources()

@@ -1,4 +1,5 @@
 """The conda/Binder environment and pyproject.toml list the same packages and versions."""
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,11 @@ def test_environment_yml_is_binder_friendly():
     local = [r for e in pip_entries for r in e["pip"] if r.startswith(("-e", "."))]
     assert not local, "install the project in postBuild, not in environment.yml"
     for name in ("jupyterlab", "ipywidgets"):  # no upper pins fighting repo2docker's own
-        spec = next(_split(d)[1] for d in environment["dependencies"]
-                    if isinstance(d, str) and _split(d)[0] == name)
+        spec = next(
+            _split(d)[1]
+            for d in environment["dependencies"]
+            if isinstance(d, str) and _split(d)[0] == name
+        )
         assert "<" not in spec and "==" not in spec
     assert "pip install" in (ROOT / "postBuild").read_text()
 
@@ -52,26 +56,43 @@ def test_committed_notebooks_are_clean():
 
 
 def test_notebooks_follow_the_cookbook_layout():
-    from helpers.chapters import CHAPTERS
+    from helpers.chapters import lab
 
     names = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-    assert names == [c.notebook for c in CHAPTERS]
+    assert names == [c.notebook for c in lab()]
     for name in names:
         notebook = json.loads((ROOT / "notebooks" / name).read_text(encoding="utf-8"))
-        markdown = "\n".join("".join(c["source"]) for c in notebook["cells"]
-                             if c["cell_type"] == "markdown")
+        markdown = "\n".join(
+            "".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "markdown"
+        )
         titles = [line for line in markdown.splitlines() if line.startswith("# ")]
         assert len(titles) == 1, f"{name}: one title"
         for section in ("Overview", "Prerequisites", "Summary", "What's next"):
             assert re.search(rf"^##+ {section}", markdown, re.M), f"{name}: missing {section}"
         first_code = next(c for c in notebook["cells"] if c["cell_type"] == "code")
-        assert f'helpers.start_chapter("{name[:2]}")' in "".join(first_code["source"]), name
+        assert "".join(first_code["source"]) == (
+            f'import helpers\n\nch = helpers.chapter("{name[:2]}")\nch.start()'
+        ), name
+
+
+def test_notebook_code_cells_use_only_the_chapter_api():
+    """After the first cell, code reaches the lab only through ``ch`` (plain Python aside):
+    no cell imports a helpers module or calls into one directly."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        notebook = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in notebook["cells"] if c["cell_type"] == "code"][1:]
+        for cell in code:
+            source = "".join(cell["source"])
+            assert "helpers" not in source, f"{path.name}: {source!r}"
+            assert not re.search(r"^\s*(from|import) ", source, re.M) or "import json" in source, (
+                f"{path.name}: {source!r}"
+            )
 
 
 def test_the_chapter_table_links_every_chapter_to_its_notebook():
-    from helpers.chapters.notebook import chapter_table
+    from helpers import chapter
 
-    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', chapter_table())
+    links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', chapter("00").show().html)
     notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(href for href, _ in links) == notebooks
     assert all(href == label for href, label in links)

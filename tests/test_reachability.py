@@ -1,4 +1,5 @@
 """The reachability explainer: each hop's verdict, and the policy evaluation behind two of them."""
+
 from __future__ import annotations
 
 import json
@@ -7,23 +8,30 @@ import re
 import pytest
 from test_invoker import build_lab
 
+from helpers import chapter
 from helpers.aws import api, endpoints, reachability
-from helpers import client
-from helpers.views.forms import breakfix
-from helpers.views import path
+from helpers.core.clients import client
 from helpers.core.settings import current
+from helpers.views import path
+from helpers.views.forms import breakfix
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/note-app-execution-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
-ALLOW_TABLE = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE_ARN}]}
+ALLOW_TABLE = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": TABLE_ARN}],
+}
 
 
 def _authorizer(endpoint_policy=None, role_policies=(ALLOW_TABLE,)):
     return reachability.Authorizer(
-        principal_arn=ROLE_ARN, session_arn="arn:aws:sts::123456789012:assumed-role/r/f",
-        role_policies=[["p", p] for p in role_policies], endpoint_id="vpce-1",
-        endpoint_policy=endpoint_policy, context={"aws:sourcevpce": "vpce-1"})
+        principal_arn=ROLE_ARN,
+        session_arn="arn:aws:sts::123456789012:assumed-role/r/f",
+        role_policies=[["p", p] for p in role_policies],
+        endpoint_id="vpce-1",
+        endpoint_policy=endpoint_policy,
+        context={"aws:sourcevpce": "vpce-1"},
+    )
 
 
 # --- policies (moto's evaluator behind the lab's two policy hops) ------------------------------
@@ -34,38 +42,77 @@ def test_full_access_endpoint_policy_and_a_table_role_allow():
 
 
 def test_endpoint_policy_for_another_principal_does_not_allow():
-    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:role/other"},
-                             "Action": "dynamodb:*", "Resource": "*"}]}
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:role/other"},
+                "Action": "dynamodb:*",
+                "Resource": "*",
+            }
+        ]
+    }
     message = _authorizer(policy).denial("dynamodb:PutItem", TABLE_ARN)
     assert message.endswith("because no VPC endpoint policy allows the dynamodb:PutItem action")
 
 
 def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
-    policy = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": [ROLE_ARN]},
-                             "Action": "DynamoDB:putitem", "Resource": TABLE_ARN}]}
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [ROLE_ARN]},
+                "Action": "DynamoDB:putitem",
+                "Resource": TABLE_ARN,
+            }
+        ]
+    }
     assert _authorizer(policy).denial("dynamodb:PutItem", TABLE_ARN) is None
 
 
 def test_endpoint_policy_conditions_on_the_endpoint_are_evaluated():
     def only(effect, endpoint):
-        return {"Effect": effect, "Principal": "*", "Action": "dynamodb:*", "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceVpce": endpoint}}}
+        return {
+            "Effect": effect,
+            "Principal": "*",
+            "Action": "dynamodb:*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceVpce": endpoint}},
+        }
 
     allow_all = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
     other = _authorizer({"Statement": [only("Allow", "vpce-other")]})
     assert other.denial("dynamodb:PutItem", TABLE_ARN).endswith(
-        "because no VPC endpoint policy allows the dynamodb:PutItem action")
-    assert _authorizer({"Statement": [only("Allow", "vpce-1")]}).denial(
-        "dynamodb:PutItem", TABLE_ARN) is None
-    assert _authorizer({"Statement": [allow_all, only("Deny", "vpce-other")]}).denial(
-        "dynamodb:PutItem", TABLE_ARN) is None
-    assert _authorizer({"Statement": [allow_all, only("Deny", "vpce-1")]}).denial(
-        "dynamodb:PutItem", TABLE_ARN).endswith("with an explicit deny in a VPC endpoint policy")
+        "because no VPC endpoint policy allows the dynamodb:PutItem action"
+    )
+    assert (
+        _authorizer({"Statement": [only("Allow", "vpce-1")]}).denial("dynamodb:PutItem", TABLE_ARN)
+        is None
+    )
+    assert (
+        _authorizer({"Statement": [allow_all, only("Deny", "vpce-other")]}).denial(
+            "dynamodb:PutItem", TABLE_ARN
+        )
+        is None
+    )
+    assert (
+        _authorizer({"Statement": [allow_all, only("Deny", "vpce-1")]})
+        .denial("dynamodb:PutItem", TABLE_ARN)
+        .endswith("with an explicit deny in a VPC endpoint policy")
+    )
 
 
 def test_a_statement_for_another_resource_does_not_match():
-    policy = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "dynamodb:*",
-                             "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/other"}]}
+    policy = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "dynamodb:*",
+                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/other",
+            }
+        ]
+    }
     assert _authorizer(policy).denied_by("dynamodb:PutItem", TABLE_ARN) == "endpoint_policy"
 
 
@@ -81,14 +128,19 @@ def test_no_endpoint_policy_applies_off_the_endpoint_path():
 
 # --- routes -------------------------------------------------------------------------------------
 def test_longest_prefix_wins_and_a_cidr_route_beats_an_equal_prefix_list_route():
-    table = {"Routes": [
-        {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"},
-        {"DestinationPrefixListId": "pl-1", "GatewayId": "vpce-1", "State": "active"},
-        {"DestinationCidrBlock": "52.94.0.0/22", "NatGatewayId": "nat-1", "State": "active"}]}
+    table = {
+        "Routes": [
+            {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"},
+            {"DestinationPrefixListId": "pl-1", "GatewayId": "vpce-1", "State": "active"},
+            {"DestinationCidrBlock": "52.94.0.0/22", "NatGatewayId": "nat-1", "State": "active"},
+        ]
+    }
     assert reachability._route_for(table, "pl-1", "3.218.182.0/24")["GatewayId"] == "vpce-1"
     assert reachability._route_for(table, "pl-1", "52.94.0.0/22")["NatGatewayId"] == "nat-1"
     assert reachability._route_for(table, "pl-2", "3.218.182.0/24")["GatewayId"] == "igw-1"
-    assert reachability._route_for({"Routes": table["Routes"][1:2]}, "pl-2", "3.218.182.0/24") is None
+    assert (
+        reachability._route_for({"Routes": table["Routes"][1:2]}, "pl-2", "3.218.182.0/24") is None
+    )
 
 
 # --- the explainer on the lab ------------------------------------------------------------------
@@ -124,8 +176,11 @@ def test_a_subnet_without_its_own_table_uses_the_main_one(lab):
 def test_a_route_to_the_internet_gateway_does_not_help_a_private_function(lab):
     ec2 = client("ec2")
     ec2.delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
-    ec2.create_route(RouteTableId=lab.network.private_route_table_ids[0],
-                     DestinationCidrBlock="0.0.0.0/0", GatewayId=lab.network.internet_gateway_id)
+    ec2.create_route(
+        RouteTableId=lab.network.private_route_table_ids[0],
+        DestinationCidrBlock="0.0.0.0/0",
+        GatewayId=lab.network.internet_gateway_id,
+    )
     route = reachability.explain().hop("route")
     assert route.status == "failed" and "no public IP" in route.reason
 
@@ -134,10 +189,14 @@ def test_a_nat_gateway_in_the_public_subnet_is_a_way_out_that_skips_the_endpoint
     ec2 = client("ec2")
     ec2.delete_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])
     allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-    nat = ec2.create_nat_gateway(SubnetId=lab.network.public_subnet_ids[0],
-                                 AllocationId=allocation)["NatGateway"]["NatGatewayId"]
-    ec2.create_route(RouteTableId=lab.network.private_route_table_ids[0],
-                     DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    nat = ec2.create_nat_gateway(
+        SubnetId=lab.network.public_subnet_ids[0], AllocationId=allocation
+    )["NatGateway"]["NatGatewayId"]
+    ec2.create_route(
+        RouteTableId=lab.network.private_route_table_ids[0],
+        DestinationCidrBlock="0.0.0.0/0",
+        NatGatewayId=nat,
+    )
     verdict = reachability.explain()
     assert verdict.ok and verdict.via == "nat"
     assert verdict.hop("endpoint").resource == nat
@@ -148,8 +207,9 @@ def test_a_security_group_without_https_out_blocks_the_path(lab):
     ec2 = client("ec2")
     function = client("lambda").get_function_configuration(FunctionName=lab.function_name)
     group = function["VpcConfig"]["SecurityGroupIds"][0]
-    ec2.revoke_security_group_egress(GroupId=group, IpPermissions=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
     verdict = reachability.explain()
     assert verdict.hop("firewall").status == "failed"
     assert group in verdict.hop("firewall").reason
@@ -157,8 +217,7 @@ def test_a_security_group_without_https_out_blocks_the_path(lab):
 
 
 def test_dns_resolution_off_stops_at_the_subnet(lab):
-    client("ec2").modify_vpc_attribute(VpcId=lab.network.vpc_id,
-                                       EnableDnsSupport={"Value": False})
+    client("ec2").modify_vpc_attribute(VpcId=lab.network.vpc_id, EnableDnsSupport={"Value": False})
     verdict = reachability.explain()
     assert verdict.hop("subnet").status == "failed"
     assert verdict.failure.kind == "timeout"
@@ -167,15 +226,16 @@ def test_dns_resolution_off_stops_at_the_subnet(lab):
 def test_a_table_in_another_region_cannot_use_the_endpoint(lab):
     other = "us-west-2" if current().region != "us-west-2" else "eu-west-1"
     variables = {"AWS_DYNAMO_TABLE_NAME_VALUE": "note_tbl", "AWS_REGION_VALUE": other}
-    client("lambda").update_function_configuration(FunctionName=lab.function_name,
-                                                   Environment={"Variables": variables})
+    client("lambda").update_function_configuration(
+        FunctionName=lab.function_name, Environment={"Variables": variables}
+    )
     verdict = reachability.explain()
     assert verdict.hop("route").status == "failed"
     assert verdict.hop("route").resource == "no route to 0.0.0.0/0"
 
 
 def test_breaking_and_restoring_the_path(lab):
-    api.ensure_chapter({})
+    chapter("06").catch_up({})
     broken = breakfix.remove_route()
     assert broken.response.status == 502
     assert broken.verdict.hop("route").status == "failed"
@@ -197,8 +257,12 @@ def test_breaking_and_restoring_the_path(lab):
 
 
 def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):
-    endpoints.set_policy(lab.endpoint_id, breakfix.read_only_policy(
-        f"arn:aws:dynamodb:{current().region}:123456789012:table/note_tbl"))
+    endpoints.set_policy(
+        lab.endpoint_id,
+        breakfix.read_only_policy(
+            f"arn:aws:dynamodb:{current().region}:123456789012:table/note_tbl"
+        ),
+    )
     verdict = reachability.explain()
     svg = path.diagram(verdict)
     assert svg.count('class="lab-hop ') == len(reachability.HOP_KEYS)
@@ -214,28 +278,37 @@ def test_the_picture_and_the_table_show_each_hop_in_its_colour(lab):
     html = path.hops_table(verdict)
     assert html.count("<tr class='lab-hop-failed'") == 1
     assert "dynamodb:PutItem" in verdict.hop("endpoint_policy").reason
-    assert json.loads(client("ec2").describe_vpc_endpoints(
-        VpcEndpointIds=[lab.endpoint_id])["VpcEndpoints"][0]["PolicyDocument"])
+    assert json.loads(
+        client("ec2").describe_vpc_endpoints(VpcEndpointIds=[lab.endpoint_id])["VpcEndpoints"][0][
+            "PolicyDocument"
+        ]
+    )
 
 
 def test_a_function_outside_any_vpc_reaches_dynamodb_without_the_endpoint(lab):
     client("lambda").update_function_configuration(
-        FunctionName=lab.function_name, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+        FunctionName=lab.function_name, VpcConfig={"SubnetIds": [], "SecurityGroupIds": []}
+    )
     verdict = reachability.explain()
     assert verdict.ok and verdict.via == "public"
-    assert {verdict.hop(key).status for key in ("subnet", "route", "endpoint",
-                                                "endpoint_policy")} == {"skipped"}
+    assert {
+        verdict.hop(key).status for key in ("subnet", "route", "endpoint", "endpoint_policy")
+    } == {"skipped"}
 
 
 def test_only_a_working_subnet_is_needed_but_the_broken_one_is_pointed_out(lab):
     ec2 = client("ec2")
     extra = ec2.create_subnet(VpcId=lab.network.vpc_id, CidrBlock="10.0.144.0/20")["Subnet"]
-    groups = client("lambda").get_function_configuration(
-        FunctionName=lab.function_name)["VpcConfig"]["SecurityGroupIds"]
+    groups = client("lambda").get_function_configuration(FunctionName=lab.function_name)[
+        "VpcConfig"
+    ]["SecurityGroupIds"]
     client("lambda").update_function_configuration(
         FunctionName=lab.function_name,
-        VpcConfig={"SubnetIds": [*lab.network.private_subnet_ids, extra["SubnetId"]],
-                   "SecurityGroupIds": groups})
+        VpcConfig={
+            "SubnetIds": [*lab.network.private_subnet_ids, extra["SubnetId"]],
+            "SecurityGroupIds": groups,
+        },
+    )
     verdict = reachability.explain()
     assert verdict.ok
     assert verdict.hop("subnet").status == "warning"

@@ -1,17 +1,18 @@
 """A lab lives in one region: switching regions mid-lab is refused until it is cleaned up."""
+
 from __future__ import annotations
 
 import pytest
 
-from helpers import catch_up
-from helpers.core import journal
+from helpers import catch_up, chapter
 from helpers.aws import networking
 from helpers.aws.cleanup import clean_up
+from helpers.core import journal
 from helpers.core.errors import LabError
 
 
 def test_switching_region_is_refused_until_the_lab_is_cleaned_up(fresh_lab, monkeypatch):
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     journal.record("01", {})
     assert journal.lab_region() == "us-east-1"
     monkeypatch.setenv("LAB_REGION", "eu-west-1")
@@ -25,5 +26,5 @@ def test_switching_region_is_refused_until_the_lab_is_cleaned_up(fresh_lab, monk
     assert clean_up().finished
     assert journal.lab_region() is None
     monkeypatch.setenv("LAB_REGION", "eu-west-1")
-    networking.ensure_chapter({})
+    chapter("01").catch_up({})
     assert networking.find_lab_network() is not None

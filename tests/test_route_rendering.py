@@ -1,14 +1,22 @@
 """Chapter 02's rendering: the new pl-… → vpce-… row is highlighted; costs cite sources."""
+
 from __future__ import annotations
 
 import re
 
-from helpers.core import costs
 from helpers.aws.endpoints import EndpointSnapshot, PrefixList
-from helpers.views.routes import render_before_after, render_endpoint, render_path_costs, render_snapshot, route_table_label
+from helpers.core import costs
+from helpers.views.routes import (
+    render_before_after,
+    render_endpoint,
+    render_path_costs,
+    render_snapshot,
+    route_table_label,
+)
 
-PL = PrefixList("pl-02cd2c6b", "com.amazonaws.us-east-1.dynamodb",
-                ["3.218.182.0/24", "52.94.0.0/22"])
+PL = PrefixList(
+    "pl-02cd2c6b", "com.amazonaws.us-east-1.dynamodb", ["3.218.182.0/24", "52.94.0.0/22"]
+)
 VPCE = "vpce-0a1b2c3d4e5f60718"
 LOCAL = {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "State": "active"}
 ENDPOINT_ROUTE = {"DestinationPrefixListId": PL.id, "GatewayId": VPCE, "State": "active"}
@@ -16,11 +24,15 @@ NAMES = {"subnet-0aa": "vpc-private-subnet-private1-us-east-1a"}
 
 
 def private_table(*routes) -> dict:
-    return {"RouteTableId": "rtb-0private", "VpcId": "vpc-0lab",
-            "Tags": [{"Key": "Name", "Value": "vpc-private-rtb-private1-us-east-1a"}],
-            "Associations": [{"SubnetId": "subnet-0aa", "Main": False,
-                              "AssociationState": {"State": "associated"}}],
-            "Routes": list(routes)}
+    return {
+        "RouteTableId": "rtb-0private",
+        "VpcId": "vpc-0lab",
+        "Tags": [{"Key": "Name", "Value": "vpc-private-rtb-private1-us-east-1a"}],
+        "Associations": [
+            {"SubnetId": "subnet-0aa", "Main": False, "AssociationState": {"State": "associated"}}
+        ],
+        "Routes": list(routes),
+    }
 
 
 def highlighted_rows(html: str) -> list[str]:
@@ -32,8 +44,9 @@ def after_part(html: str) -> str:
 
 
 def test_new_endpoint_route_is_the_only_highlighted_row_after():
-    html = render_before_after([private_table(LOCAL)], [private_table(LOCAL, ENDPOINT_ROUTE)],
-                               NAMES)
+    html = render_before_after(
+        [private_table(LOCAL)], [private_table(LOCAL, ENDPOINT_ROUTE)], NAMES
+    )
     rows = highlighted_rows(html)
     assert len(rows) == 1
     assert PL.id in rows[0] and VPCE in rows[0]
@@ -43,8 +56,9 @@ def test_new_endpoint_route_is_the_only_highlighted_row_after():
 
 
 def test_removed_route_is_named_and_nothing_is_highlighted():
-    html = render_before_after([private_table(LOCAL, ENDPOINT_ROUTE)], [private_table(LOCAL)],
-                               NAMES)
+    html = render_before_after(
+        [private_table(LOCAL, ENDPOINT_ROUTE)], [private_table(LOCAL)], NAMES
+    )
     assert highlighted_rows(html) == []
     assert f"{PL.id} → {VPCE}" in html and "removed" in html
 
@@ -62,24 +76,45 @@ def test_route_table_label_names_table_and_subnets():
 
 
 def test_snapshot_without_before_highlights_the_endpoints_route():
-    endpoint = {"VpcEndpointId": VPCE, "VpcEndpointType": "Gateway", "State": "available",
-                "ServiceName": PL.name, "VpcId": "vpc-0lab", "RouteTableIds": ["rtb-0private"],
-                "PolicyDocument": '{"Statement": [{"Effect": "Allow", "Action": "*"}]}',
-                "Tags": [{"Key": "Name", "Value": "vpc-endpoint-lambda-dynamodb"}]}
-    html = render_snapshot(EndpointSnapshot(endpoint, PL, [private_table(LOCAL, ENDPOINT_ROUTE)],
-                                            subnet_names=NAMES))
+    endpoint = {
+        "VpcEndpointId": VPCE,
+        "VpcEndpointType": "Gateway",
+        "State": "available",
+        "ServiceName": PL.name,
+        "VpcId": "vpc-0lab",
+        "RouteTableIds": ["rtb-0private"],
+        "PolicyDocument": '{"Statement": [{"Effect": "Allow", "Action": "*"}]}',
+        "Tags": [{"Key": "Name", "Value": "vpc-endpoint-lambda-dynamodb"}],
+    }
+    html = render_snapshot(
+        EndpointSnapshot(endpoint, PL, [private_table(LOCAL, ENDPOINT_ROUTE)], subnet_names=NAMES)
+    )
     rows = highlighted_rows(html)
     assert len(rows) == 1 and VPCE in rows[0]
-    for shown in (VPCE, "Gateway", "available", PL.name, "vpc-0lab", "52.94.0.0/22",
-                  "&quot;Effect&quot;: &quot;Allow&quot;"):
+    for shown in (
+        VPCE,
+        "Gateway",
+        "available",
+        PL.name,
+        "vpc-0lab",
+        "52.94.0.0/22",
+        "&quot;Effect&quot;: &quot;Allow&quot;",
+    ):
         assert shown in html
 
 
 def test_endpoint_details_of_an_interface_endpoint_list_subnets():
-    html = render_endpoint({"VpcEndpointId": VPCE, "VpcEndpointType": "Interface",
-                            "State": "available", "ServiceName": "com.amazonaws.us-east-1.sqs",
-                            "VpcId": "vpc-0lab", "SubnetIds": ["subnet-0aa"],
-                            "PolicyDocument": "{}"})
+    html = render_endpoint(
+        {
+            "VpcEndpointId": VPCE,
+            "VpcEndpointType": "Interface",
+            "State": "available",
+            "ServiceName": "com.amazonaws.us-east-1.sqs",
+            "VpcId": "vpc-0lab",
+            "SubnetIds": ["subnet-0aa"],
+            "PolicyDocument": "{}",
+        }
+    )
     assert "subnet-0aa" in html and "Interface" in html
 
 

@@ -1,4 +1,5 @@
 """Settings pick the backend; clients never send a learner's real credentials to the wrong place."""
+
 from __future__ import annotations
 
 import json
@@ -82,15 +83,13 @@ def test_unreachable_endpoint_is_one_clear_sentence(env):
     env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
     env.setenv("AWS_ACCESS_KEY_ID", "x")
     env.setenv("AWS_SECRET_ACCESS_KEY", "y")
-    with pytest.raises(LabError) as failed:
-        with clients.friendly_errors():
-            clients.client("ec2").describe_vpcs()
+    with pytest.raises(LabError) as failed, clients.friendly_errors():
+        clients.client("ec2").describe_vpcs()
     assert failed.value.code == "backend.unreachable"
     assert "http://127.0.0.1:9" in failed.value.message
 
 
 def test_aws_errors_keep_their_code(fresh_lab):
-    with pytest.raises(LabError) as failed:
-        with clients.friendly_errors():
-            clients.client("ec2").describe_vpcs(VpcIds=["vpc-00000000000000000"])
+    with pytest.raises(LabError) as failed, clients.friendly_errors():
+        clients.client("ec2").describe_vpcs(VpcIds=["vpc-00000000000000000"])
     assert failed.value.code == "InvalidVpcID.NotFound"

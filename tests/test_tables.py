@@ -3,15 +3,17 @@
 The backend is emptied once for the module; each test starts without tables and removes what
 it made.
 """
+
 from __future__ import annotations
 
 import pytest
 
-from helpers import client
+from helpers import chapter
+from helpers.aws import tables
 from helpers.core import costs, journal
-from helpers.aws import functions, networking, tables
-from helpers.views.forms.table import TableForm, cost_html
+from helpers.core.clients import client
 from helpers.core.tags import from_aws
+from helpers.views.forms.table import TableForm, cost_html
 
 
 def quiet(_text: str) -> None:
@@ -84,18 +86,21 @@ def test_on_demand_ignores_the_capacity_fields(clean):
     assert tables.capacity_mode(tables.find_lab_table()) == "PAY_PER_REQUEST"
 
 
-@pytest.mark.parametrize("values, field, code", [
-    ({"table_name": "ab"}, "table_name", "ValidationException"),
-    ({"table_name": "notes table"}, "table_name", "ValidationException"),
-    ({"partition_key": ""}, "partition_key", "ValidationException"),
-    ({"partition_key": "noteId"}, "partition_key", "tables.key_not_note_app"),
-    ({"partition_key_type": "N"}, "partition_key", "tables.key_not_note_app"),
-    ({"table_class": "GLACIER"}, "table_class", "ValidationException"),
-    ({"capacity_mode": "SOMETIMES"}, "capacity_mode", "ValidationException"),
-    ({"read_capacity": 0}, "read_capacity", "ValidationException"),
-    ({"write_capacity": -1}, "write_capacity", "ValidationException"),
-    ({"write_capacity": 50000}, "write_capacity", "LimitExceededException"),
-])
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"table_name": "ab"}, "table_name", "ValidationException"),
+        ({"table_name": "notes table"}, "table_name", "ValidationException"),
+        ({"partition_key": ""}, "partition_key", "ValidationException"),
+        ({"partition_key": "noteId"}, "partition_key", "tables.key_not_note_app"),
+        ({"partition_key_type": "N"}, "partition_key", "tables.key_not_note_app"),
+        ({"table_class": "GLACIER"}, "table_class", "ValidationException"),
+        ({"capacity_mode": "SOMETIMES"}, "capacity_mode", "ValidationException"),
+        ({"read_capacity": 0}, "read_capacity", "ValidationException"),
+        ({"write_capacity": -1}, "write_capacity", "ValidationException"),
+        ({"write_capacity": 50000}, "write_capacity", "LimitExceededException"),
+    ],
+)
 def test_form_refuses_bad_values_and_creates_nothing(clean, values, field, code):
     result = form().submit(**values)
     assert not result.ok
@@ -105,9 +110,11 @@ def test_form_refuses_bad_values_and_creates_nothing(clean, values, field, code)
 
 def test_form_refuses_a_look_alike_table_that_is_not_the_labs(clean):
     client("dynamodb").create_table(
-        TableName="note_tbl", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        TableName="note_tbl",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST")
+        BillingMode="PAY_PER_REQUEST",
+    )
     result = form().submit()
     assert result.codes == ["ResourceInUseException"]
     assert tables.find_lab_table() is None
@@ -158,19 +165,20 @@ def test_cost_panel_shows_the_amount_and_the_source():
 
 # --- wiring with chapter 04, catch-up and checks ---------------------------------------------
 def test_a_table_the_function_does_not_use_is_a_warning(clean):
-    networking.ensure_chapter({})
-    functions.ensure_chapter({})
+    chapter("01").catch_up({})
+    chapter("04").catch_up({})
     result = form().submit(table_name="other_tbl")
     assert result.ok
     assert {"tables.not_function_table", "tables.not_role_table"} <= {
-        p.code for p in result.warnings}
+        p.code for p in result.warnings
+    }
 
 
 def test_ensure_chapter_is_idempotent_and_checks_pass(clean):
-    networking.ensure_chapter({})
-    functions.ensure_chapter({})
-    assert "note_tbl" in tables.ensure_chapter({})
-    assert "note_tbl" in tables.ensure_chapter({"table_class": "STANDARD"})
+    chapter("01").catch_up({})
+    chapter("04").catch_up({})
+    assert "note_tbl" in chapter("05").catch_up({})
+    assert "note_tbl" in chapter("05").catch_up({"table_class": "STANDARD"})
     assert table_names() == ["note_tbl"]
     assert all(check.ok for check in tables.check_chapter()), tables.check_chapter()
 

@@ -1,13 +1,14 @@
 """Chapter 01's form: every refusal (nothing created), the live preview, NAT costs, idempotency."""
+
 from __future__ import annotations
 
 import pytest
 
-from helpers import client
-from helpers.core import costs, journal
 from helpers.aws import networking
-from helpers.views.forms.vpc import VpcForm, VpcFormView
+from helpers.core import costs, journal
+from helpers.core.clients import client
 from helpers.core.tags import tag_specification
+from helpers.views.forms.vpc import VpcForm, VpcFormView
 
 
 def ec2():
@@ -34,44 +35,95 @@ def quiet_form() -> VpcForm:
 
 REFUSALS = {
     # id: (values, field, code, words the message must contain)
-    "cidr-not-a-network-address": ({"cidr": "10.0.0.1/16"}, "cidr", "InvalidParameterValue",
-                                   ["10.0.0.0/16"]),
+    "cidr-not-a-network-address": (
+        {"cidr": "10.0.0.1/16"},
+        "cidr",
+        "InvalidParameterValue",
+        ["10.0.0.0/16"],
+    ),
     "cidr-larger-than-16": ({"cidr": "10.0.0.0/8"}, "cidr", "InvalidVpc.Range", ["/16", "/28"]),
     "cidr-smaller-than-28": ({"cidr": "10.0.0.0/29"}, "cidr", "InvalidVpc.Range", ["/28"]),
-    "cidr-malformed": ({"cidr": "10.0.300.0/16"}, "cidr", "InvalidParameterValue",
-                       ["not a valid"]),
+    "cidr-malformed": ({"cidr": "10.0.300.0/16"}, "cidr", "InvalidParameterValue", ["not a valid"]),
     "cidr-without-size": ({"cidr": "10.0.0.0"}, "cidr", "InvalidParameterValue", ["size"]),
     "cidr-ipv6": ({"cidr": "2001:db8::/56"}, "cidr", "InvalidParameterValue", ["IPv6"]),
-    "cidr-overlaps-the-default-vpc": ({"cidr": "172.31.128.0/20"}, "cidr",
-                                      "networking.cidr_overlaps", ["default VPC", "10.0.0.0/20"]),
-    "name-prefix-empty": ({"name_prefix": "   "}, "name_prefix", "networking.name_prefix_empty",
-                          ["empty"]),
-    "name-prefix-bad-characters": ({"name_prefix": "my<vpc>"}, "name_prefix",
-                                   "InvalidParameterValue", ["<>"]),
-    "name-prefix-reserved": ({"name_prefix": "aws:lab"}, "name_prefix",
-                             "InvalidParameterValue", ["aws:"]),
-    "name-prefix-too-long": ({"name_prefix": "x" * 129}, "name_prefix",
-                             "InvalidParameterValue", ["129", "128"]),
-    "too-many-azs-for-the-wizard": ({"azs": 4, "public_subnets": 4, "private_subnets": 4}, "azs",
-                                    "networking.azs_range", ["1, 2 or 3"]),
-    "public-subnets-not-one-per-az": ({"azs": 2, "public_subnets": 1, "private_subnets": 2},
-                                      "public_subnets",
-                                      "networking.public_count", ["0, or 2"]),
-    "private-subnets-not-one-or-two-per-az": ({"azs": 2, "public_subnets": 2,
-                                               "private_subnets": 3}, "private_subnets",
-                                              "networking.private_count", ["0, 2", "4"]),
-    "subnets-do-not-fit-the-cidr": ({"cidr": "10.0.0.0/25", "azs": 3, "public_subnets": 3,
-                                     "private_subnets": 6}, "cidr",
-                                    "networking.subnets_dont_fit", ["/28", "4"]),
-    "nat-gateway-without-public-subnet": ({"public_subnets": 0, "nat_gateways": "one-az",
-                                           "confirm_cost": True}, "nat_gateways",
-                                          "networking.nat_needs_public", ["public subnet"]),
-    "nat-gateway-cost-not-confirmed": ({"nat_gateways": "one-az"}, "confirm_cost",
-                                       "networking.nat_cost_unconfirmed", ["$0.050", "$36.50"]),
-    "subnet-count-not-a-number": ({"private_subnets": "two"}, "private_subnets",
-                                  "networking.not_a_number", ["two"]),
-    "nat-gateway-unknown-option": ({"nat_gateways": "two"}, "nat_gateways",
-                                   "networking.nat_unknown", ["two"]),
+    "cidr-overlaps-the-default-vpc": (
+        {"cidr": "172.31.128.0/20"},
+        "cidr",
+        "networking.cidr_overlaps",
+        ["default VPC", "10.0.0.0/20"],
+    ),
+    "name-prefix-empty": (
+        {"name_prefix": "   "},
+        "name_prefix",
+        "networking.name_prefix_empty",
+        ["empty"],
+    ),
+    "name-prefix-bad-characters": (
+        {"name_prefix": "my<vpc>"},
+        "name_prefix",
+        "InvalidParameterValue",
+        ["<>"],
+    ),
+    "name-prefix-reserved": (
+        {"name_prefix": "aws:lab"},
+        "name_prefix",
+        "InvalidParameterValue",
+        ["aws:"],
+    ),
+    "name-prefix-too-long": (
+        {"name_prefix": "x" * 129},
+        "name_prefix",
+        "InvalidParameterValue",
+        ["129", "128"],
+    ),
+    "too-many-azs-for-the-wizard": (
+        {"azs": 4, "public_subnets": 4, "private_subnets": 4},
+        "azs",
+        "networking.azs_range",
+        ["1, 2 or 3"],
+    ),
+    "public-subnets-not-one-per-az": (
+        {"azs": 2, "public_subnets": 1, "private_subnets": 2},
+        "public_subnets",
+        "networking.public_count",
+        ["0, or 2"],
+    ),
+    "private-subnets-not-one-or-two-per-az": (
+        {"azs": 2, "public_subnets": 2, "private_subnets": 3},
+        "private_subnets",
+        "networking.private_count",
+        ["0, 2", "4"],
+    ),
+    "subnets-do-not-fit-the-cidr": (
+        {"cidr": "10.0.0.0/25", "azs": 3, "public_subnets": 3, "private_subnets": 6},
+        "cidr",
+        "networking.subnets_dont_fit",
+        ["/28", "4"],
+    ),
+    "nat-gateway-without-public-subnet": (
+        {"public_subnets": 0, "nat_gateways": "one-az", "confirm_cost": True},
+        "nat_gateways",
+        "networking.nat_needs_public",
+        ["public subnet"],
+    ),
+    "nat-gateway-cost-not-confirmed": (
+        {"nat_gateways": "one-az"},
+        "confirm_cost",
+        "networking.nat_cost_unconfirmed",
+        ["$0.050", "$36.50"],
+    ),
+    "subnet-count-not-a-number": (
+        {"private_subnets": "two"},
+        "private_subnets",
+        "networking.not_a_number",
+        ["two"],
+    ),
+    "nat-gateway-unknown-option": (
+        {"nat_gateways": "two"},
+        "nat_gateways",
+        "networking.nat_unknown",
+        ["two"],
+    ),
 }
 
 
@@ -99,8 +151,10 @@ def test_more_azs_than_the_region_has_is_refused(fresh_lab, monkeypatch):
 
 
 def test_overlap_with_a_learners_look_alike_vpc_suggests_a_free_block(fresh_lab):
-    ec2().create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=tag_specification(
-        "vpc", {"Name": "vpc-private-vpc"}))
+    ec2().create_vpc(
+        CidrBlock="10.0.0.0/16",
+        TagSpecifications=tag_specification("vpc", {"Name": "vpc-private-vpc"}),
+    )
     before = inventory()
     result = quiet_form().submit()
     assert result.codes == ["networking.cidr_overlaps"]
@@ -127,16 +181,21 @@ def test_dns_turned_off_is_a_warning_saying_why_the_lab_would_fail(fresh_lab):
     assert result.warnings[0].field == "dns_hostnames"
     assert "dynamodb.us-east-1.amazonaws.com" in result.warnings[0].message
     vpc_id = result.resource.vpc_id
-    assert ec2().describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
-        "EnableDnsHostnames"]["Value"] is False
+    assert (
+        ec2().describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
+            "EnableDnsHostnames"
+        ]["Value"]
+        is False
+    )
 
 
 def test_confirmed_nat_gateway_is_created_and_routed(fresh_lab):
     result = quiet_form().submit(nat_gateways="one-az", confirm_cost=True)
     network = result.resource
     assert result.ok and len(network.nat_gateway_ids) == 1
-    private = ec2().describe_route_tables(
-        RouteTableIds=network.private_route_table_ids)["RouteTables"][0]
+    private = ec2().describe_route_tables(RouteTableIds=network.private_route_table_ids)[
+        "RouteTables"
+    ][0]
     assert any(r.get("NatGatewayId") == network.nat_gateway_ids[0] for r in private["Routes"])
     assert "vpc-private-nat-public1-us-east-1a" in result.html
 
@@ -145,11 +204,17 @@ def test_confirmed_nat_gateway_is_created_and_routed(fresh_lab):
 def test_preview_lists_names_and_cidrs_before_anything_exists(fresh_lab):
     before = inventory()
     html = quiet_form().preview(quiet_form().defaults())
-    for text in ("vpc-private-vpc", "10.0.0.0/16",
-                 "vpc-private-subnet-public1-us-east-1a", "10.0.0.0/20",
-                 "vpc-private-subnet-private1-us-east-1a", "10.0.128.0/20",
-                 "vpc-private-rtb-public", "vpc-private-rtb-private1-us-east-1a",
-                 "vpc-private-igw"):
+    for text in (
+        "vpc-private-vpc",
+        "10.0.0.0/16",
+        "vpc-private-subnet-public1-us-east-1a",
+        "10.0.0.0/20",
+        "vpc-private-subnet-private1-us-east-1a",
+        "10.0.128.0/20",
+        "vpc-private-rtb-public",
+        "vpc-private-rtb-private1-us-east-1a",
+        "vpc-private-igw",
+    ):
         assert text in html
     assert "NAT" not in html
     assert inventory() == before
@@ -157,18 +222,37 @@ def test_preview_lists_names_and_cidrs_before_anything_exists(fresh_lab):
 
 def test_preview_follows_the_learners_choices(fresh_lab):
     form = quiet_form()
-    html = form.preview({**form.defaults(), "name_prefix": "demo", "cidr": "10.5.0.0/16",
-                         "azs": 2, "public_subnets": 2, "private_subnets": 4})
-    for text in ("demo-subnet-public2-us-east-1b", "10.5.16.0/20",
-                 "demo-subnet-private4-us-east-1b", "10.5.176.0/20",
-                 "demo-rtb-private3-us-east-1a"):
+    html = form.preview(
+        {
+            **form.defaults(),
+            "name_prefix": "demo",
+            "cidr": "10.5.0.0/16",
+            "azs": 2,
+            "public_subnets": 2,
+            "private_subnets": 4,
+        }
+    )
+    for text in (
+        "demo-subnet-public2-us-east-1b",
+        "10.5.16.0/20",
+        "demo-subnet-private4-us-east-1b",
+        "10.5.176.0/20",
+        "demo-rtb-private3-us-east-1a",
+    ):
         assert text in html
 
 
 def test_preview_shows_the_nat_gateway_cost_before_creating(fresh_lab):
     form = quiet_form()
-    html = form.preview({**form.defaults(), "azs": 2, "public_subnets": 2, "private_subnets": 2,
-                         "nat_gateways": "per-az"})
+    html = form.preview(
+        {
+            **form.defaults(),
+            "azs": 2,
+            "public_subnets": 2,
+            "private_subnets": 2,
+            "nat_gateways": "per-az",
+        }
+    )
     hourly = costs.nat_gateway_hourly(2)
     text = html.replace("<span>$</span>", "$")  # "$" is kept out of MathJax
     assert f"${hourly:.3f}" in text and f"${costs.monthly(hourly):.2f}" in text
@@ -214,11 +298,15 @@ def test_submitting_other_values_later_keeps_the_lab_vpc_and_says_so(fresh_lab):
 
 
 def test_journal_remembers_the_choices_for_catch_up(fresh_lab):
-    quiet_form().submit(name_prefix="mine", cidr="10.3.0.0/16", azs=2, public_subnets=2,
-                        private_subnets=2)
+    quiet_form().submit(
+        name_prefix="mine", cidr="10.3.0.0/16", azs=2, public_subnets=2, private_subnets=2
+    )
     remembered = journal.choices("01")
     assert (remembered["name_prefix"], remembered["cidr"], remembered["azs"]) == (
-        "mine", "10.3.0.0/16", 2)
+        "mine",
+        "10.3.0.0/16",
+        2,
+    )
 
 
 def test_result_shows_the_resource_map_and_every_route_table(fresh_lab):
@@ -243,8 +331,9 @@ def test_view_sends_progress_and_results_to_its_output(fresh_lab):
     view.click()
     texts = [o.get("text", "") for o in view.output.outputs if o["output_type"] == "stream"]
     assert any("vpc-private-subnet-private1-us-east-1a" in text for text in texts)
-    html = [o["data"]["text/html"] for o in view.output.outputs
-            if o["output_type"] == "display_data"]
+    html = [
+        o["data"]["text/html"] for o in view.output.outputs if o["output_type"] == "display_data"
+    ]
     assert html and "<svg" in html[-1]
 
 

@@ -5,6 +5,7 @@ sends test requests. On a real account a request goes to the stage's URL; on the
 backend, which serves no API, the lab plays API Gateway: it finds the method's integration
 and invokes the function through ``helpers.aws.invoker``, answering as API Gateway would.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,6 +43,7 @@ INTERNAL_ERROR = {"message": "Internal server error"}
 @dataclass
 class ApiResponse:
     """What the client of the API gets back, and (embedded backend) the invocation behind it."""
+
     status: int
     headers: dict
     body: str
@@ -55,11 +57,6 @@ class ApiResponse:
         except ValueError:
             return None
 
-    def _repr_html_(self) -> str:
-        from helpers.views.forms.api import response_html
-
-        return response_html(self)
-
 
 @dataclass
 class LabApi:
@@ -71,15 +68,11 @@ class LabApi:
 
     @property
     def url(self) -> str:
-        region = current().region
-        return f"https://{self.api_id}.execute-api.{region}.amazonaws.com/{self.stage or DEFAULT_STAGE}"
+        host = f"{self.api_id}.execute-api.{current().region}.amazonaws.com"
+        return f"https://{host}/{self.stage or DEFAULT_STAGE}"
 
 
 # --- finding ---------------------------------------------------------------------------------
-def _api_arn(api_id: str) -> str:
-    return f"arn:aws:apigateway:{current().region}::/restapis/{api_id}"
-
-
 def find_lab_api() -> dict | None:
     """The lab's REST API (``get_rest_api`` shape), found by its tags, never by name alone."""
     with friendly_errors():
@@ -92,8 +85,11 @@ def find_lab_api() -> dict | None:
 
 
 def _resources(api_id: str) -> list[dict]:
-    pages = client("apigateway").get_paginator("get_resources").paginate(
-        restApiId=api_id, embed=["methods"])
+    pages = (
+        client("apigateway")
+        .get_paginator("get_resources")
+        .paginate(restApiId=api_id, embed=["methods"])
+    )
     return [item for page in pages for item in page["items"]]
 
 
@@ -111,8 +107,13 @@ def describe() -> LabApi | None:
         stages = [s["stageName"] for s in _stages(api["id"])]
     remembered = journal_stage()
     stage = remembered if remembered in stages else (stages[0] if stages else None)
-    return LabApi(api["id"], api["name"], notes["id"] if notes else None, stage,
-                  dict((notes or {}).get("resourceMethods") or {}))
+    return LabApi(
+        api["id"],
+        api["name"],
+        notes["id"] if notes else None,
+        stage,
+        dict((notes or {}).get("resourceMethods") or {}),
+    )
 
 
 def journal_stage() -> str:
@@ -123,14 +124,14 @@ def journal_stage() -> str:
 
 def integration_uri(function_arn: str) -> str:
     region = current().region
-    return (f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}"
-            "/invocations")
+    return (
+        f"arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    )
 
 
 def source_arn(api_id: str) -> str:
     """Which calls may invoke the function: any stage and method of this API on /notes."""
-    return (f"arn:aws:execute-api:{current().region}:{account_id()}:{api_id}/*/*"
-            f"{RESOURCE_PATH}")
+    return f"arn:aws:execute-api:{current().region}:{account_id()}:{api_id}/*/*{RESOURCE_PATH}"
 
 
 # --- checking and making ----------------------------------------------------------------------
@@ -141,17 +142,28 @@ def refusals(values: dict) -> list[LabError]:
     if not name:
         problems.append(LabError("api.name_empty", code="BadRequestException", field="api_name"))
     elif len(name) > API_NAME_MAX:
-        problems.append(LabError("api.name_too_long", code="BadRequestException",
-                                 field="api_name", limit=API_NAME_MAX))
+        problems.append(
+            LabError(
+                "api.name_too_long",
+                code="BadRequestException",
+                field="api_name",
+                limit=API_NAME_MAX,
+            )
+        )
     if not STAGE_NAME_PATTERN.match(values.get("stage", "")):
-        problems.append(LabError("api.stage_invalid", code="BadRequestException", field="stage",
-                                 stage=values.get("stage", "")))
+        problems.append(
+            LabError(
+                "api.stage_invalid",
+                code="BadRequestException",
+                field="stage",
+                stage=values.get("stage", ""),
+            )
+        )
     if not values.get("methods"):
         problems.append(LabError("api.no_methods", field="methods"))
     unknown = [m for m in values.get("methods", []) if m not in METHODS]
     if unknown:
-        problems.append(LabError("api.unknown_method", field="methods",
-                                 methods=", ".join(unknown)))
+        problems.append(LabError("api.unknown_method", field="methods", methods=", ".join(unknown)))
     if functions.find_lab_function() is None:
         problems.append(LabError("api.no_function", code="NotFoundException"))
     return problems
@@ -169,31 +181,38 @@ def ensure_api(values: dict, progress=print) -> tuple[LabApi, bool]:
     if created:
         progress(t("api.creating", name=name))
         api = gateway.create_rest_api(
-            name=name, description=t("api.description"),
+            name=name,
+            description=t("api.description"),
             endpointConfiguration={"types": [ENDPOINT_TYPE]},
-            tags=lab_tags(CHAPTER, ROLE, name))
+            tags=lab_tags(CHAPTER, ROLE, name),
+        )
     elif api["name"] != name:
-        gateway.update_rest_api(restApiId=api["id"], patchOperations=[
-            {"op": "replace", "path": "/name", "value": name}])
+        gateway.update_rest_api(
+            restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/name", "value": name}]
+        )
     api_id = api["id"]
     resources = _resources(api_id)
     notes = next((r for r in resources if r.get("path") == RESOURCE_PATH), None)
     if notes is None:
         root = next(r for r in resources if r.get("path") == "/")
-        notes = gateway.create_resource(restApiId=api_id, parentId=root["id"],
-                                        pathPart=RESOURCE_PART)
+        notes = gateway.create_resource(
+            restApiId=api_id, parentId=root["id"], pathPart=RESOURCE_PART
+        )
     existing = dict(notes.get("resourceMethods") or {})
-    changed = _ensure_methods(api_id, notes["id"], existing, list(values["methods"]),
-                              function["FunctionArn"])
-    changed |= _ensure_cors(api_id, notes["id"], existing, bool(values.get("cors", True)),
-                            list(values["methods"]))
+    changed = _ensure_methods(
+        api_id, notes["id"], existing, list(values["methods"]), function["FunctionArn"]
+    )
+    changed |= _ensure_cors(
+        api_id, notes["id"], existing, bool(values.get("cors", True)), list(values["methods"])
+    )
     _ensure_permission(function["FunctionName"], api_id)
     _ensure_stage(api_id, values["stage"], changed or created, progress)
     return describe(), created
 
 
-def _ensure_methods(api_id: str, resource_id: str, existing: dict, wanted: list[str],
-                    function_arn: str) -> bool:
+def _ensure_methods(
+    api_id: str, resource_id: str, existing: dict, wanted: list[str], function_arn: str
+) -> bool:
     """Lambda proxy methods for ``wanted``; the lab's other methods are removed."""
     gateway = client("apigateway")
     changed = False
@@ -206,25 +225,38 @@ def _ensure_methods(api_id: str, resource_id: str, existing: dict, wanted: list[
                 changed = True
             continue
         if not present:
-            gateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod=method,
-                               authorizationType="NONE")
+            gateway.put_method(
+                restApiId=api_id,
+                resourceId=resource_id,
+                httpMethod=method,
+                authorizationType="NONE",
+            )
         integration = (existing.get(method) or {}).get("methodIntegration") or {}
         if integration.get("type") != "AWS_PROXY" or integration.get("uri") != uri:
-            gateway.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod=method,
-                                    type="AWS_PROXY", integrationHttpMethod="POST", uri=uri)
+            gateway.put_integration(
+                restApiId=api_id,
+                resourceId=resource_id,
+                httpMethod=method,
+                type="AWS_PROXY",
+                integrationHttpMethod="POST",
+                uri=uri,
+            )
             changed = True
     return changed
 
 
 def _cors_values(methods: list[str]) -> dict:
     allowed = ",".join([*methods, "OPTIONS"])
-    return {"method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
-            "method.response.header.Access-Control-Allow-Methods": f"'{allowed}'",
-            "method.response.header.Access-Control-Allow-Origin": "'*'"}
+    return {
+        "method.response.header.Access-Control-Allow-Headers": f"'{CORS_HEADERS}'",
+        "method.response.header.Access-Control-Allow-Methods": f"'{allowed}'",
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+    }
 
 
-def _ensure_cors(api_id: str, resource_id: str, existing: dict, cors: bool,
-                 methods: list[str]) -> bool:
+def _ensure_cors(
+    api_id: str, resource_id: str, existing: dict, cors: bool, methods: list[str]
+) -> bool:
     """The console's "Enable CORS": an OPTIONS method answered by a mock integration."""
     gateway = client("apigateway")
     present = "OPTIONS" in existing
@@ -233,24 +265,46 @@ def _ensure_cors(api_id: str, resource_id: str, existing: dict, cors: bool,
             gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS")
         return present
     wanted = _cors_values(methods)
-    answered = (((existing.get("OPTIONS") or {}).get("methodIntegration") or {})
-                .get("integrationResponses") or {}).get("200", {}).get("responseParameters")
+    answered = (
+        (
+            ((existing.get("OPTIONS") or {}).get("methodIntegration") or {}).get(
+                "integrationResponses"
+            )
+            or {}
+        )
+        .get("200", {})
+        .get("responseParameters")
+    )
     if present and answered == wanted:
         return False
     if present:
         gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS")
-    gateway.put_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS",
-                       authorizationType="NONE")
-    gateway.put_method_response(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS",
-                                statusCode="200",
-                                responseParameters={k: False for k in wanted},
-                                responseModels={"application/json": "Empty"})
-    gateway.put_integration(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS",
-                            type="MOCK", requestTemplates={"application/json": '{"statusCode": 200}'})
-    gateway.put_integration_response(restApiId=api_id, resourceId=resource_id,
-                                      httpMethod="OPTIONS", statusCode="200",
-                                      responseParameters=wanted,
-                                      responseTemplates={"application/json": ""})
+    gateway.put_method(
+        restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", authorizationType="NONE"
+    )
+    gateway.put_method_response(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod="OPTIONS",
+        statusCode="200",
+        responseParameters={k: False for k in wanted},
+        responseModels={"application/json": "Empty"},
+    )
+    gateway.put_integration(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod="OPTIONS",
+        type="MOCK",
+        requestTemplates={"application/json": '{"statusCode": 200}'},
+    )
+    gateway.put_integration_response(
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod="OPTIONS",
+        statusCode="200",
+        responseParameters=wanted,
+        responseTemplates={"application/json": ""},
+    )
     return True
 
 
@@ -268,11 +322,13 @@ def _may_invoke(function_name: str, api_id: str) -> bool:
     """Whether the function's resource policy lets this API invoke it."""
     wanted = source_arn(api_id)
     for statement in _permission_statements(function_name):
-        principal = (statement.get("Principal") or {})
+        principal = statement.get("Principal") or {}
         arn_condition = json.dumps(statement.get("Condition", {}))
-        if (statement.get("Effect") == "Allow"
-                and principal.get("Service") == "apigateway.amazonaws.com"
-                and wanted in arn_condition):
+        if (
+            statement.get("Effect") == "Allow"
+            and principal.get("Service") == "apigateway.amazonaws.com"
+            and wanted in arn_condition
+        ):
             return True
     return False
 
@@ -282,9 +338,12 @@ def _ensure_permission(function_name: str, api_id: str) -> None:
     if _may_invoke(function_name, api_id):
         return
     client("lambda").add_permission(
-        FunctionName=function_name, StatementId=f"{PERMISSION_PREFIX}{api_id}",
-        Action="lambda:InvokeFunction", Principal="apigateway.amazonaws.com",
-        SourceArn=source_arn(api_id))
+        FunctionName=function_name,
+        StatementId=f"{PERMISSION_PREFIX}{api_id}",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=source_arn(api_id),
+    )
 
 
 def _ensure_stage(api_id: str, stage: str, changed: bool, progress) -> None:
@@ -295,25 +354,24 @@ def _ensure_stage(api_id: str, stage: str, changed: bool, progress) -> None:
     progress(t("api.deploying", stage=stage))
     deployment = gateway.create_deployment(restApiId=api_id, description=t("api.description"))
     if exists:
-        gateway.update_stage(restApiId=api_id, stageName=stage, patchOperations=[
-            {"op": "replace", "path": "/deploymentId", "value": deployment["id"]}])
+        gateway.update_stage(
+            restApiId=api_id,
+            stageName=stage,
+            patchOperations=[{"op": "replace", "path": "/deploymentId", "value": deployment["id"]}],
+        )
     else:
-        gateway.create_stage(restApiId=api_id, stageName=stage, deploymentId=deployment["id"],
-                             tags=lab_tags(CHAPTER, "api-stage", stage))
-
-
-def ensure_chapter(choices: dict) -> str:
-    """Chapter 06's API from the learner's choices ({} = the defaults)."""
-    from helpers.views.forms.api import ApiForm
-
-    form = ApiForm()
-    api = form.submit_or_raise(**form.values_from_journal(choices)).resource
-    return t("api.summary", name=api.name, url=f"{api.url}{RESOURCE_PATH}")
+        gateway.create_stage(
+            restApiId=api_id,
+            stageName=stage,
+            deploymentId=deployment["id"],
+            tags=lab_tags(CHAPTER, "api-stage", stage),
+        )
 
 
 # --- sending requests -------------------------------------------------------------------------
-def request(method: str, path: str = RESOURCE_PATH, body=None, query: dict | None = None
-            ) -> ApiResponse:
+def request(
+    method: str, path: str = RESOURCE_PATH, body=None, query: dict | None = None
+) -> ApiResponse:
     """Send a test request to the lab's API stage, as a browser or curl would."""
     api = describe()
     if api is None:
@@ -323,25 +381,39 @@ def request(method: str, path: str = RESOURCE_PATH, body=None, query: dict | Non
     if current().is_real_aws:
         import requests
 
-        answer = requests.request(method, f"{api.url}{path}", data=text, params=query or None,
-                                  headers={"Content-Type": "application/json"}, timeout=35)
+        answer = requests.request(
+            method,
+            f"{api.url}{path}",
+            data=text,
+            params=query or None,
+            headers={"Content-Type": "application/json"},
+            timeout=35,
+        )
         return ApiResponse(answer.status_code, dict(answer.headers), answer.text)
     with friendly_errors():
         return _play_api_gateway(api, method, path, text, query or {})
 
 
-def _gateway_answer(status: int, body: dict, problem: str | None = None,
-                    invocation=None) -> ApiResponse:
+def _gateway_answer(
+    status: int, body: dict, problem: str | None = None, invocation=None
+) -> ApiResponse:
     """An answer API Gateway gives itself, with its error type header."""
-    error_type = {"Missing Authentication Token": "MissingAuthenticationTokenException",
-                  "Forbidden": "ForbiddenException"}.get(body["message"],
-                                                        "InternalServerErrorException")
-    return ApiResponse(status, {"Content-Type": "application/json", "x-amzn-ErrorType": error_type},
-                       json.dumps(body), invocation, problem)
+    error_type = {
+        "Missing Authentication Token": "MissingAuthenticationTokenException",
+        "Forbidden": "ForbiddenException",
+    }.get(body["message"], "InternalServerErrorException")
+    return ApiResponse(
+        status,
+        {"Content-Type": "application/json", "x-amzn-ErrorType": error_type},
+        json.dumps(body),
+        invocation,
+        problem,
+    )
 
 
-def _play_api_gateway(api: LabApi, method: str, path: str, text: str | None,
-                      query: dict) -> ApiResponse:
+def _play_api_gateway(
+    api: LabApi, method: str, path: str, text: str | None, query: dict
+) -> ApiResponse:
     """What API Gateway does with a request to the stage, on a backend that serves no API."""
     if api.stage is None:
         return _gateway_answer(403, FORBIDDEN, t("api.not_deployed"))
@@ -350,14 +422,15 @@ def _play_api_gateway(api: LabApi, method: str, path: str, text: str | None,
     integration = api.methods[method].get("methodIntegration") or {}
     if integration.get("type") == "MOCK":
         answer = (integration.get("integrationResponses") or {}).get("200", {})
-        headers = {k.rsplit(".", 1)[-1]: v.strip("'")
-                   for k, v in (answer.get("responseParameters") or {}).items()}
+        headers = {
+            k.rsplit(".", 1)[-1]: v.strip("'")
+            for k, v in (answer.get("responseParameters") or {}).items()
+        }
         return ApiResponse(200, headers, "")
     function_arn = integration.get("uri", "").split("/functions/")[-1].split("/invocations")[0]
     function_name = function_arn.split(":")[-1]
     if not _may_invoke(function_name, api.api_id):
-        return _gateway_answer(500, INTERNAL_ERROR, t("api.no_permission",
-                                                      function=function_name))
+        return _gateway_answer(500, INTERNAL_ERROR, t("api.no_permission", function=function_name))
     event = proxy_event(api, method, text, query)
     try:
         invocation = invoker.invoke(function_arn, event)
@@ -368,8 +441,12 @@ def _play_api_gateway(api: LabApi, method: str, path: str, text: str | None,
         return _gateway_answer(502, INTERNAL_ERROR, invocation.error_message, invocation)
     if not isinstance(payload, dict) or not isinstance(payload.get("statusCode"), int):
         return _gateway_answer(502, INTERNAL_ERROR, t("api.malformed"), invocation)
-    return ApiResponse(payload["statusCode"], dict(payload.get("headers") or {}),
-                       payload.get("body") or "", invocation)
+    return ApiResponse(
+        payload["statusCode"],
+        dict(payload.get("headers") or {}),
+        payload.get("body") or "",
+        invocation,
+    )
 
 
 def proxy_event(api: LabApi, method: str, text: str | None, query: dict) -> dict:
@@ -377,44 +454,75 @@ def proxy_event(api: LabApi, method: str, text: str | None, query: dict) -> dict
     headers = {"Content-Type": "application/json", "Host": api.url.split("/")[2]}
     request_id = str(uuid.uuid4())
     return {
-        "resource": RESOURCE_PATH, "path": RESOURCE_PATH, "httpMethod": method,
-        "headers": headers, "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "resource": RESOURCE_PATH,
+        "path": RESOURCE_PATH,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": dict(query) or None,
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-        "pathParameters": None, "stageVariables": None,
-        "requestContext": {"resourcePath": RESOURCE_PATH, "httpMethod": method,
-                           "stage": api.stage, "path": f"/{api.stage}{RESOURCE_PATH}",
-                           "requestId": request_id, "accountId": account_id(),
-                           "apiId": api.api_id, "protocol": "HTTP/1.1",
-                           "identity": {"sourceIp": "127.0.0.1", "userAgent": "vpc-endpoint-lab"}},
-        "body": text, "isBase64Encoded": False,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": RESOURCE_PATH,
+            "httpMethod": method,
+            "stage": api.stage,
+            "path": f"/{api.stage}{RESOURCE_PATH}",
+            "requestId": request_id,
+            "accountId": account_id(),
+            "apiId": api.api_id,
+            "protocol": "HTTP/1.1",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "vpc-endpoint-lab"},
+        },
+        "body": text,
+        "isBase64Encoded": False,
     }
 
 
 # --- "Check your work" ------------------------------------------------------------------------
 def check_chapter() -> list[Check]:
     api = describe()
-    checks = [Check(t("api.check_api"), api is not None,
-                    f"{api.name} ({api.api_id})" if api else t("api.check_missing"))]
+    checks = [
+        Check(
+            t("api.check_api"),
+            api is not None,
+            f"{api.name} ({api.api_id})" if api else t("api.check_missing"),
+        )
+    ]
     if api is None:
         return checks
     endpoint_type = (find_lab_api() or {}).get("endpointConfiguration", {}).get("types", [])
-    checks.append(Check(t("api.check_regional"), endpoint_type == [ENDPOINT_TYPE],
-                        ", ".join(endpoint_type)))
+    checks.append(
+        Check(t("api.check_regional"), endpoint_type == [ENDPOINT_TYPE], ", ".join(endpoint_type))
+    )
     checks.append(Check(t("api.check_resource"), api.resource_id is not None, RESOURCE_PATH))
     function = functions.find_lab_function()
     uri = integration_uri(function["FunctionArn"]) if function else None
     for method in DEFAULT_METHODS:
         integration = (api.methods.get(method) or {}).get("methodIntegration") or {}
-        checks.append(Check(t("api.check_method", method=method),
-                            integration.get("type") == "AWS_PROXY" and integration.get("uri") == uri,
-                            integration.get("type", t("api.check_no_method"))))
+        checks.append(
+            Check(
+                t("api.check_method", method=method),
+                integration.get("type") == "AWS_PROXY" and integration.get("uri") == uri,
+                integration.get("type", t("api.check_no_method")),
+            )
+        )
     checks.append(Check(t("api.check_cors"), "OPTIONS" in api.methods, "OPTIONS"))
-    checks.append(Check(t("api.check_permission"), bool(function) and _may_invoke(
-        function["FunctionName"], api.api_id), "apigateway.amazonaws.com"))
+    checks.append(
+        Check(
+            t("api.check_permission"),
+            bool(function) and _may_invoke(function["FunctionName"], api.api_id),
+            "apigateway.amazonaws.com",
+        )
+    )
     checks.append(Check(t("api.check_stage"), api.stage is not None, api.url))
     if api.stage and function:
         answer = request("GET")
-        checks.append(Check(t("api.check_request"), answer.status == 200,
-                            f"GET {RESOURCE_PATH} → {answer.status}"))
+        checks.append(
+            Check(
+                t("api.check_request"),
+                answer.status == 200,
+                f"GET {RESOURCE_PATH} → {answer.status}",
+            )
+        )
     return checks

@@ -6,24 +6,23 @@ interfaces, a NAT gateway): clean-up waits for them within a bounded time, showi
 and reports what is still pending instead of failing. Nothing without the lab's tags is
 ever deleted; a VPC that still holds a learner's own resources is left with an explanation.
 """
+
 from __future__ import annotations
 
+import contextlib
 import time
-import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from botocore.exceptions import ClientError
 
 from helpers.aws import inventory as lab_inventory
-from helpers.core import journal
 from helpers.aws.checks import Check
-from helpers.views.clicks import ClickGuard
+from helpers.aws.inventory import KINDS, InventoryItem
+from helpers.core import journal
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import LabError, aws_error_code
-from helpers.aws.inventory import KINDS, InventoryItem
 from helpers.core.messages import t
-from helpers.views.html import box, table
 from helpers.core.settings import current
 from helpers.core.tags import is_lab_resource
 
@@ -36,11 +35,21 @@ LOCAL_WAIT_SECONDS = 5
 LOCAL_POLL_SECONDS = 0.25
 
 # Answers meaning "still in use, try again later".
-BUSY_CODES = {"DependencyViolation", "ResourceInUseException", "ConcurrentModificationException",
-              "InvalidIPAddress.InUse", "IncorrectState"}
+BUSY_CODES = {
+    "DependencyViolation",
+    "ResourceInUseException",
+    "ConcurrentModificationException",
+    "InvalidIPAddress.InUse",
+    "IncorrectState",
+}
 # Answers meaning "already gone": clean-up's goal is reached.
-_GONE_CODES = {"NoSuchEntity", "ResourceNotFoundException", "NotFoundException",
-               "NatGatewayNotFound", "Gateway.NotAttached"}
+_GONE_CODES = {
+    "NoSuchEntity",
+    "ResourceNotFoundException",
+    "NotFoundException",
+    "NatGatewayNotFound",
+    "Gateway.NotAttached",
+}
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is happening now)
 
@@ -75,23 +84,13 @@ class CleanupReport:
 
     def lines(self) -> list[str]:
         """The outcome as text (the command line): the sentence, then each leftover."""
-        return [self.headline(), *(f"  {left.item.kind_label} {left.item.id}: {left.reason} "
-                                   f"[{left.code}]" for left in self.leftovers)]
-
-    def html(self) -> str:
-        parts = [box(self.headline(), "success" if self.finished else "warning")]
-        if self.leftovers:
-            parts.append(table([t("cleanup.column_type"), t("cleanup.column_id"),
-                                t("cleanup.column_name"), t("cleanup.column_reason")],
-                               [[left.item.kind_label, left.item.id, left.item.name,
-                                 f"{left.reason} [{left.code}]"] for left in self.leftovers],
-                               caption=t("cleanup.leftovers_caption")))
-        if self.deleted:
-            parts.append(table([t("cleanup.column_type"), t("cleanup.column_id"),
-                                t("cleanup.column_name")],
-                               [[item.kind_label, item.id, item.name] for item in self.deleted],
-                               caption=t("cleanup.deleted_caption")))
-        return "".join(parts)
+        return [
+            self.headline(),
+            *(
+                f"  {left.item.kind_label} {left.item.id}: {left.reason} [{left.code}]"
+                for left in self.leftovers
+            ),
+        ]
 
 
 class _StillThere(Exception):
@@ -106,8 +105,9 @@ class _StillThere(Exception):
 class _Run:
     """One clean-up run: its progress, its shared waiting budget, its report."""
 
-    def __init__(self, total: int, progress: Progress | None, wait_seconds: float,
-                 poll_seconds: float):
+    def __init__(
+        self, total: int, progress: Progress | None, wait_seconds: float, poll_seconds: float
+    ):
         self.total = total
         self.done = 0
         self.progress = progress or (lambda done, total, message: None)
@@ -123,8 +123,15 @@ class _Run:
         """Wait one poll interval for ``item``; False once the run's waiting budget is spent."""
         if self.waited + self.poll_seconds > self.wait_seconds:
             return False
-        self.tell(t("cleanup.waiting", kind=item.kind_label, id=item.id,
-                    seconds=int(time.monotonic() - since), limit=int(self.wait_seconds)))
+        self.tell(
+            t(
+                "cleanup.waiting",
+                kind=item.kind_label,
+                id=item.id,
+                seconds=int(time.monotonic() - since),
+                limit=int(self.wait_seconds),
+            )
+        )
         time.sleep(self.poll_seconds)
         self.waited += self.poll_seconds
         return True
@@ -149,7 +156,7 @@ class _Run:
             if not self.pause(item, since):
                 raise _StillThere(t(reason_key, id=item.id), reason_key)
 
-    def settle(self, item: InventoryItem, delete: Callable[["_Run", InventoryItem], None]) -> None:
+    def settle(self, item: InventoryItem, delete: Callable[[_Run, InventoryItem], None]) -> None:
         self.tell(t("cleanup.deleting", kind=item.kind_label, id=item.id))
         try:
             delete(self, item)
@@ -169,38 +176,55 @@ class _Run:
 
 # --- why something is still there --------------------------------------------------------------
 
+
 def _owner_label(tags: list | None) -> str:
     return t("cleanup.owner_lab") if is_lab_resource(tags) else t("cleanup.owner_not_lab")
 
 
 def _interfaces(filter_name: str, value: str) -> list[str]:
     interfaces = client("ec2").describe_network_interfaces(
-        Filters=[{"Name": filter_name, "Values": [value]}])["NetworkInterfaces"]
-    return [f"{eni['NetworkInterfaceId']} ({eni.get('Description') or eni.get('InterfaceType', '')})"
-            for eni in interfaces]
+        Filters=[{"Name": filter_name, "Values": [value]}]
+    )["NetworkInterfaces"]
+    return [
+        f"{eni['NetworkInterfaceId']} ({eni.get('Description') or eni.get('InterfaceType', '')})"
+        for eni in interfaces
+    ]
 
 
 def _vpc_contents(vpc_id: str) -> list[str]:
     """What still sits in a VPC and keeps it from being deleted, each marked lab's or not."""
     ec2 = client("ec2")
     in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
-    found = [f"{s['SubnetId']} {_owner_label(s.get('Tags'))}"
-             for s in ec2.describe_subnets(Filters=in_vpc)["Subnets"]]
-    found += [f"{g['GroupId']} {_owner_label(g.get('Tags'))}"
-              for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
-              if g.get("GroupName") != "default"]
-    found += [f"{r['RouteTableId']} {_owner_label(r.get('Tags'))}"
-              for r in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
-              if not any(a.get("Main") for a in r.get("Associations", []))]
-    found += [f"{g['InternetGatewayId']} {_owner_label(g.get('Tags'))}"
-              for g in ec2.describe_internet_gateways(
-                  Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]]
-    found += [f"{e['VpcEndpointId']} {_owner_label(e.get('Tags'))}"
-              for e in ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
-              if e.get("State", "").lower() != "deleted"]
-    found += [f"{g['NatGatewayId']} {_owner_label(g.get('Tags'))}"
-              for g in ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]
-              if g.get("State") != "deleted"]
+    found = [
+        f"{s['SubnetId']} {_owner_label(s.get('Tags'))}"
+        for s in ec2.describe_subnets(Filters=in_vpc)["Subnets"]
+    ]
+    found += [
+        f"{g['GroupId']} {_owner_label(g.get('Tags'))}"
+        for g in ec2.describe_security_groups(Filters=in_vpc)["SecurityGroups"]
+        if g.get("GroupName") != "default"
+    ]
+    found += [
+        f"{r['RouteTableId']} {_owner_label(r.get('Tags'))}"
+        for r in ec2.describe_route_tables(Filters=in_vpc)["RouteTables"]
+        if not any(a.get("Main") for a in r.get("Associations", []))
+    ]
+    found += [
+        f"{g['InternetGatewayId']} {_owner_label(g.get('Tags'))}"
+        for g in ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
+        )["InternetGateways"]
+    ]
+    found += [
+        f"{e['VpcEndpointId']} {_owner_label(e.get('Tags'))}"
+        for e in ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
+        if e.get("State", "").lower() != "deleted"
+    ]
+    found += [
+        f"{g['NatGatewayId']} {_owner_label(g.get('Tags'))}"
+        for g in ec2.describe_nat_gateways(Filter=in_vpc)["NatGateways"]
+        if g.get("State") != "deleted"
+    ]
     return found + _interfaces("vpc-id", vpc_id)
 
 
@@ -208,19 +232,23 @@ def _reason(item: InventoryItem, error: ClientError) -> str:
     code = aws_error_code(error)
     if code in BUSY_CODES:
         if item.kind == "vpc":
-            return t("cleanup.pending_vpc", id=item.id,
-                     things=", ".join(_vpc_contents(item.id)) or "?")
+            return t(
+                "cleanup.pending_vpc", id=item.id, things=", ".join(_vpc_contents(item.id)) or "?"
+            )
         where = {"subnet": "subnet-id", "security-group": "group-id"}.get(item.kind)
         interfaces = _interfaces(where, item.id) if where else []
         if interfaces:
             return t("cleanup.pending_interfaces", id=item.id, interfaces=", ".join(interfaces))
-        return t("cleanup.pending_busy", id=item.id,
-                 detail=error.response.get("Error", {}).get("Message", ""))
-    return t("cleanup.failed", code=code,
-             detail=error.response.get("Error", {}).get("Message", ""))
+        return t(
+            "cleanup.pending_busy",
+            id=item.id,
+            detail=error.response.get("Error", {}).get("Message", ""),
+        )
+    return t("cleanup.failed", code=code, detail=error.response.get("Error", {}).get("Message", ""))
 
 
 # --- deleting, one kind at a time -------------------------------------------------------------
+
 
 def _delete_rest_api(run: _Run, item: InventoryItem) -> None:
     run.when_free(item, lambda: client("apigateway").delete_rest_api(restApiId=item.id))
@@ -236,15 +264,20 @@ def _delete_role(run: _Run, item: InventoryItem) -> None:
     role = item.id
     for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role):
         for policy in page["AttachedPolicies"]:
-            run.when_free(item, lambda arn=policy["PolicyArn"]: iam.detach_role_policy(
-                RoleName=role, PolicyArn=arn))
+            run.when_free(
+                item,
+                lambda arn=policy["PolicyArn"]: iam.detach_role_policy(
+                    RoleName=role, PolicyArn=arn
+                ),
+            )
     for page in iam.get_paginator("list_role_policies").paginate(RoleName=role):
         for name in page["PolicyNames"]:
             run.when_free(item, lambda n=name: iam.delete_role_policy(RoleName=role, PolicyName=n))
     for page in iam.get_paginator("list_instance_profiles_for_role").paginate(RoleName=role):
         for profile in page["InstanceProfiles"]:
             iam.remove_role_from_instance_profile(
-                InstanceProfileName=profile["InstanceProfileName"], RoleName=role)
+                InstanceProfileName=profile["InstanceProfileName"], RoleName=role
+            )
     run.when_free(item, lambda: iam.delete_role(RoleName=role))
 
 
@@ -253,17 +286,22 @@ def _delete_policy(run: _Run, item: InventoryItem) -> None:
     iam = client("iam")
     users = iam.list_entities_for_policy(PolicyArn=item.id)
     roles = [r["RoleName"] for r in users.get("PolicyRoles", [])]
-    lab_roles = [role for role in roles
-                 if is_lab_resource(iam.list_role_tags(RoleName=role).get("Tags"))]
-    others = ([role for role in roles if role not in lab_roles]
-              + [u["UserName"] for u in users.get("PolicyUsers", [])]
-              + [g["GroupName"] for g in users.get("PolicyGroups", [])])
+    lab_roles = [
+        role for role in roles if is_lab_resource(iam.list_role_tags(RoleName=role).get("Tags"))
+    ]
+    others = (
+        [role for role in roles if role not in lab_roles]
+        + [u["UserName"] for u in users.get("PolicyUsers", [])]
+        + [g["GroupName"] for g in users.get("PolicyGroups", [])]
+    )
     if others:
-        raise _StillThere(t("cleanup.policy_attached", id=item.name, entities=", ".join(others)),
-                          "DeleteConflict")
+        raise _StillThere(
+            t("cleanup.policy_attached", id=item.name, entities=", ".join(others)), "DeleteConflict"
+        )
     if lab_roles:  # the lab's role could not be deleted this time
-        raise _StillThere(t("cleanup.waits_for", id=item.name, what=", ".join(lab_roles)),
-                          "DeleteConflict")
+        raise _StillThere(
+            t("cleanup.waits_for", id=item.name, what=", ".join(lab_roles)), "DeleteConflict"
+        )
     for version in iam.list_policy_versions(PolicyArn=item.id)["Versions"]:
         if not version["IsDefaultVersion"]:
             iam.delete_policy_version(PolicyArn=item.id, VersionId=version["VersionId"])
@@ -284,8 +322,9 @@ def _raise_unsuccessful(answer: dict, operation: str) -> None:
 
 def _endpoint_gone(endpoint_id: str) -> bool:
     try:
-        endpoints = client("ec2").describe_vpc_endpoints(
-            VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
+        endpoints = client("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])[
+            "VpcEndpoints"
+        ]
     except ClientError as error:
         if is_gone_code(aws_error_code(error)):
             return True
@@ -295,8 +334,9 @@ def _endpoint_gone(endpoint_id: str) -> bool:
 
 def _delete_endpoint(run: _Run, item: InventoryItem) -> None:
     """Deleting a gateway endpoint also removes its routes from the route tables."""
-    answer = run.when_free(item, lambda: client("ec2").delete_vpc_endpoints(
-        VpcEndpointIds=[item.id]))
+    answer = run.when_free(
+        item, lambda: client("ec2").delete_vpc_endpoints(VpcEndpointIds=[item.id])
+    )
     _raise_unsuccessful(answer or {}, "DeleteVpcEndpoints")
     run.until(item, lambda: _endpoint_gone(item.id), "cleanup.pending_endpoint")
 
@@ -320,18 +360,26 @@ def _delete_nat_gateway(run: _Run, item: InventoryItem) -> None:
 def _remove_interfaces_left_by(run: _Run, item: InventoryItem, gateways: list[dict]) -> None:
     """AWS removes a deleted NAT gateway's (requester-managed) network interface itself; the
     embedded backend leaves it behind, unmanaged, where it would keep the VPC from going."""
-    interface_ids = [address["NetworkInterfaceId"] for gateway in gateways
-                     for address in gateway.get("NatGatewayAddresses", [])
-                     if address.get("NetworkInterfaceId")]
+    interface_ids = [
+        address["NetworkInterfaceId"]
+        for gateway in gateways
+        for address in gateway.get("NatGatewayAddresses", [])
+        if address.get("NetworkInterfaceId")
+    ]
     if not interface_ids:
         return
     ec2 = client("ec2")
-    left_behind = ec2.describe_network_interfaces(Filters=[
-        {"Name": "network-interface-id", "Values": interface_ids}])["NetworkInterfaces"]
+    left_behind = ec2.describe_network_interfaces(
+        Filters=[{"Name": "network-interface-id", "Values": interface_ids}]
+    )["NetworkInterfaces"]
     for interface in left_behind:
         if not interface.get("RequesterManaged"):
-            run.when_free(item, lambda eni=interface["NetworkInterfaceId"]:
-                          ec2.delete_network_interface(NetworkInterfaceId=eni))
+            run.when_free(
+                item,
+                lambda eni=interface["NetworkInterfaceId"]: ec2.delete_network_interface(
+                    NetworkInterfaceId=eni
+                ),
+            )
 
 
 def _release_address(run: _Run, item: InventoryItem) -> None:
@@ -345,8 +393,12 @@ def _delete_subnet(run: _Run, item: InventoryItem) -> None:
 def _delete_internet_gateway(run: _Run, item: InventoryItem) -> None:
     ec2 = client("ec2")
     for attachment in item.details.get("Attachments", []):
-        run.when_free(item, lambda vpc=attachment["VpcId"]: ec2.detach_internet_gateway(
-            InternetGatewayId=item.id, VpcId=vpc))
+        run.when_free(
+            item,
+            lambda vpc=attachment["VpcId"]: ec2.detach_internet_gateway(
+                InternetGatewayId=item.id, VpcId=vpc
+            ),
+        )
     run.when_free(item, lambda: ec2.delete_internet_gateway(InternetGatewayId=item.id))
 
 
@@ -354,11 +406,16 @@ def _delete_route_table(run: _Run, item: InventoryItem) -> None:
     """Disassociate it from what is left (subnets already gone took their links along)."""
     ec2 = client("ec2")
     current_tables = ec2.describe_route_tables(
-        Filters=[{"Name": "route-table-id", "Values": [item.id]}])["RouteTables"]
+        Filters=[{"Name": "route-table-id", "Values": [item.id]}]
+    )["RouteTables"]
     for route_table in current_tables:
         for association in route_table.get("Associations", []):
-            run.when_free(item, lambda a=association["RouteTableAssociationId"]:
-                          ec2.disassociate_route_table(AssociationId=a))
+            run.when_free(
+                item,
+                lambda a=association["RouteTableAssociationId"]: ec2.disassociate_route_table(
+                    AssociationId=a
+                ),
+            )
     run.when_free(item, lambda: ec2.delete_route_table(RouteTableId=item.id))
 
 
@@ -368,16 +425,20 @@ def _revoke_rules_naming(group: dict, lab_group_ids: set[str]) -> None:
     A failure here is not reported: deleting the group right after reports it.
     """
     ec2 = client("ec2")
-    for permissions_key, revoke in (("IpPermissions", ec2.revoke_security_group_ingress),
-                                    ("IpPermissionsEgress", ec2.revoke_security_group_egress)):
-        naming = [rule for rule in group.get(permissions_key, [])
-                  if any(pair.get("GroupId") in lab_group_ids
-                         for pair in rule.get("UserIdGroupPairs", []))]
+    for permissions_key, revoke in (
+        ("IpPermissions", ec2.revoke_security_group_ingress),
+        ("IpPermissionsEgress", ec2.revoke_security_group_egress),
+    ):
+        naming = [
+            rule
+            for rule in group.get(permissions_key, [])
+            if any(
+                pair.get("GroupId") in lab_group_ids for pair in rule.get("UserIdGroupPairs", [])
+            )
+        ]
         if naming:
-            try:
+            with contextlib.suppress(ClientError):
                 revoke(GroupId=group["GroupId"], IpPermissions=naming)
-            except ClientError:
-                pass
 
 
 def _delete_security_group(run: _Run, item: InventoryItem) -> None:
@@ -387,15 +448,21 @@ def _delete_security_group(run: _Run, item: InventoryItem) -> None:
 def _delete_vpc(run: _Run, item: InventoryItem) -> None:
     """Only an empty VPC goes (AWS's rule, which the embedded backend does not fully apply:
     it would delete a VPC around a learner's own security group)."""
-    deleted_lab_gateways = [gateway for gateway in client("ec2").describe_nat_gateways(
-        Filter=[{"Name": "vpc-id", "Values": [item.id]}])["NatGateways"]
-        if gateway.get("State") == "deleted" and is_lab_resource(gateway.get("Tags"))]
+    deleted_lab_gateways = [
+        gateway
+        for gateway in client("ec2").describe_nat_gateways(
+            Filter=[{"Name": "vpc-id", "Values": [item.id]}]
+        )["NatGateways"]
+        if gateway.get("State") == "deleted" and is_lab_resource(gateway.get("Tags"))
+    ]
     _remove_interfaces_left_by(run, item, deleted_lab_gateways)
     since = time.monotonic()
     while contents := _vpc_contents(item.id):
         if not run.pause(item, since):
-            raise _StillThere(t("cleanup.pending_vpc", id=item.id, things=", ".join(contents)),
-                              "DependencyViolation")
+            raise _StillThere(
+                t("cleanup.pending_vpc", id=item.id, things=", ".join(contents)),
+                "DependencyViolation",
+            )
     run.when_free(item, lambda: client("ec2").delete_vpc(VpcId=item.id))
 
 
@@ -421,7 +488,8 @@ def _goes_with_vpc(item: InventoryItem) -> bool:
     """The VPC's main route table and default security group are deleted with the VPC only."""
     if item.kind == "route-table":
         return item.role == "main-route-table" or any(
-            association.get("Main") for association in item.details.get("Associations", []))
+            association.get("Main") for association in item.details.get("Associations", [])
+        )
     return item.kind == "security-group" and item.details.get("GroupName") == "default"
 
 
@@ -431,9 +499,13 @@ def _settle_with_vpcs(run: _Run, items: list[InventoryItem]) -> None:
         if item.details.get("VpcId") in gone_vpcs:
             run.report.deleted.append(item)
         else:
-            run.report.leftovers.append(Leftover(
-                item, t("cleanup.goes_with_vpc", id=item.id, vpc=item.details.get("VpcId", "?")),
-                "cleanup.goes_with_vpc"))
+            run.report.leftovers.append(
+                Leftover(
+                    item,
+                    t("cleanup.goes_with_vpc", id=item.id, vpc=item.details.get("VpcId", "?")),
+                    "cleanup.goes_with_vpc",
+                )
+            )
         run.done += 1
 
 
@@ -457,8 +529,12 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
     settings = current()
     built_in = journal.lab_region()
     if built_in and built_in != settings.region:  # IAM is global: never take the other lab's role
-        raise LabError("chapters.region_mismatch", code="RegionMismatch", lab_region=built_in,
-                       region=settings.region)
+        raise LabError(
+            "chapters.region_mismatch",
+            code="RegionMismatch",
+            lab_region=built_in,
+            region=settings.region,
+        )
     if wait_seconds is None:
         wait_seconds = REAL_AWS_WAIT_SECONDS if settings.is_real_aws else LOCAL_WAIT_SECONDS
     poll_seconds = REAL_AWS_POLL_SECONDS if settings.is_real_aws else LOCAL_POLL_SECONDS
@@ -483,86 +559,34 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
 
 # --- the chapter's cells -----------------------------------------------------------------------
 
+
 def check_chapter() -> list[Check]:
     """After clean-up: nothing with the lab's tags is left, and nothing of the lab costs money."""
     items = lab_inventory.inventory()
     region = current().region
-    checks = [Check(t("cleanup.check_kind_gone", kind=t("cleanup.kind_" + kind.replace("-", "_"))),
-                    ok=False, detail=", ".join(item.id for item in items if item.kind == kind))
-              for kind in KINDS if any(item.kind == kind for item in items)]
-    checks.insert(0, Check(t("cleanup.check_nothing_left", region=region), not items,
-                           t("cleanup.check_left_detail", count=len(items)) if items else ""))
+    checks = [
+        Check(
+            t("cleanup.check_kind_gone", kind=t("cleanup.kind_" + kind.replace("-", "_"))),
+            ok=False,
+            detail=", ".join(item.id for item in items if item.kind == kind),
+        )
+        for kind in KINDS
+        if any(item.kind == kind for item in items)
+    ]
+    checks.insert(
+        0,
+        Check(
+            t("cleanup.check_nothing_left", region=region),
+            not items,
+            t("cleanup.check_left_detail", count=len(items)) if items else "",
+        ),
+    )
     hourly = lab_inventory.hourly_total(items)
-    checks.append(Check(t("cleanup.check_no_charges"), hourly == 0,
-                        t("cleanup.cost_hourly", usd=hourly) if hourly else ""))
+    checks.append(
+        Check(
+            t("cleanup.check_no_charges"),
+            hourly == 0,
+            t("cleanup.cost_hourly", usd=hourly) if hourly else "",
+        )
+    )
     return checks
-
-
-class CleanupView:
-    """The Clean up button, a progress bar, a line saying what is happening, and the result."""
-
-    def __init__(self):
-        import ipywidgets as widgets
-
-        self.button = widgets.Button(description=t("cleanup.button"), button_style="danger",
-                                     tooltip=t("cleanup.button"), icon="trash")
-        self.bar = widgets.IntProgress(value=0, min=0, max=1,
-                                       description=t("cleanup.progress_label"),
-                                       style={"description_width": "initial"})
-        self.status = widgets.Label()
-        self.output = widgets.Output()
-        self.report: CleanupReport | None = None
-        self.error: Exception | None = None  # what kept the last click from running
-        self._clicks = ClickGuard()
-        self.button.on_click(lambda _button: self._clicks.run(None, self._run))
-        self.widget = widgets.VBox([self.button, self.bar, self.status, self.output])
-
-    def _progress(self, done: int, total: int, message: str) -> None:
-        self.bar.max = max(total, 1)
-        self.bar.value = min(done, self.bar.max)
-        self.status.value = message
-
-    def _run(self) -> None:
-        from IPython.display import HTML
-
-        self.output.outputs = ()  # state, not a clear_output message: those race with appends
-        self.button.disabled = True
-        self.error = None
-        try:
-            self.report = clean_up(progress=self._progress)
-            self.output.append_display_data(HTML(self.report.html()))
-        except LabError as error:
-            self.error = error
-            self.output.append_display_data(HTML(box(f"{error.message} [{error.code}]", "error")))
-        except Exception as error:  # unexpected: show it here, never lose it in a log
-            self.error = error
-            self.output.append_display_data(HTML(box(t("forms.unexpected", error=repr(error)),
-                                                     "error")))
-            self.output.append_stderr(traceback.format_exc())
-        finally:
-            self.button.disabled = False
-
-    def click(self) -> CleanupReport | None:
-        self.button.click()
-        return self.report
-
-    def run_unless_done(self) -> CleanupReport:
-        """The cell after the button: on Run All, cleans up through the button's own path;
-        after a learner's finished click it shows that result. Something pending runs again.
-
-        A clean-up that could not run raises its error here, so Run All stops at this cell.
-        """
-        if self.report is None or not self.report.finished:
-            self.click()
-            if self.error is not None:
-                raise self.error
-            return self.report
-        from IPython.display import HTML, display
-
-        display(HTML(self.report.html()))
-        return self.report
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)

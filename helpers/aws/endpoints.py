@@ -5,19 +5,21 @@ endpoint's route tables change. So every request is checked here first, the way 
 (answering with AWS's error codes), and routes are kept in agreement with the endpoint's
 ``RouteTableIds`` — the lab then behaves the same on moto and on AWS.
 """
+
 from __future__ import annotations
 
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from botocore.exceptions import ClientError
 
-from helpers.core import costs, tags
 from helpers.aws import networking
 from helpers.aws.checks import Check
+from helpers.core import costs, tags
 from helpers.core.clients import client
 from helpers.core.errors import LabError, aws_error_code
 from helpers.core.messages import t
@@ -28,8 +30,10 @@ ROLE = "dynamodb-endpoint"
 OTHER_SERVICE_ROLE = "endpoint"  # an endpoint the learner made for another service
 DEFAULT_NAME = "vpc-endpoint-lambda-dynamodb"
 GATEWAY, INTERFACE = "Gateway", "Interface"
-FULL_ACCESS_POLICY = {"Version": "2008-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}
+FULL_ACCESS_POLICY = {
+    "Version": "2008-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
 # AWS's limits (VPC endpoint policies; EC2 tags).
 POLICY_MAX_CHARS = 20480
 POLICY_VERSIONS = ("2008-10-17", "2012-10-17")
@@ -37,8 +41,13 @@ TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
 GONE_STATES = {"deleting", "deleted", "failed", "rejected", "expired"}
 WAIT_SECONDS, POLL_SECONDS = 600, 5
 # What the note app's Lambda functions call on DynamoDB (chapter 03).
-NOTE_APP_ACTIONS = ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Scan",
-                    "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+NOTE_APP_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:Scan",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
 LAB_TAG_KEYS = {tags.LAB_KEY, tags.CHAPTER_KEY, tags.ROLE_KEY}
 
 
@@ -83,11 +92,6 @@ class EndpointSnapshot:
     created: bool = False
     subnet_names: dict[str, str] = field(default_factory=dict)
 
-    def _repr_html_(self) -> str:
-        from helpers.views.routes import render_snapshot
-
-        return render_snapshot(self)
-
 
 # --- services and prefix lists ---------------------------------------------------------------
 def dynamodb_service_name(region: str | None = None) -> str:
@@ -108,8 +112,10 @@ def endpoint_services() -> list[EndpointService]:
             types = tuple(t_["ServiceType"] for t_ in detail.get("ServiceType", []))
             known = merged.get(name)
             merged[name] = EndpointService(
-                name, detail.get("Owner", ""),
-                tuple(sorted(set(types) | set(known.types if known else ()))))
+                name,
+                detail.get("Owner", ""),
+                tuple(sorted(set(types) | set(known.types if known else ()))),
+            )
         _services_cache[key] = sorted(merged.values(), key=lambda s: s.name)
     return _services_cache[key]
 
@@ -122,14 +128,15 @@ def prefix_list(service_name: str) -> PrefixList:
     """The AWS-managed prefix list (id, name, CIDRs) a gateway endpoint's route points at."""
     ec2 = client("ec2")
     found = ec2.describe_managed_prefix_lists(
-        Filters=[{"Name": "prefix-list-name", "Values": [service_name]}])["PrefixLists"]
+        Filters=[{"Name": "prefix-list-name", "Values": [service_name]}]
+    )["PrefixLists"]
     if not found:
-        raise LabError("endpoints.no_prefix_list", code="InvalidServiceName",
-                       service=service_name)
+        raise LabError("endpoints.no_prefix_list", code="InvalidServiceName", service=service_name)
     prefix_list_id = found[0]["PrefixListId"]
     entries = _pages(ec2.get_managed_prefix_list_entries, "Entries", PrefixListId=prefix_list_id)
-    return PrefixList(prefix_list_id, found[0]["PrefixListName"],
-                      [entry["Cidr"] for entry in entries])
+    return PrefixList(
+        prefix_list_id, found[0]["PrefixListName"], [entry["Cidr"] for entry in entries]
+    )
 
 
 def _pages(call: Callable, key: str, **params) -> list:
@@ -149,7 +156,8 @@ def role_for(service_name: str) -> str:
 
 def _lab_endpoints(role: str | None = None, extra_filters: list | None = None) -> list[dict]:
     found = client("ec2").describe_vpc_endpoints(
-        Filters=tags.ec2_filters(role=role, chapter=CHAPTER) + (extra_filters or []))
+        Filters=tags.ec2_filters(role=role, chapter=CHAPTER) + (extra_filters or [])
+    )
     alive = [e for e in found["VpcEndpoints"] if e["State"].lower() not in GONE_STATES]
     return sorted(alive, key=lambda e: str(e.get("CreationTimestamp", "")))
 
@@ -164,10 +172,19 @@ def find_lab_endpoint() -> dict | None:
 
 def find_existing(request: EndpointRequest) -> dict | None:
     """The endpoint the lab made earlier for this very request (same VPC, service and type)."""
-    return next(iter(_lab_endpoints(role_for(request.service_name), [
-        {"Name": "vpc-id", "Values": [request.vpc_id]},
-        {"Name": "service-name", "Values": [request.service_name]},
-        {"Name": "vpc-endpoint-type", "Values": [request.endpoint_type]}])), None)
+    return next(
+        iter(
+            _lab_endpoints(
+                role_for(request.service_name),
+                [
+                    {"Name": "vpc-id", "Values": [request.vpc_id]},
+                    {"Name": "service-name", "Values": [request.service_name]},
+                    {"Name": "vpc-endpoint-type", "Values": [request.endpoint_type]},
+                ],
+            )
+        ),
+        None,
+    )
 
 
 def endpoint(endpoint_id: str) -> dict:
@@ -177,8 +194,9 @@ def endpoint(endpoint_id: str) -> dict:
     except ClientError as error:
         if aws_error_code(error) != "InvalidVpcEndpointId.NotFound":
             raise
-    raise LabError("endpoints.endpoint_missing", code="InvalidVpcEndpointId.NotFound",
-                   endpoint_id=endpoint_id)
+    raise LabError(
+        "endpoints.endpoint_missing", code="InvalidVpcEndpointId.NotFound", endpoint_id=endpoint_id
+    )
 
 
 # --- route tables ------------------------------------------------------------------------------
@@ -188,31 +206,40 @@ def route_tables(route_table_ids) -> list[dict]:
     if not ids:
         return []
     found = client("ec2").describe_route_tables(
-        Filters=[{"Name": "route-table-id", "Values": ids}])["RouteTables"]
+        Filters=[{"Name": "route-table-id", "Values": ids}]
+    )["RouteTables"]
     by_id = {table["RouteTableId"]: table for table in found}
     return [by_id[i] for i in ids if i in by_id]
 
 
 def endpoint_route(table: dict, prefix_list_id: str) -> dict | None:
     """The route of ``table`` whose destination is the service's prefix list, if any."""
-    return next((r for r in table.get("Routes", [])
-                 if r.get("DestinationPrefixListId") == prefix_list_id), None)
+    return next(
+        (r for r in table.get("Routes", []) if r.get("DestinationPrefixListId") == prefix_list_id),
+        None,
+    )
 
 
 # --- checking a request as AWS would -----------------------------------------------------------
 def parse_policy(text: str) -> dict:
     """The policy as a dict, or LabError InvalidPolicyDocument saying what is wrong."""
+
     def refuse(reason_key: str, **values):
-        return LabError("endpoints.policy_invalid", code="InvalidPolicyDocument", field="policy",
-                        reason=t(reason_key, **values))
+        return LabError(
+            "endpoints.policy_invalid",
+            code="InvalidPolicyDocument",
+            field="policy",
+            reason=t(reason_key, **values),
+        )
 
     if len(text) > POLICY_MAX_CHARS:
         raise refuse("endpoints.policy_too_long", limit=POLICY_MAX_CHARS, length=len(text))
     try:
         policy = json.loads(text)
     except json.JSONDecodeError as error:
-        raise refuse("endpoints.policy_not_json", line=error.lineno, column=error.colno,
-                     problem=error.msg) from None
+        raise refuse(
+            "endpoints.policy_not_json", line=error.lineno, column=error.colno, problem=error.msg
+        ) from None
     if not isinstance(policy, dict) or "Statement" not in policy:
         raise refuse("endpoints.policy_no_statement")
     if "Version" in policy and policy["Version"] not in POLICY_VERSIONS:
@@ -232,14 +259,17 @@ def parse_policy(text: str) -> dict:
 def note_app_actions_refused(policy: dict) -> list[str]:
     """The note app's DynamoDB actions that ``policy`` (an endpoint policy) would refuse to
     the lab's function on the lab's table — decided by the explainer's evaluator."""
-    from helpers.core.clients import account_id
     from helpers.aws.functions import DEFAULT_ROLE_NAME, IAM_PATH, table_arn
     from helpers.aws.reachability import policy_permits
     from helpers.aws.tables import DEFAULT_TABLE_NAME
+    from helpers.core.clients import account_id
 
     role_arn = f"arn:aws:iam::{account_id()}:role{IAM_PATH}{DEFAULT_ROLE_NAME}"
-    return [action for action in NOTE_APP_ACTIONS
-            if not policy_permits(policy, action, table_arn(DEFAULT_TABLE_NAME), role_arn)]
+    return [
+        action
+        for action in NOTE_APP_ACTIONS
+        if not policy_permits(policy, action, table_arn(DEFAULT_TABLE_NAME), role_arn)
+    ]
 
 
 def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabError]:
@@ -247,35 +277,66 @@ def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabErr
     problems = []
     for key, value in pairs.items():
         if not key.strip():
-            problems.append(LabError("endpoints.tag_key_empty", code="InvalidParameterValue",
-                                     field=field_name))
+            problems.append(
+                LabError("endpoints.tag_key_empty", code="InvalidParameterValue", field=field_name)
+            )
         elif key.lower().startswith("aws:"):
-            problems.append(LabError("endpoints.tag_key_reserved", code="InvalidParameterValue",
-                                     field=field_name, tag_key=key))
+            problems.append(
+                LabError(
+                    "endpoints.tag_key_reserved",
+                    code="InvalidParameterValue",
+                    field=field_name,
+                    tag_key=key,
+                )
+            )
         elif key in LAB_TAG_KEYS:
             problems.append(LabError("endpoints.tag_key_lab", field=field_name, tag_key=key))
         if len(key) > TAG_KEY_MAX:
-            problems.append(LabError("endpoints.tag_key_too_long", code="InvalidParameterValue",
-                                     field=field_name, tag_key=key[:20], length=len(key),
-                                     limit=TAG_KEY_MAX))
+            problems.append(
+                LabError(
+                    "endpoints.tag_key_too_long",
+                    code="InvalidParameterValue",
+                    field=field_name,
+                    tag_key=key[:20],
+                    length=len(key),
+                    limit=TAG_KEY_MAX,
+                )
+            )
         if len(value) > TAG_VALUE_MAX:
-            problems.append(LabError("endpoints.tag_value_too_long",
-                                     code="InvalidParameterValue", field=field_name,
-                                     tag_key=key[:20], length=len(value), limit=TAG_VALUE_MAX))
+            problems.append(
+                LabError(
+                    "endpoints.tag_value_too_long",
+                    code="InvalidParameterValue",
+                    field=field_name,
+                    tag_key=key[:20],
+                    length=len(value),
+                    limit=TAG_VALUE_MAX,
+                )
+            )
     return problems
 
 
 def all_tags(request: EndpointRequest) -> dict[str, str]:
-    return tags.lab_tags(CHAPTER, role_for(request.service_name), request.name.strip() or None,
-                         extra=request.extra_tags)
+    return tags.lab_tags(
+        CHAPTER,
+        role_for(request.service_name),
+        request.name.strip() or None,
+        extra=request.extra_tags,
+    )
 
 
 def refusals(request: EndpointRequest) -> list[LabError]:
     """Every reason AWS (or the lab, for costs) would refuse ``request``; [] if none."""
     problems = tag_problems({"Name": request.name}, "name") + tag_problems(request.extra_tags)
     if len(all_tags(request)) > TAGS_MAX:
-        problems.append(LabError("endpoints.too_many_tags", code="TagLimitExceeded", field="tags",
-                                 limit=TAGS_MAX - len(LAB_TAG_KEYS) - 1))
+        problems.append(
+            LabError(
+                "endpoints.too_many_tags",
+                code="TagLimitExceeded",
+                field="tags",
+                limit=TAGS_MAX - len(LAB_TAG_KEYS) - 1,
+            )
+        )
     if request.policy is not None:
         try:
             parse_policy(request.policy)
@@ -284,46 +345,83 @@ def refusals(request: EndpointRequest) -> list[LabError]:
     service = find_service(request.service_name)
     region = current().region
     if not request.service_name:
-        problems.append(LabError("endpoints.service_missing", code="MissingParameter",
-                                 field="service"))
+        problems.append(
+            LabError("endpoints.service_missing", code="MissingParameter", field="service")
+        )
     elif service is None:
-        problems.append(LabError("endpoints.unknown_service", code="InvalidServiceName",
-                                 field="service", service=request.service_name, region=region))
+        problems.append(
+            LabError(
+                "endpoints.unknown_service",
+                code="InvalidServiceName",
+                field="service",
+                service=request.service_name,
+                region=region,
+            )
+        )
     elif request.endpoint_type not in service.types:
-        problems.append(LabError("endpoints.type_not_offered", code="InvalidParameter",
-                                 field="endpoint_type", service=service.name,
-                                 endpoint_type=request.endpoint_type,
-                                 offered=", ".join(service.types)))
+        problems.append(
+            LabError(
+                "endpoints.type_not_offered",
+                code="InvalidParameter",
+                field="endpoint_type",
+                service=service.name,
+                endpoint_type=request.endpoint_type,
+                offered=", ".join(service.types),
+            )
+        )
     vpcs = client("ec2").describe_vpcs(
-        Filters=[{"Name": "vpc-id", "Values": [request.vpc_id or "-"]}])["Vpcs"]
+        Filters=[{"Name": "vpc-id", "Values": [request.vpc_id or "-"]}]
+    )["Vpcs"]
     if not vpcs:
-        problems.append(LabError("endpoints.vpc_missing", code="InvalidVpcID.NotFound",
-                                 field="vpc", vpc_id=request.vpc_id))
+        problems.append(
+            LabError(
+                "endpoints.vpc_missing",
+                code="InvalidVpcID.NotFound",
+                field="vpc",
+                vpc_id=request.vpc_id,
+            )
+        )
         return problems
     if request.endpoint_type == GATEWAY:
-        problems += route_table_problems(request.vpc_id, request.route_table_ids,
-                                         request.service_name,
-                                         ignore_endpoint=find_existing(request))
+        problems += route_table_problems(
+            request.vpc_id,
+            request.route_table_ids,
+            request.service_name,
+            ignore_endpoint=find_existing(request),
+        )
     elif request.endpoint_type == INTERFACE:
         problems += _interface_problems(request)
     return problems
 
 
-def route_table_problems(vpc_id: str, route_table_ids, service_name: str,
-                         ignore_endpoint: dict | None = None) -> list[LabError]:
+def route_table_problems(
+    vpc_id: str, route_table_ids, service_name: str, ignore_endpoint: dict | None = None
+) -> list[LabError]:
     """Missing route tables, another VPC's tables, and routes to the service already there."""
     problems = []
     found = route_tables(route_table_ids)
     found_ids = {table["RouteTableId"] for table in found}
     for missing in [i for i in route_table_ids if i not in found_ids]:
-        problems.append(LabError("endpoints.route_table_missing",
-                                 code="InvalidRouteTableID.NotFound", field="route_tables",
-                                 route_table_id=missing))
+        problems.append(
+            LabError(
+                "endpoints.route_table_missing",
+                code="InvalidRouteTableID.NotFound",
+                field="route_tables",
+                route_table_id=missing,
+            )
+        )
     for table in found:
         if table["VpcId"] != vpc_id:
-            problems.append(LabError("endpoints.route_table_other_vpc", code="InvalidParameter",
-                                     field="route_tables", route_table_id=table["RouteTableId"],
-                                     other_vpc=table["VpcId"], vpc_id=vpc_id))
+            problems.append(
+                LabError(
+                    "endpoints.route_table_other_vpc",
+                    code="InvalidParameter",
+                    field="route_tables",
+                    route_table_id=table["RouteTableId"],
+                    other_vpc=table["VpcId"],
+                    vpc_id=vpc_id,
+                )
+            )
     service = find_service(service_name)
     if not found or not service or GATEWAY not in service.types:
         return problems
@@ -333,9 +431,16 @@ def route_table_problems(vpc_id: str, route_table_ids, service_name: str,
         route = endpoint_route(table, prefix_list_id)
         target = networking.route_target(route) if route else None
         if route and target != own:
-            problems.append(LabError("endpoints.route_exists", code="RouteAlreadyExists",
-                                     field="route_tables", route_table_id=table["RouteTableId"],
-                                     prefix_list_id=prefix_list_id, target=target))
+            problems.append(
+                LabError(
+                    "endpoints.route_exists",
+                    code="RouteAlreadyExists",
+                    field="route_tables",
+                    route_table_id=table["RouteTableId"],
+                    prefix_list_id=prefix_list_id,
+                    target=target,
+                )
+            )
     return problems
 
 
@@ -344,62 +449,120 @@ def _interface_problems(request: EndpointRequest) -> list[LabError]:
     problems = []
     if not request.subnet_ids:
         problems.append(LabError("endpoints.subnet_required", field="subnets"))
-    subnets = ec2.describe_subnets(
-        Filters=[{"Name": "subnet-id", "Values": request.subnet_ids}])["Subnets"] \
-        if request.subnet_ids else []
+    subnets = (
+        ec2.describe_subnets(Filters=[{"Name": "subnet-id", "Values": request.subnet_ids}])[
+            "Subnets"
+        ]
+        if request.subnet_ids
+        else []
+    )
     found = {s["SubnetId"]: s for s in subnets}
     zones_seen: dict[str, str] = {}
     for subnet_id in request.subnet_ids:
         subnet = found.get(subnet_id)
         if subnet is None:
-            problems.append(LabError("endpoints.subnet_missing", code="InvalidSubnetID.NotFound",
-                                     field="subnets", subnet_id=subnet_id))
+            problems.append(
+                LabError(
+                    "endpoints.subnet_missing",
+                    code="InvalidSubnetID.NotFound",
+                    field="subnets",
+                    subnet_id=subnet_id,
+                )
+            )
         elif subnet["VpcId"] != request.vpc_id:
-            problems.append(LabError("endpoints.subnet_other_vpc", code="InvalidParameter",
-                                     field="subnets", subnet_id=subnet_id,
-                                     vpc_id=request.vpc_id))
+            problems.append(
+                LabError(
+                    "endpoints.subnet_other_vpc",
+                    code="InvalidParameter",
+                    field="subnets",
+                    subnet_id=subnet_id,
+                    vpc_id=request.vpc_id,
+                )
+            )
         elif subnet["AvailabilityZone"] in zones_seen:
-            problems.append(LabError("endpoints.subnets_same_zone",
-                                     code="DuplicateSubnetsInSameZone", field="subnets",
-                                     first=zones_seen[subnet["AvailabilityZone"]],
-                                     second=subnet_id, zone=subnet["AvailabilityZone"]))
+            problems.append(
+                LabError(
+                    "endpoints.subnets_same_zone",
+                    code="DuplicateSubnetsInSameZone",
+                    field="subnets",
+                    first=zones_seen[subnet["AvailabilityZone"]],
+                    second=subnet_id,
+                    zone=subnet["AvailabilityZone"],
+                )
+            )
         else:
             zones_seen[subnet["AvailabilityZone"]] = subnet_id
-    groups = ec2.describe_security_groups(
-        Filters=[{"Name": "group-id", "Values": request.security_group_ids}])["SecurityGroups"] \
-        if request.security_group_ids else []
+    groups = (
+        ec2.describe_security_groups(
+            Filters=[{"Name": "group-id", "Values": request.security_group_ids}]
+        )["SecurityGroups"]
+        if request.security_group_ids
+        else []
+    )
     group_vpcs = {g["GroupId"]: g["VpcId"] for g in groups}
     for group_id in request.security_group_ids:
         if group_id not in group_vpcs:
-            problems.append(LabError("endpoints.group_missing", code="InvalidGroup.NotFound",
-                                     field="security_groups", group_id=group_id))
+            problems.append(
+                LabError(
+                    "endpoints.group_missing",
+                    code="InvalidGroup.NotFound",
+                    field="security_groups",
+                    group_id=group_id,
+                )
+            )
         elif group_vpcs[group_id] != request.vpc_id:
-            problems.append(LabError("endpoints.group_other_vpc", code="InvalidParameter",
-                                     field="security_groups", group_id=group_id,
-                                     vpc_id=request.vpc_id))
+            problems.append(
+                LabError(
+                    "endpoints.group_other_vpc",
+                    code="InvalidParameter",
+                    field="security_groups",
+                    group_id=group_id,
+                    vpc_id=request.vpc_id,
+                )
+            )
     if request.private_dns and not _dns_enabled(request.vpc_id):
-        problems.append(LabError("endpoints.private_dns_needs_vpc_dns", code="InvalidParameter",
-                                 field="private_dns", vpc_id=request.vpc_id))
+        problems.append(
+            LabError(
+                "endpoints.private_dns_needs_vpc_dns",
+                code="InvalidParameter",
+                field="private_dns",
+                vpc_id=request.vpc_id,
+            )
+        )
     if not request.cost_confirmed:
-        problems.append(LabError("endpoints.cost_not_confirmed", field="confirm_cost",
-                                 **interface_cost(len(zones_seen) or 1)))
+        problems.append(
+            LabError(
+                "endpoints.cost_not_confirmed",
+                field="confirm_cost",
+                **interface_cost(len(zones_seen) or 1),
+            )
+        )
     return problems
 
 
 def _dns_enabled(vpc_id: str) -> bool:
     ec2 = client("ec2")
-    return all(ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
-               [key]["Value"] for attribute, key in (("enableDnsSupport", "EnableDnsSupport"),
-                                                     ("enableDnsHostnames", "EnableDnsHostnames")))
+    return all(
+        ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"]
+        for attribute, key in (
+            ("enableDnsSupport", "EnableDnsSupport"),
+            ("enableDnsHostnames", "EnableDnsHostnames"),
+        )
+    )
 
 
 def interface_cost(zones: int) -> dict:
     """The values the cost messages quote for an interface endpoint in ``zones`` AZs."""
     hourly = costs.interface_endpoint_hourly(zones)
     gb_price = costs.price("interface_endpoint_gb")
-    return {"zones": zones, "hourly": f"{hourly:.3f}", "monthly": f"{costs.monthly(hourly):.2f}",
-            "per_gb": f"{gb_price.usd:.2f}", "source": gb_price.source,
-            "date": costs.PRICES_RECORDED}
+    return {
+        "zones": zones,
+        "hourly": f"{hourly:.3f}",
+        "monthly": f"{costs.monthly(hourly):.2f}",
+        "per_gb": f"{gb_price.usd:.2f}",
+        "source": gb_price.source,
+        "date": costs.PRICES_RECORDED,
+    }
 
 
 def warnings(request: EndpointRequest) -> list[LabError]:
@@ -408,13 +571,20 @@ def warnings(request: EndpointRequest) -> list[LabError]:
     problems = []
     # A service the region does not offer is already refused (or missing), with DynamoDB's name.
     if find_service(request.service_name) and request.service_name != dynamodb:
-        problems.append(LabError("endpoints.not_dynamodb", field="service",
-                                 service=request.service_name, dynamodb=dynamodb))
+        problems.append(
+            LabError(
+                "endpoints.not_dynamodb",
+                field="service",
+                service=request.service_name,
+                dynamodb=dynamodb,
+            )
+        )
     if request.endpoint_type != GATEWAY:
         return problems
     if not request.route_table_ids:
-        problems.append(LabError("endpoints.no_route_table", field="route_tables",
-                                 service=request.service_name))
+        problems.append(
+            LabError("endpoints.no_route_table", field="route_tables", service=request.service_name)
+        )
         return problems
     network = networking.find_lab_network()
     if network is None or network.vpc_id != request.vpc_id:
@@ -424,17 +594,23 @@ def warnings(request: EndpointRequest) -> list[LabError]:
     for subnet_id in network.private_subnet_ids:
         table = networking.route_table_for_subnet(subnet_id, vpc_tables)
         if table and table["RouteTableId"] not in request.route_table_ids:
-            problems.append(LabError(
-                "endpoints.private_subnet_not_covered", field="route_tables",
-                subnet=names.get(subnet_id, subnet_id), route_table_id=table["RouteTableId"],
-                route_table=tags.from_aws(table.get("Tags")).get("Name", table["RouteTableId"]),
-                service=request.service_name))
+            problems.append(
+                LabError(
+                    "endpoints.private_subnet_not_covered",
+                    field="route_tables",
+                    subnet=names.get(subnet_id, subnet_id),
+                    route_table_id=table["RouteTableId"],
+                    route_table=tags.from_aws(table.get("Tags")).get("Name", table["RouteTableId"]),
+                    service=request.service_name,
+                )
+            )
     return problems
 
 
 # --- creating and changing -------------------------------------------------------------------
-def create_endpoint(request: EndpointRequest,
-                    progress: Callable[[str], None] = print) -> EndpointSnapshot:
+def create_endpoint(
+    request: EndpointRequest, progress: Callable[[str], None] = print
+) -> EndpointSnapshot:
     """Create the endpoint unless the lab made it already; refuse as AWS would first."""
     problems = refusals(request)
     if problems:
@@ -443,11 +619,14 @@ def create_endpoint(request: EndpointRequest,
     if existing:
         return snapshot(existing)
     before = route_tables(request.route_table_ids)
-    params = {"VpcId": request.vpc_id, "ServiceName": request.service_name,
-              "VpcEndpointType": request.endpoint_type,
-              "TagSpecifications": tags.tag_specification("vpc-endpoint", all_tags(request)),
-              # One token per click: botocore's own retries cannot make a second endpoint.
-              "ClientToken": uuid.uuid4().hex}
+    params = {
+        "VpcId": request.vpc_id,
+        "ServiceName": request.service_name,
+        "VpcEndpointType": request.endpoint_type,
+        "TagSpecifications": tags.tag_specification("vpc-endpoint", all_tags(request)),
+        # One token per click: botocore's own retries cannot make a second endpoint.
+        "ClientToken": uuid.uuid4().hex,
+    }
     if request.endpoint_type == GATEWAY:
         params["RouteTableIds"] = list(request.route_table_ids)
         params["PolicyDocument"] = request.policy or json.dumps(FULL_ACCESS_POLICY)
@@ -474,15 +653,15 @@ def _dry_run(ec2, params: dict) -> None:
     Only on AWS: moto ignores DryRun and would create the endpoint.
     """
     try:
-        ec2.create_vpc_endpoint(DryRun=True, **{k: v for k, v in params.items()
-                                                if k != "ClientToken"})
+        ec2.create_vpc_endpoint(
+            DryRun=True, **{k: v for k, v in params.items() if k != "ClientToken"}
+        )
     except ClientError as error:
         if aws_error_code(error) != "DryRunOperation":
             raise
 
 
-def wait_until_available(endpoint_id: str,
-                         progress: Callable[[str], None] = print) -> dict:
+def wait_until_available(endpoint_id: str, progress: Callable[[str], None] = print) -> dict:
     """Poll until the endpoint is ``available`` (at once on moto), telling the learner."""
     started = time.monotonic()
     while True:
@@ -492,8 +671,14 @@ def wait_until_available(endpoint_id: str,
             return found
         if state in GONE_STATES or time.monotonic() - started > WAIT_SECONDS:
             raise LabError("endpoints.not_available", endpoint_id=endpoint_id, state=state)
-        progress(t("endpoints.waiting", endpoint_id=endpoint_id, state=state,
-                   seconds=int(time.monotonic() - started)))
+        progress(
+            t(
+                "endpoints.waiting",
+                endpoint_id=endpoint_id,
+                state=state,
+                seconds=int(time.monotonic() - started),
+            )
+        )
         time.sleep(POLL_SECONDS)
 
 
@@ -530,16 +715,27 @@ def sync_routes(found: dict, progress: Callable[[str], None] = print) -> None:
         if not current().is_real_aws:
             break
         if time.monotonic() - started > WAIT_SECONDS:
-            raise LabError("endpoints.routes_not_updated", endpoint_id=endpoint_id,
-                           route_tables=", ".join(missing + stale))
-        progress(t("endpoints.waiting_routes", endpoint_id=endpoint_id,
-                   seconds=int(time.monotonic() - started)))
+            raise LabError(
+                "endpoints.routes_not_updated",
+                endpoint_id=endpoint_id,
+                route_tables=", ".join(missing + stale),
+            )
+        progress(
+            t(
+                "endpoints.waiting_routes",
+                endpoint_id=endpoint_id,
+                seconds=int(time.monotonic() - started),
+            )
+        )
         time.sleep(POLL_SECONDS)
     ec2 = client("ec2")
     prefix_list_id = prefix_list(found["ServiceName"]).id
     for route_table_id in missing:
-        ec2.create_route(RouteTableId=route_table_id, DestinationPrefixListId=prefix_list_id,
-                         GatewayId=endpoint_id)
+        ec2.create_route(
+            RouteTableId=route_table_id,
+            DestinationPrefixListId=prefix_list_id,
+            GatewayId=endpoint_id,
+        )
     for route_table_id in stale:
         ec2.delete_route(RouteTableId=route_table_id, DestinationPrefixListId=prefix_list_id)
 
@@ -548,13 +744,15 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
     """Attach (``add``) or detach (``remove``) route tables; the routes really change."""
     found = endpoint(endpoint_id)
     if found.get("VpcEndpointType") != GATEWAY:
-        raise LabError("endpoints.route_tables_gateway_only", code="InvalidParameter",
-                       endpoint_id=endpoint_id)
+        raise LabError(
+            "endpoints.route_tables_gateway_only", code="InvalidParameter", endpoint_id=endpoint_id
+        )
     attached = set(found.get("RouteTableIds", []))
     add = [i for i in dict.fromkeys(add) if i not in attached]
     remove = [i for i in dict.fromkeys(remove) if i in attached]
-    problems = route_table_problems(found["VpcId"], add, found["ServiceName"],
-                                    ignore_endpoint=found)
+    problems = route_table_problems(
+        found["VpcId"], add, found["ServiceName"], ignore_endpoint=found
+    )
     if problems:
         raise problems[0]
     before = route_tables([*found.get("RouteTableIds", []), *add])
@@ -566,8 +764,9 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
             changes["RemoveRouteTableIds"] = remove
         client("ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
         sync_routes(endpoint(endpoint_id))
-    return snapshot(endpoint(endpoint_id), before=before,
-                    shown_ids=[table["RouteTableId"] for table in before])
+    return snapshot(
+        endpoint(endpoint_id), before=before, shown_ids=[table["RouteTableId"] for table in before]
+    )
 
 
 def set_policy(endpoint_id: str, policy_document: str | dict | None) -> EndpointSnapshot:
@@ -575,27 +774,33 @@ def set_policy(endpoint_id: str, policy_document: str | dict | None) -> Endpoint
     if policy_document is None:
         text = json.dumps(FULL_ACCESS_POLICY)
     else:
-        text = (policy_document if isinstance(policy_document, str)
-                else json.dumps(policy_document, indent=2))
+        text = (
+            policy_document
+            if isinstance(policy_document, str)
+            else json.dumps(policy_document, indent=2)
+        )
         parse_policy(text)
     endpoint(endpoint_id)
     client("ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=text)
     return snapshot(endpoint(endpoint_id))
 
 
-def snapshot(found: dict, before: list[dict] | None = None,
-             shown_ids: list[str] | None = None) -> EndpointSnapshot:
+def snapshot(
+    found: dict, before: list[dict] | None = None, shown_ids: list[str] | None = None
+) -> EndpointSnapshot:
     """The endpoint now, its route tables now, and (if given) what they were before."""
     gateway = found.get("VpcEndpointType") == GATEWAY
     ids = shown_ids if shown_ids is not None else found.get("RouteTableIds", [])
-    return EndpointSnapshot(endpoint=found,
-                            prefix_list=prefix_list(found["ServiceName"]) if gateway else None,
-                            after=route_tables(ids) if gateway else [],
-                            before=before or [],
-                            subnet_names=networking.subnet_names(found["VpcId"]))
+    return EndpointSnapshot(
+        endpoint=found,
+        prefix_list=prefix_list(found["ServiceName"]) if gateway else None,
+        after=route_tables(ids) if gateway else [],
+        before=before or [],
+        subnet_names=networking.subnet_names(found["VpcId"]),
+    )
 
 
-def show() -> EndpointSnapshot:
+def current_snapshot() -> EndpointSnapshot:
     """The lab's DynamoDB endpoint as it is now, with the route tables it is attached to."""
     found = find_lab_endpoint()
     if found is None:
@@ -604,14 +809,6 @@ def show() -> EndpointSnapshot:
 
 
 # --- the chapter as a whole ------------------------------------------------------------------
-def request_from_choices(choices: dict) -> EndpointRequest:
-    """The endpoint catch-up makes from the learner's journal ({} = the form's defaults)."""
-    from helpers.views.forms.endpoint import EndpointForm
-
-    form = EndpointForm()
-    return form.request(form.values_from_journal(choices))
-
-
 def _route_table_reference(table: dict) -> dict:
     """How the journal names a route table: by its lab role and Name (ids change)."""
     found = tags.from_aws(table.get("Tags"))
@@ -619,15 +816,20 @@ def _route_table_reference(table: dict) -> dict:
 
 
 def route_table_references(route_table_ids) -> list[dict]:
-    return [_route_table_reference(table) for table in route_tables(route_table_ids)
-            if tags.is_lab_resource(table.get("Tags"))]
+    return [
+        _route_table_reference(table)
+        for table in route_tables(route_table_ids)
+        if tags.is_lab_resource(table.get("Tags"))
+    ]
 
 
 def route_tables_referenced(vpc_id: str, references: list[dict]) -> list[str]:
     """The ids, today, of the route tables the journal names (see ``route_table_references``)."""
-    return [table["RouteTableId"] for table in networking.describe_route_tables(vpc_id)
-            if tags.is_lab_resource(table.get("Tags"))
-            and _route_table_reference(table) in references]
+    return [
+        table["RouteTableId"]
+        for table in networking.describe_route_tables(vpc_id)
+        if tags.is_lab_resource(table.get("Tags")) and _route_table_reference(table) in references
+    ]
 
 
 def default_route_tables(vpc_id: str) -> list[str]:
@@ -636,23 +838,6 @@ def default_route_tables(vpc_id: str) -> list[str]:
     if network is None or network.vpc_id != vpc_id:
         return []
     return list(network.private_route_table_ids)
-
-
-def ensure_chapter(choices: dict) -> str:
-    """Make the lab's DynamoDB endpoint if it is missing (through the form, as a click would);
-    wait for it and repair its routes if it is half made."""
-    found = find_lab_endpoint()
-    if found:
-        if found["State"].lower() != "available":
-            found = wait_until_available(found["VpcEndpointId"])
-        sync_routes(found)
-        return t("endpoints.summary_exists", endpoint_id=found["VpcEndpointId"])
-    from helpers.views.forms.endpoint import EndpointForm
-
-    form = EndpointForm()
-    made = form.submit_or_raise(**form.values_from_journal(choices)).resource
-    return t("endpoints.summary_created", endpoint_id=made["VpcEndpointId"],
-             route_tables=", ".join(made.get("RouteTableIds", [])) or "-")
 
 
 def check_chapter() -> list[Check]:
@@ -664,14 +849,25 @@ def check_chapter() -> list[Check]:
     endpoint_id = found["VpcEndpointId"]
     network = networking.find_lab_network()
     checks = [
-        Check(t("endpoints.check_exists"), found["State"].lower() == "available",
-              t("endpoints.check_state", endpoint_id=endpoint_id, state=found["State"])),
-        Check(t("endpoints.check_service", service=service),
-              found["ServiceName"] == service and found.get("VpcEndpointType") == GATEWAY,
-              f"{found['ServiceName']} ({found.get('VpcEndpointType')})"),
-        Check(t("endpoints.check_vpc"), bool(network and found["VpcId"] == network.vpc_id),
-              t("endpoints.check_vpc_detail", vpc_id=found["VpcId"],
-                lab_vpc=network.vpc_id if network else "-")),
+        Check(
+            t("endpoints.check_exists"),
+            found["State"].lower() == "available",
+            t("endpoints.check_state", endpoint_id=endpoint_id, state=found["State"]),
+        ),
+        Check(
+            t("endpoints.check_service", service=service),
+            found["ServiceName"] == service and found.get("VpcEndpointType") == GATEWAY,
+            f"{found['ServiceName']} ({found.get('VpcEndpointType')})",
+        ),
+        Check(
+            t("endpoints.check_vpc"),
+            bool(network and found["VpcId"] == network.vpc_id),
+            t(
+                "endpoints.check_vpc_detail",
+                vpc_id=found["VpcId"],
+                lab_vpc=network.vpc_id if network else "-",
+            ),
+        ),
     ]
     if network:
         prefix_list_id = prefix_list(service).id
@@ -682,14 +878,27 @@ def check_chapter() -> list[Check]:
             route = endpoint_route(table, prefix_list_id) if table else None
             ok = bool(route and networking.route_target(route) == endpoint_id)
             detail_key = "endpoints.check_route_ok" if ok else "endpoints.check_route_missing"
-            checks.append(Check(
-                t("endpoints.check_route", subnet=names.get(subnet_id, subnet_id)), ok,
-                t(detail_key, route_table_id=table["RouteTableId"] if table else "-",
-                  prefix_list_id=prefix_list_id, endpoint_id=endpoint_id)))
+            checks.append(
+                Check(
+                    t("endpoints.check_route", subnet=names.get(subnet_id, subnet_id)),
+                    ok,
+                    t(
+                        detail_key,
+                        route_table_id=table["RouteTableId"] if table else "-",
+                        prefix_list_id=prefix_list_id,
+                        endpoint_id=endpoint_id,
+                    ),
+                )
+            )
     policy = json.loads(found.get("PolicyDocument") or json.dumps(FULL_ACCESS_POLICY))
     refused = note_app_actions_refused(policy)
-    checks.append(Check(t("endpoints.check_policy"), not refused,
-                        t("endpoints.check_policy_refuses", actions=", ".join(refused))
-                        if refused else t("endpoints.check_policy_ok",
-                                          actions=", ".join(NOTE_APP_ACTIONS))))
+    checks.append(
+        Check(
+            t("endpoints.check_policy"),
+            not refused,
+            t("endpoints.check_policy_refuses", actions=", ".join(refused))
+            if refused
+            else t("endpoints.check_policy_ok", actions=", ".join(NOTE_APP_ACTIONS)),
+        )
+    )
     return checks

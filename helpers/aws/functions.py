@@ -5,6 +5,7 @@ Finds the lab's role, policy and function by their lab tags, creates or updates 
 idempotently (the same code path on the embedded backend and on real AWS, where it waits for
 IAM to propagate and for the function to become Active), and checks the chapter's work.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,16 +18,14 @@ import time
 import zipfile
 from pathlib import Path
 
-from note_app import handler as note_handler
-
-from helpers.core import journal
 from helpers.aws.checks import Check
+from helpers.core import journal
 from helpers.core.clients import account_id, client, friendly_errors
-from helpers.core.errors import LabError, aws_error_code
-from helpers.views.forms.base import Problem
+from helpers.core.errors import LabError, Problem, aws_error_code
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, as_aws, from_aws, is_lab_resource, lab_tags
+from note_app import handler as note_handler
 
 CHAPTER = "04"
 DEFAULT_FUNCTION_NAME = "note-app"
@@ -74,24 +73,40 @@ def table_arn(table_name: str) -> str:
 
 def trust_policy() -> dict:
     """Who may assume the execution role: the Lambda service, nobody else."""
-    return {"Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                           "Action": "sts:AssumeRole"}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
 
 
 def table_policy(table_name: str) -> dict:
     """The note table's actions the handler uses, on that one table and nothing else."""
-    return {"Version": "2012-10-17",
-            "Statement": [{"Sid": "NoteTableAccess", "Effect": "Allow",
-                           "Action": list(TABLE_ACTIONS), "Resource": table_arn(table_name)}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NoteTableAccess",
+                "Effect": "Allow",
+                "Action": list(TABLE_ACTIONS),
+                "Resource": table_arn(table_name),
+            }
+        ],
+    }
 
 
 def policy_document(policy_arn: str) -> dict:
     """The default version's document of a managed policy."""
     iam = client("iam")
     version = iam.get_policy(PolicyArn=policy_arn)["Policy"]["DefaultVersionId"]
-    document = iam.get_policy_version(PolicyArn=policy_arn,
-                                       VersionId=version)["PolicyVersion"]["Document"]
+    document = iam.get_policy_version(PolicyArn=policy_arn, VersionId=version)["PolicyVersion"][
+        "Document"
+    ]
     return json.loads(document) if isinstance(document, str) else document
 
 
@@ -134,18 +149,23 @@ def rehearse(events: list[dict], table_name: str = "note_tbl") -> list[tuple[dic
     from moto import mock_aws
 
     region = current().region
-    settings = {TABLE_VARIABLE: table_name, REGION_VARIABLE: region,
-                "AWS_ENDPOINT_URL": None, "AWS_ENDPOINT_URL_DYNAMODB": None}
+    settings = {
+        TABLE_VARIABLE: table_name,
+        REGION_VARIABLE: region,
+        "AWS_ENDPOINT_URL": None,
+        "AWS_ENDPOINT_URL_DYNAMODB": None,
+    }
     saved = {name: os.environ.get(name) for name in settings}
     try:
         for name, value in settings.items():
             _set_environment(name, value)
         with mock_aws():
             boto3.client("dynamodb", region_name=region).create_table(
-                TableName=table_name, BillingMode="PAY_PER_REQUEST",
+                TableName=table_name,
+                BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": note_handler.KEY, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": note_handler.KEY,
-                                       "AttributeType": "S"}])
+                AttributeDefinitions=[{"AttributeName": note_handler.KEY, "AttributeType": "S"}],
+            )
             return [(event, note_handler.lambda_handler(event, None)) for event in events]
     finally:
         for name, value in saved.items():
@@ -164,30 +184,62 @@ def check_code() -> list[Check]:
     with zipfile.ZipFile(io.BytesIO(deployment_package())) as package:
         names = package.namelist()
     note = {"id": "check-note", "text": "hello"}
-    answers = [response for _, response in rehearse([
-        {"action": "add", "note": note}, {"action": "list"},
-        {"action": "delete", "id": note["id"]}, {"action": "list"}])]
+    answers = [
+        response
+        for _, response in rehearse(
+            [
+                {"action": "add", "note": note},
+                {"action": "list"},
+                {"action": "delete", "id": note["id"]},
+                {"action": "list"},
+            ]
+        )
+    ]
     statuses = [answer["statusCode"] for answer in answers]
-    round_trip = (statuses == [201, 200, 200, 200] and json.loads(answers[1]["body"]) == [note]
-                  and json.loads(answers[3]["body"]) == [])
+    round_trip = (
+        statuses == [201, 200, 200, 200]
+        and json.loads(answers[1]["body"]) == [note]
+        and json.loads(answers[3]["body"]) == []
+    )
     return [
-        Check(t("functions.check_handler_defined"), callable(note_handler.lambda_handler),
-              f"{HANDLER_FILE.name}: {HANDLER}"),
+        Check(
+            t("functions.check_handler_defined"),
+            callable(note_handler.lambda_handler),
+            f"{HANDLER_FILE.name}: {HANDLER}",
+        ),
         Check(t("functions.check_package"), names == [HANDLER_FILE.name], ", ".join(names)),
-        Check(t("functions.check_round_trip"), round_trip,
-              " → ".join(str(status) for status in statuses)),
+        Check(
+            t("functions.check_round_trip"),
+            round_trip,
+            " → ".join(str(status) for status in statuses),
+        ),
     ]
 
 
 # --- environment variables -------------------------------------------------------------------
 # Lambda sets these itself and refuses them in a function's configuration.
-RESERVED_VARIABLES = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    }
+)
 VARIABLE_NAME = re.compile(r"^[a-zA-Z][a-zA-Z0-9_]+$")
 ENVIRONMENT_LIMIT_BYTES = 4096
 TABLE_NAME = re.compile(r"^[a-zA-Z0-9_.-]{3,255}$")
@@ -217,35 +269,57 @@ def parse_environment(text: str) -> tuple[dict, list[Problem]]:
         name, equals, value = line.partition("=")
         name, value = name.strip(), value.strip()
         if not equals:
-            problems.append(Problem(field, "InvalidParameterValueException",
-                                    t("functions.env_no_equals", line=number)))
+            problems.append(
+                Problem(
+                    field,
+                    "InvalidParameterValueException",
+                    t("functions.env_no_equals", line=number),
+                )
+            )
         elif not VARIABLE_NAME.match(name):
-            problems.append(Problem(field, "InvalidParameterValueException",
-                                    t("functions.env_bad_name", name=name, line=number)))
+            problems.append(
+                Problem(
+                    field,
+                    "InvalidParameterValueException",
+                    t("functions.env_bad_name", name=name, line=number),
+                )
+            )
         elif name in RESERVED_VARIABLES:
-            problems.append(Problem(field, "InvalidParameterValueException",
-                                    t("functions.env_reserved", name=name)))
+            problems.append(
+                Problem(
+                    field, "InvalidParameterValueException", t("functions.env_reserved", name=name)
+                )
+            )
         elif name in variables:
-            problems.append(Problem(field, "functions.env_duplicate",
-                                    t("functions.env_duplicate", name=name)))
+            problems.append(
+                Problem(field, "functions.env_duplicate", t("functions.env_duplicate", name=name))
+            )
         else:
             variables[name] = value
     for name in (TABLE_VARIABLE, REGION_VARIABLE):
         if not variables.get(name):
-            problems.append(Problem(field, "functions.env_missing",
-                                    t("functions.env_missing", name=name)))
+            problems.append(
+                Problem(field, "functions.env_missing", t("functions.env_missing", name=name))
+            )
     table_name = variables.get(TABLE_VARIABLE)
     if table_name and not TABLE_NAME.match(table_name):
-        problems.append(Problem(field, "ValidationException",
-                                t("functions.env_bad_table", table=table_name)))
+        problems.append(
+            Problem(field, "ValidationException", t("functions.env_bad_table", table=table_name))
+        )
     region = current().region
     if variables.get(REGION_VARIABLE) and variables[REGION_VARIABLE] != region:
-        problems.append(Problem(field, "functions.env_other_region",
-                                t("functions.env_other_region", value=variables[REGION_VARIABLE],
-                                  region=region), "warning"))
+        problems.append(
+            Problem(
+                field,
+                "functions.env_other_region",
+                t("functions.env_other_region", value=variables[REGION_VARIABLE], region=region),
+                "warning",
+            )
+        )
     if len(json.dumps(variables).encode("utf-8")) > ENVIRONMENT_LIMIT_BYTES:
-        problems.append(Problem(field, "InvalidParameterValueException",
-                                t("functions.env_too_big")))
+        problems.append(
+            Problem(field, "InvalidParameterValueException", t("functions.env_too_big"))
+        )
     return variables, problems
 
 
@@ -271,8 +345,7 @@ def find_table_policy() -> dict | None:
     """The lab's customer-managed policy for the note table, found by its tags."""
     iam = client("iam")
     with friendly_errors():
-        for page in iam.get_paginator("list_policies").paginate(Scope="Local",
-                                                                PathPrefix=IAM_PATH):
+        for page in iam.get_paginator("list_policies").paginate(Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
                 tags = iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
                 if _is_lab(tags, "table-policy"):
@@ -283,11 +356,16 @@ def find_table_policy() -> dict | None:
 def role_policies(role_name: str) -> tuple[list[str], list[str]]:
     """The managed policy ARNs attached to the role, and its inline policy names."""
     iam = client("iam")
-    attached = [policy["PolicyArn"]
-                for page in iam.get_paginator("list_attached_role_policies").paginate(
-                    RoleName=role_name) for policy in page["AttachedPolicies"]]
-    inline = [name for page in iam.get_paginator("list_role_policies").paginate(
-        RoleName=role_name) for name in page["PolicyNames"]]
+    attached = [
+        policy["PolicyArn"]
+        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
+        for policy in page["AttachedPolicies"]
+    ]
+    inline = [
+        name
+        for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
+        for name in page["PolicyNames"]
+    ]
     return attached, inline
 
 
@@ -339,7 +417,8 @@ def subnets_vpc_id(subnet_ids: list[str]) -> str | None:
     if not subnet_ids:
         return None
     subnets = client("ec2").describe_subnets(
-        Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}])["Subnets"]
+        Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}]
+    )["Subnets"]
     vpcs = {subnet["VpcId"] for subnet in subnets}
     return vpcs.pop() if len(vpcs) == 1 else None
 
@@ -361,12 +440,17 @@ def ensure_execution_role(role_name: str, table_name: str, progress=print) -> tu
     created = role is None
     if created:
         progress(t("functions.creating_role", name=role_name))
-        role = iam.create_role(RoleName=role_name, Path=IAM_PATH, Description=DESCRIPTION,
-                               AssumeRolePolicyDocument=json.dumps(trust_policy()),
-                               Tags=as_aws(tags))["Role"]
+        role = iam.create_role(
+            RoleName=role_name,
+            Path=IAM_PATH,
+            Description=DESCRIPTION,
+            AssumeRolePolicyDocument=json.dumps(trust_policy()),
+            Tags=as_aws(tags),
+        )["Role"]
     elif _document(role["AssumeRolePolicyDocument"]) != trust_policy():
-        iam.update_assume_role_policy(RoleName=role["RoleName"],
-                                      PolicyDocument=json.dumps(trust_policy()))
+        iam.update_assume_role_policy(
+            RoleName=role["RoleName"], PolicyDocument=json.dumps(trust_policy())
+        )
     policy_arn = _ensure_table_policy(table_name)
     wanted = {vpc_access_policy_arn(), policy_arn}
     attached, inline = role_policies(role["RoleName"])
@@ -390,43 +474,61 @@ def _ensure_table_policy(table_name: str) -> str:
     policy = find_table_policy()
     if policy is None:
         tags = lab_tags(CHAPTER, "table-policy", name=TABLE_POLICY_NAME)
-        return iam.create_policy(PolicyName=TABLE_POLICY_NAME, Path=IAM_PATH,
-                                 Description=DESCRIPTION, PolicyDocument=json.dumps(wanted),
-                                 Tags=as_aws(tags))["Policy"]["Arn"]
+        return iam.create_policy(
+            PolicyName=TABLE_POLICY_NAME,
+            Path=IAM_PATH,
+            Description=DESCRIPTION,
+            PolicyDocument=json.dumps(wanted),
+            Tags=as_aws(tags),
+        )["Policy"]["Arn"]
     if policy_document(policy["Arn"]) != wanted:
         versions = iam.list_policy_versions(PolicyArn=policy["Arn"])["Versions"]
-        old = sorted((v for v in versions if not v["IsDefaultVersion"]),
-                     key=lambda v: v["CreateDate"])
+        old = sorted(
+            (v for v in versions if not v["IsDefaultVersion"]), key=lambda v: v["CreateDate"]
+        )
         if len(versions) >= 5:  # IAM keeps at most five versions of a policy
             iam.delete_policy_version(PolicyArn=policy["Arn"], VersionId=old[0]["VersionId"])
-        iam.create_policy_version(PolicyArn=policy["Arn"], PolicyDocument=json.dumps(wanted),
-                                  SetAsDefault=True)
+        iam.create_policy_version(
+            PolicyArn=policy["Arn"], PolicyDocument=json.dumps(wanted), SetAsDefault=True
+        )
     return policy["Arn"]
 
 
 def function_settings(values: dict, role_arn: str) -> dict:
     """The create/update parameters Lambda takes for the form's ``values``."""
-    return {"Role": role_arn, "Handler": HANDLER, "Runtime": values["runtime"],
-            "MemorySize": int(values["memory"]), "Timeout": int(values["timeout"]),
-            "Description": DESCRIPTION,
-            "Environment": {"Variables": parse_environment(values["environment"])[0]},
-            "VpcConfig": {"SubnetIds": list(values["subnets"]),
-                          "SecurityGroupIds": list(values["security_groups"])}}
+    return {
+        "Role": role_arn,
+        "Handler": HANDLER,
+        "Runtime": values["runtime"],
+        "MemorySize": int(values["memory"]),
+        "Timeout": int(values["timeout"]),
+        "Description": DESCRIPTION,
+        "Environment": {"Variables": parse_environment(values["environment"])[0]},
+        "VpcConfig": {
+            "SubnetIds": list(values["subnets"]),
+            "SecurityGroupIds": list(values["security_groups"]),
+        },
+    }
 
 
 def _differs(configuration: dict, settings: dict) -> bool:
     vpc = configuration.get("VpcConfig") or {}
     current_values = {
-        "Role": configuration.get("Role"), "Handler": configuration.get("Handler"),
-        "Runtime": configuration.get("Runtime"), "MemorySize": configuration.get("MemorySize"),
+        "Role": configuration.get("Role"),
+        "Handler": configuration.get("Handler"),
+        "Runtime": configuration.get("Runtime"),
+        "MemorySize": configuration.get("MemorySize"),
         "Timeout": configuration.get("Timeout"),
         "Variables": (configuration.get("Environment") or {}).get("Variables", {}),
         "SubnetIds": sorted(vpc.get("SubnetIds", [])),
-        "SecurityGroupIds": sorted(vpc.get("SecurityGroupIds", []))}
-    wanted = {**{k: settings[k] for k in ("Role", "Handler", "Runtime", "MemorySize", "Timeout")},
-              "Variables": settings["Environment"]["Variables"],
-              "SubnetIds": sorted(settings["VpcConfig"]["SubnetIds"]),
-              "SecurityGroupIds": sorted(settings["VpcConfig"]["SecurityGroupIds"])}
+        "SecurityGroupIds": sorted(vpc.get("SecurityGroupIds", [])),
+    }
+    wanted = {
+        **{k: settings[k] for k in ("Role", "Handler", "Runtime", "MemorySize", "Timeout")},
+        "Variables": settings["Environment"]["Variables"],
+        "SubnetIds": sorted(settings["VpcConfig"]["SubnetIds"]),
+        "SecurityGroupIds": sorted(settings["VpcConfig"]["SecurityGroupIds"]),
+    }
     return current_values != wanted
 
 
@@ -445,15 +547,22 @@ def ensure_function(values: dict, progress=print) -> tuple[dict, bool]:
         tags = lab_tags(CHAPTER, "function", name=values["function_name"])
         progress(t("functions.creating_function", name=values["function_name"]))
         configuration = _retry_while_role_propagates(
-            lambda: lam.create_function(FunctionName=values["function_name"],
-                                        Code={"ZipFile": package}, PackageType="Zip",
-                                        Tags=tags, **settings), progress)
+            lambda: lam.create_function(
+                FunctionName=values["function_name"],
+                Code={"ZipFile": package},
+                PackageType="Zip",
+                Tags=tags,
+                **settings,
+            ),
+            progress,
+        )
         return _wait(configuration["FunctionName"], "function_active_v2", progress), True
     name = existing["FunctionName"]
     if _differs(existing, settings):
         progress(t("functions.updating_function", name=name))
         _retry_while_role_propagates(
-            lambda: lam.update_function_configuration(FunctionName=name, **settings), progress)
+            lambda: lam.update_function_configuration(FunctionName=name, **settings), progress
+        )
         _wait(name, "function_updated_v2", progress)
     if existing.get("CodeSha256") != code_sha256(package):
         progress(t("functions.updating_code", name=name))
@@ -469,8 +578,9 @@ def _retry_while_role_propagates(call, progress):
         try:
             return call()
         except Exception as error:
-            waiting = (aws_error_code(error) == "InvalidParameterValueException"
-                       and any(text in str(error) for text in _NOT_YET_PROPAGATED))
+            waiting = aws_error_code(error) == "InvalidParameterValueException" and any(
+                text in str(error) for text in _NOT_YET_PROPAGATED
+            )
             if not waiting or time.monotonic() > deadline:
                 raise
             progress(t("functions.waiting_for_role"))
@@ -480,8 +590,9 @@ def _retry_while_role_propagates(call, progress):
 def _wait(name: str, waiter: str, progress) -> dict:
     lam = client("lambda")
     configuration = lam.get_function_configuration(FunctionName=name)
-    ready = (configuration.get("State") in (None, "Active")
-             and configuration.get("LastUpdateStatus") in (None, "Successful"))
+    ready = configuration.get("State") in (None, "Active") and configuration.get(
+        "LastUpdateStatus"
+    ) in (None, "Successful")
     if not ready:
         progress(t("functions.waiting_for_function", name=name))
         lam.get_waiter(waiter).wait(FunctionName=name)
@@ -490,47 +601,71 @@ def _wait(name: str, waiter: str, progress) -> dict:
 
 
 # --- catch-up and "Check your work" ----------------------------------------------------------
-def ensure_chapter(choices: dict) -> str:
-    """Chapter 04's role and function from the learner's choices ({} = the defaults)."""
-    from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
-
-    role_form = ExecutionRoleForm()
-    role = role_form.submit_or_raise(**role_form.values_from_journal(choices)).resource
-    function_form = FunctionForm()
-    function = function_form.submit_or_raise(**function_form.values_from_journal(choices)).resource
-    return t("functions.summary", function=function["FunctionName"], role=role["RoleName"])
-
-
 def check_chapter() -> list[Check]:
     """What chapter 04 should have made, each with what was found."""
     checks = []
     role = find_lab_role()
-    checks.append(Check(t("functions.check_role"), role is not None,
-                        role["RoleName"] if role else t("functions.check_missing_role")))
+    checks.append(
+        Check(
+            t("functions.check_role"),
+            role is not None,
+            role["RoleName"] if role else t("functions.check_missing_role"),
+        )
+    )
     table_name = None
     if role:
         trusted = _document(role["AssumeRolePolicyDocument"]) == trust_policy()
-        checks.append(Check(t("functions.check_trust"), trusted,
-                            "lambda.amazonaws.com" if trusted else t("functions.check_fix_role")))
+        checks.append(
+            Check(
+                t("functions.check_trust"),
+                trusted,
+                "lambda.amazonaws.com" if trusted else t("functions.check_fix_role"),
+            )
+        )
         attached, inline = role_policies(role["RoleName"])
-        checks.append(Check(t("functions.check_vpc_access"), vpc_access_policy_arn() in attached,
-                            VPC_ACCESS_POLICY_NAME))
+        checks.append(
+            Check(
+                t("functions.check_vpc_access"),
+                vpc_access_policy_arn() in attached,
+                VPC_ACCESS_POLICY_NAME,
+            )
+        )
         policy = find_table_policy()
         document = policy_document(policy["Arn"]) if policy else {}
         table_name = policy_table_name(document)
-        allows = bool(policy) and policy["Arn"] in attached and document == table_policy(
-            table_name or "")
-        checks.append(Check(t("functions.check_table_policy"), allows,
-                            f"{', '.join(TABLE_ACTIONS)} → {table_arn(table_name)}"
-                            if allows else t("functions.check_fix_role")))
+        allows = (
+            bool(policy)
+            and policy["Arn"] in attached
+            and document == table_policy(table_name or "")
+        )
+        checks.append(
+            Check(
+                t("functions.check_table_policy"),
+                allows,
+                f"{', '.join(TABLE_ACTIONS)} → {table_arn(table_name)}"
+                if allows
+                else t("functions.check_fix_role"),
+            )
+        )
         expected = {vpc_access_policy_arn(), policy["Arn"] if policy else None}
         extra = sorted(set(attached) - expected)
-        checks.append(Check(t("functions.check_nothing_else"), not extra and not inline,
-                            ", ".join(extra + inline) or t("functions.check_only_two")))
+        checks.append(
+            Check(
+                t("functions.check_nothing_else"),
+                not extra and not inline,
+                ", ".join(extra + inline) or t("functions.check_only_two"),
+            )
+        )
     function = find_lab_function()
-    checks.append(Check(t("functions.check_function"), function is not None,
-                        f"{function['FunctionName']} ({function.get('State')})" if function
-                        else t("functions.check_missing_function")))
+    checks.append(
+        Check(
+            t("functions.check_function"),
+            function is not None,
+            f"{function['FunctionName']} ({function.get('State')})"
+            if function
+            else t("functions.check_missing_function"),
+        )
+    )
     if function:
         checks.extend(_function_checks(function, role, table_name))
     return checks
@@ -548,26 +683,52 @@ def _function_checks(function: dict, role: dict | None, table_name: str | None) 
     region = current().region
     env_ok = variables.get(REGION_VARIABLE) == region and bool(variables.get(TABLE_VARIABLE))
     groups = vpc.get("SecurityGroupIds", [])
-    groups_vpcs = {g["VpcId"] for g in client("ec2").describe_security_groups(
-        Filters=[{"Name": "group-id", "Values": groups}])["SecurityGroups"]} if groups else set()
+    groups_vpcs = (
+        {
+            g["VpcId"]
+            for g in client("ec2").describe_security_groups(
+                Filters=[{"Name": "group-id", "Values": groups}]
+            )["SecurityGroups"]
+        }
+        if groups
+        else set()
+    )
     return [
-        Check(t("functions.check_active"), function.get("State") in (None, "Active"),
-              str(function.get("State"))),
-        Check(t("functions.check_runtime"), function.get("Handler") == HANDLER
-              and function.get("Runtime") in RUNTIMES,
-              f"{function.get('Runtime')}, {function.get('Handler')}"),
-        Check(t("functions.check_private_subnets"), in_private,
-              f"{', '.join(subnets) or '-'} ({function_vpc_id(function) or '-'})"),
-        Check(t("functions.check_security_group"),
-              bool(groups) and network is not None and groups_vpcs == {network.vpc_id},
-              ", ".join(groups) or "-"),
+        Check(
+            t("functions.check_active"),
+            function.get("State") in (None, "Active"),
+            str(function.get("State")),
+        ),
+        Check(
+            t("functions.check_runtime"),
+            function.get("Handler") == HANDLER and function.get("Runtime") in RUNTIMES,
+            f"{function.get('Runtime')}, {function.get('Handler')}",
+        ),
+        Check(
+            t("functions.check_private_subnets"),
+            in_private,
+            f"{', '.join(subnets) or '-'} ({function_vpc_id(function) or '-'})",
+        ),
+        Check(
+            t("functions.check_security_group"),
+            bool(groups) and network is not None and groups_vpcs == {network.vpc_id},
+            ", ".join(groups) or "-",
+        ),
         Check(t("functions.check_environment"), env_ok, environment_summary(variables)),
-        Check(t("functions.check_role_used"),
-              role is not None and function.get("Role") == role["Arn"], function.get("Role", "-")),
-        Check(t("functions.check_table_matches"),
-              table_name is not None and variables.get(TABLE_VARIABLE) == table_name,
-              f"{TABLE_VARIABLE}={variables.get(TABLE_VARIABLE, '')}; "
-              f"{t('functions.policy_allows', table=table_name or '-')}"),
-        Check(t("functions.check_code"), function.get("CodeSha256") == code_sha256(
-            deployment_package()), function.get("CodeSha256", "-")),
+        Check(
+            t("functions.check_role_used"),
+            role is not None and function.get("Role") == role["Arn"],
+            function.get("Role", "-"),
+        ),
+        Check(
+            t("functions.check_table_matches"),
+            table_name is not None and variables.get(TABLE_VARIABLE) == table_name,
+            f"{TABLE_VARIABLE}={variables.get(TABLE_VARIABLE, '')}; "
+            f"{t('functions.policy_allows', table=table_name or '-')}",
+        ),
+        Check(
+            t("functions.check_code"),
+            function.get("CodeSha256") == code_sha256(deployment_package()),
+            function.get("CodeSha256", "-"),
+        ),
     ]

@@ -4,6 +4,7 @@ Only resources tagged ``lab=vpc-endpoint-lab`` are listed, never anything found 
 alone, so a learner's own look-alikes (same Name, no lab tag) never appear here and are
 never cleaned up. Each kind of resource has one finder; clean-up reuses them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,18 +12,36 @@ from dataclasses import dataclass, field
 from helpers.core import costs
 from helpers.core.clients import client, friendly_errors
 from helpers.core.messages import t
-from helpers.views.html import table
 from helpers.core.tags import CHAPTER_KEY, ROLE_KEY, ec2_filters, from_aws, is_lab_resource
 
 # In the order the lab creates them (the inventory's order).
-KINDS = ("vpc", "subnet", "route-table", "internet-gateway", "elastic-ip", "nat-gateway",
-         "vpc-endpoint", "security-group", "iam-policy", "iam-role", "lambda-function",
-         "dynamodb-table", "rest-api")
+KINDS = (
+    "vpc",
+    "subnet",
+    "route-table",
+    "internet-gateway",
+    "elastic-ip",
+    "nat-gateway",
+    "vpc-endpoint",
+    "security-group",
+    "iam-policy",
+    "iam-role",
+    "lambda-function",
+    "dynamodb-table",
+    "rest-api",
+)
 
 # Kinds AWS does not charge for by the hour or by use (an internet gateway is free; the
 # public IPv4 addresses behind it are the Elastic IPs, listed with their own price).
-FREE_KINDS = {"vpc", "subnet", "route-table", "internet-gateway", "security-group",
-              "iam-role", "iam-policy"}
+FREE_KINDS = {
+    "vpc",
+    "subnet",
+    "route-table",
+    "internet-gateway",
+    "security-group",
+    "iam-role",
+    "iam-policy",
+}
 
 # EC2 states of resources that are gone but still listed for a while.
 _GONE_STATES = {"deleted", "deleting", "failed", "rejected", "expired"}
@@ -43,13 +62,25 @@ class InventoryItem:
         return t("cleanup.kind_" + self.kind.replace("-", "_"))
 
 
-def _item(kind: str, resource_id: str, tags: dict, fallback_name: str = "",
-          hourly_usd: float | None = None, details: dict | None = None) -> InventoryItem:
+def _item(
+    kind: str,
+    resource_id: str,
+    tags: dict,
+    fallback_name: str = "",
+    hourly_usd: float | None = None,
+    details: dict | None = None,
+) -> InventoryItem:
     if kind in FREE_KINDS:
         hourly_usd = 0.0
-    return InventoryItem(kind=kind, id=resource_id, name=tags.get("Name") or fallback_name,
-                         chapter=tags.get(CHAPTER_KEY, ""), role=tags.get(ROLE_KEY, ""),
-                         hourly_usd=hourly_usd, details=details or {})
+    return InventoryItem(
+        kind=kind,
+        id=resource_id,
+        name=tags.get("Name") or fallback_name,
+        chapter=tags.get(CHAPTER_KEY, ""),
+        role=tags.get(ROLE_KEY, ""),
+        hourly_usd=hourly_usd,
+        details=details or {},
+    )
 
 
 def _pages(service_client, operation: str, result_key: str, **arguments) -> list[dict]:
@@ -67,41 +98,73 @@ def _ec2(operation: str, result_key: str, filter_argument: str = "Filters") -> l
 
 # --- EC2 ---------------------------------------------------------------------------------------
 
+
 def _vpcs():
-    return [_item("vpc", vpc["VpcId"], from_aws(vpc.get("Tags")), details=vpc)
-            for vpc in _ec2("describe_vpcs", "Vpcs")]
+    return [
+        _item("vpc", vpc["VpcId"], from_aws(vpc.get("Tags")), details=vpc)
+        for vpc in _ec2("describe_vpcs", "Vpcs")
+    ]
 
 
 def _subnets():
-    return [_item("subnet", subnet["SubnetId"], from_aws(subnet.get("Tags")), details=subnet)
-            for subnet in _ec2("describe_subnets", "Subnets")]
+    return [
+        _item("subnet", subnet["SubnetId"], from_aws(subnet.get("Tags")), details=subnet)
+        for subnet in _ec2("describe_subnets", "Subnets")
+    ]
 
 
 def _route_tables():
-    return [_item("route-table", route_table["RouteTableId"], from_aws(route_table.get("Tags")),
-                  details=route_table)
-            for route_table in _ec2("describe_route_tables", "RouteTables")]
+    return [
+        _item(
+            "route-table",
+            route_table["RouteTableId"],
+            from_aws(route_table.get("Tags")),
+            details=route_table,
+        )
+        for route_table in _ec2("describe_route_tables", "RouteTables")
+    ]
 
 
 def _internet_gateways():
-    return [_item("internet-gateway", gateway["InternetGatewayId"], from_aws(gateway.get("Tags")),
-                  details=gateway)
-            for gateway in _ec2("describe_internet_gateways", "InternetGateways")]
+    return [
+        _item(
+            "internet-gateway",
+            gateway["InternetGatewayId"],
+            from_aws(gateway.get("Tags")),
+            details=gateway,
+        )
+        for gateway in _ec2("describe_internet_gateways", "InternetGateways")
+    ]
 
 
 def _elastic_ips():
     hourly = costs.price("public_ipv4_hour").usd
-    return [_item("elastic-ip", address["AllocationId"], from_aws(address.get("Tags")),
-                  address.get("PublicIp", ""), hourly, address)
-            for address in _ec2("describe_addresses", "Addresses")]
+    return [
+        _item(
+            "elastic-ip",
+            address["AllocationId"],
+            from_aws(address.get("Tags")),
+            address.get("PublicIp", ""),
+            hourly,
+            address,
+        )
+        for address in _ec2("describe_addresses", "Addresses")
+    ]
 
 
 def _nat_gateways():
     hourly = costs.price("nat_gateway_hour").usd
-    return [_item("nat-gateway", gateway["NatGatewayId"], from_aws(gateway.get("Tags")),
-                  hourly_usd=hourly, details=gateway)
-            for gateway in _ec2("describe_nat_gateways", "NatGateways", "Filter")
-            if gateway.get("State") not in _GONE_STATES]
+    return [
+        _item(
+            "nat-gateway",
+            gateway["NatGatewayId"],
+            from_aws(gateway.get("Tags")),
+            hourly_usd=hourly,
+            details=gateway,
+        )
+        for gateway in _ec2("describe_nat_gateways", "NatGateways", "Filter")
+        if gateway.get("State") not in _GONE_STATES
+    ]
 
 
 def _endpoint_hourly(endpoint: dict) -> float:
@@ -111,22 +174,46 @@ def _endpoint_hourly(endpoint: dict) -> float:
 
 
 def _vpc_endpoints():
-    return [_item("vpc-endpoint", endpoint["VpcEndpointId"], from_aws(endpoint.get("Tags")),
-                  endpoint.get("ServiceName", ""), _endpoint_hourly(endpoint), endpoint)
-            for endpoint in _ec2("describe_vpc_endpoints", "VpcEndpoints")
-            if endpoint.get("State", "").lower() not in _GONE_STATES]
+    return [
+        _item(
+            "vpc-endpoint",
+            endpoint["VpcEndpointId"],
+            from_aws(endpoint.get("Tags")),
+            endpoint.get("ServiceName", ""),
+            _endpoint_hourly(endpoint),
+            endpoint,
+        )
+        for endpoint in _ec2("describe_vpc_endpoints", "VpcEndpoints")
+        if endpoint.get("State", "").lower() not in _GONE_STATES
+    ]
 
 
 def _security_groups():
-    return [_item("security-group", group["GroupId"], from_aws(group.get("Tags")),
-                  group.get("GroupName", ""), details=group)
-            for group in _ec2("describe_security_groups", "SecurityGroups")]
+    return [
+        _item(
+            "security-group",
+            group["GroupId"],
+            from_aws(group.get("Tags")),
+            group.get("GroupName", ""),
+            details=group,
+        )
+        for group in _ec2("describe_security_groups", "SecurityGroups")
+    ]
 
 
 # --- IAM, Lambda, DynamoDB, API Gateway ------------------------------------------------------
 
-def _iam_tagged(kind: str, listing: str, result_key: str, tag_listing: str, id_key: str,
-                id_argument: str, name_key: str, **list_arguments) -> list[InventoryItem]:
+
+def _iam_tagged(
+    kind: str,
+    listing: str,
+    result_key: str,
+    tag_listing: str,
+    id_key: str,
+    id_argument: str,
+    name_key: str,
+    **list_arguments,
+) -> list[InventoryItem]:
     """Lab-tagged IAM roles or policies: IAM lists them first, tags come one by one."""
     iam = client("iam")
     found = []
@@ -138,14 +225,23 @@ def _iam_tagged(kind: str, listing: str, result_key: str, tag_listing: str, id_k
 
 
 def _iam_roles():
-    return _iam_tagged("iam-role", "list_roles", "Roles", "list_role_tags", "RoleName",
-                       "RoleName", "RoleName")
+    return _iam_tagged(
+        "iam-role", "list_roles", "Roles", "list_role_tags", "RoleName", "RoleName", "RoleName"
+    )
 
 
 def _iam_policies():
     """Customer-managed policies the lab made (AWS-managed ones are never the lab's)."""
-    return _iam_tagged("iam-policy", "list_policies", "Policies", "list_policy_tags", "Arn",
-                       "PolicyArn", "PolicyName", Scope="Local")
+    return _iam_tagged(
+        "iam-policy",
+        "list_policies",
+        "Policies",
+        "list_policy_tags",
+        "Arn",
+        "PolicyArn",
+        "PolicyName",
+        Scope="Local",
+    )
 
 
 def _lambda_functions():
@@ -154,8 +250,15 @@ def _lambda_functions():
     for function in _pages(functions, "list_functions", "Functions"):
         tags = functions.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
         if is_lab_resource(tags):
-            found.append(_item("lambda-function", function["FunctionName"], tags,
-                               function["FunctionName"], details=function))
+            found.append(
+                _item(
+                    "lambda-function",
+                    function["FunctionName"],
+                    tags,
+                    function["FunctionName"],
+                    details=function,
+                )
+            )
     return found
 
 
@@ -165,8 +268,9 @@ def _table_hourly(table_description: dict) -> float | None:
         return None  # on-demand: pay per request
     capacity = table_description.get("ProvisionedThroughput", {})
     table_class = table_description.get("TableClassSummary", {}).get("TableClass", "STANDARD")
-    return costs.dynamodb_provisioned_hourly(table_class, capacity.get("ReadCapacityUnits", 0),
-                                             capacity.get("WriteCapacityUnits", 0))
+    return costs.dynamodb_provisioned_hourly(
+        table_class, capacity.get("ReadCapacityUnits", 0), capacity.get("WriteCapacityUnits", 0)
+    )
 
 
 def _dynamodb_tables():
@@ -176,26 +280,37 @@ def _dynamodb_tables():
         description = dynamodb.describe_table(TableName=name)["Table"]
         if description.get("TableStatus") == "DELETING":
             continue
-        tags = from_aws(_pages(dynamodb, "list_tags_of_resource", "Tags",
-                               ResourceArn=description["TableArn"]))
+        tags = from_aws(
+            _pages(dynamodb, "list_tags_of_resource", "Tags", ResourceArn=description["TableArn"])
+        )
         if is_lab_resource(tags):
-            found.append(_item("dynamodb-table", name, tags, name, _table_hourly(description),
-                               description))
+            found.append(
+                _item("dynamodb-table", name, tags, name, _table_hourly(description), description)
+            )
     return found
 
 
 def _rest_apis():
-    return [_item("rest-api", api["id"], api.get("tags", {}), api.get("name", ""), details=api)
-            for api in _pages(client("apigateway"), "get_rest_apis", "items")
-            if is_lab_resource(api.get("tags", {}))]
+    return [
+        _item("rest-api", api["id"], api.get("tags", {}), api.get("name", ""), details=api)
+        for api in _pages(client("apigateway"), "get_rest_apis", "items")
+        if is_lab_resource(api.get("tags", {}))
+    ]
 
 
 _FINDERS = {
-    "vpc": _vpcs, "subnet": _subnets, "route-table": _route_tables,
-    "internet-gateway": _internet_gateways, "elastic-ip": _elastic_ips,
-    "nat-gateway": _nat_gateways, "vpc-endpoint": _vpc_endpoints,
-    "security-group": _security_groups, "iam-policy": _iam_policies, "iam-role": _iam_roles,
-    "lambda-function": _lambda_functions, "dynamodb-table": _dynamodb_tables,
+    "vpc": _vpcs,
+    "subnet": _subnets,
+    "route-table": _route_tables,
+    "internet-gateway": _internet_gateways,
+    "elastic-ip": _elastic_ips,
+    "nat-gateway": _nat_gateways,
+    "vpc-endpoint": _vpc_endpoints,
+    "security-group": _security_groups,
+    "iam-policy": _iam_policies,
+    "iam-role": _iam_roles,
+    "lambda-function": _lambda_functions,
+    "dynamodb-table": _dynamodb_tables,
     "rest-api": _rest_apis,
 }
 
@@ -214,37 +329,3 @@ def inventory() -> list[InventoryItem]:
 
 def hourly_total(items: list[InventoryItem]) -> float:
     return sum(item.hourly_usd or 0.0 for item in items)
-
-
-def _cost_text(hourly_usd: float | None) -> str:
-    if hourly_usd is None:
-        return t("cleanup.cost_none")
-    if hourly_usd == 0:
-        return t("cleanup.cost_free")
-    return t("cleanup.cost_hourly", usd=hourly_usd)
-
-
-def render(items: list[InventoryItem]) -> str:
-    """The inventory as an HTML table (or a sentence saying nothing is left)."""
-    from helpers.views.html import box
-    from helpers.core.settings import current
-
-    if not items:
-        return box(t("cleanup.inventory_empty", region=current().region), "success")
-    columns = [t("cleanup.column_type"), t("cleanup.column_id"), t("cleanup.column_name"),
-               t("cleanup.column_chapter"), t("cleanup.column_cost")]
-    rows = [[item.kind_label, item.id, item.name, item.chapter, _cost_text(item.hourly_usd)]
-            for item in items]
-    hourly = hourly_total(items)
-    caption = t("cleanup.inventory_caption", count=len(items), hourly=hourly,
-                monthly=costs.monthly(hourly), recorded=costs.PRICES_RECORDED)
-    return table(columns, rows, caption=caption)
-
-
-def show() -> list[InventoryItem]:
-    """Display the inventory in the notebook; return the items."""
-    from IPython.display import HTML, display
-
-    items = inventory()
-    display(HTML(render(items)))
-    return items

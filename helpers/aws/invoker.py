@@ -8,6 +8,7 @@ each AWS call through only where the function could really reach the service, as
 timed out after 15.00 seconds" (reported at once, not waited for); a DynamoDB call the
 endpoint policy or the execution role refuses gets DynamoDB's ``AccessDeniedException``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -23,7 +24,7 @@ import traceback
 import uuid
 import zipfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ INIT_SECONDS = 10
 @dataclass
 class InvokeResult:
     """What Lambda's Invoke answers (status, payload, FunctionError, log tail) and why."""
+
     function_name: str
     status_code: int
     payload: Any
@@ -84,22 +86,33 @@ def invoke(function_name: str | None, event: dict) -> InvokeResult:
         failure = verdict.failure
         if failure and failure.kind == "invoke_error":
             # Lambda refuses the Invoke call itself (no function, subnet or ENI permission).
-            raise LabError("invoker.refused", code=failure.code, function=verdict.function_name,
-                           reason=failure.message)
+            raise LabError(
+                "invoker.refused",
+                code=failure.code,
+                function=verdict.function_name,
+                reason=failure.message,
+            )
         return _invoke_embedded(verdict, event)
 
 
 def _invoke_real(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
-    answer = client("lambda").invoke(FunctionName=verdict.function_arn, LogType="Tail",
-                                     Payload=json.dumps(event).encode())
+    answer = client("lambda").invoke(
+        FunctionName=verdict.function_arn, LogType="Tail", Payload=json.dumps(event).encode()
+    )
     raw = answer["Payload"].read()
     try:
         payload = json.loads(raw) if raw else None
     except ValueError:
         payload = raw.decode("utf-8", "replace")
     log = base64.b64decode(answer.get("LogResult", "")).decode("utf-8", "replace")
-    return InvokeResult(verdict.function_name, answer["StatusCode"], payload,
-                        answer.get("FunctionError"), log, verdict)
+    return InvokeResult(
+        verdict.function_name,
+        answer["StatusCode"],
+        payload,
+        answer.get("FunctionError"),
+        log,
+        verdict,
+    )
 
 
 # --- the embedded backend: the deployed code, run in a sandbox process ---------------------
@@ -111,21 +124,29 @@ def deployed_package(configuration: dict) -> bytes:
     """
     import requests
 
-    from helpers.core.backend_process import LAMBDA_CODE_PATH
     from helpers.aws.functions import code_sha256
+    from helpers.core.backend_process import LAMBDA_CODE_PATH
 
-    answer = requests.get(endpoint_url() + LAMBDA_CODE_PATH, timeout=30, params={
-        "region": current().region, "function": configuration["FunctionName"],
-        "account": configuration["FunctionArn"].split(":")[4]})
+    answer = requests.get(
+        endpoint_url() + LAMBDA_CODE_PATH,
+        timeout=30,
+        params={
+            "region": current().region,
+            "function": configuration["FunctionName"],
+            "account": configuration["FunctionArn"].split(":")[4],
+        },
+    )
     if not answer.ok or code_sha256(answer.content) != configuration.get("CodeSha256"):
-        raise LabError("invoker.code_changed", code="CodeVerificationFailedException",
-                       function=configuration["FunctionName"])
+        raise LabError(
+            "invoker.code_changed",
+            code="CodeVerificationFailedException",
+            function=configuration["FunctionName"],
+        )
     return answer.content
 
 
 def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
-    configuration = client("lambda").get_function_configuration(
-        FunctionName=verdict.function_arn)
+    configuration = client("lambda").get_function_configuration(FunctionName=verdict.function_arn)
     package = deployed_package(configuration)
     request_id = str(uuid.uuid4())
     timeout = int(configuration.get("Timeout", 3))
@@ -134,17 +155,29 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
         with zipfile.ZipFile(io.BytesIO(package)) as archive:
             archive.extractall(task_root)
         result_file = Path(workdir) / "result.json"
-        job = {"event": event, "handler": configuration["Handler"], "task_root": str(task_root),
-               "result_file": str(result_file), "request_id": request_id, "via": verdict.via,
-               "authorizer": verdict.authorizer.to_json() if verdict.authorizer else None,
-               "function_arn": configuration["FunctionArn"],
-               "memory": configuration.get("MemorySize", 128), "timeout": timeout}
+        job = {
+            "event": event,
+            "handler": configuration["Handler"],
+            "task_root": str(task_root),
+            "result_file": str(result_file),
+            "request_id": request_id,
+            "via": verdict.via,
+            "authorizer": verdict.authorizer.to_json() if verdict.authorizer else None,
+            "function_arn": configuration["FunctionArn"],
+            "memory": configuration.get("MemorySize", 128),
+            "timeout": timeout,
+        }
         started = time.monotonic()
         try:
             finished = subprocess.run(
-                [sys.executable, "-m", "helpers.aws.invoker"], input=json.dumps(job), text=True,
-                capture_output=True, cwd=task_root, env=_sandbox_environment(configuration),
-                timeout=timeout + INIT_SECONDS)
+                [sys.executable, "-m", "helpers.aws.invoker"],
+                input=json.dumps(job),
+                text=True,
+                capture_output=True,
+                cwd=task_root,
+                env=_sandbox_environment(configuration),
+                timeout=timeout + INIT_SECONDS,
+            )
             output = finished.stdout + finished.stderr
             no_path = finished.returncode == NO_PATH_EXIT_STATUS
         except subprocess.TimeoutExpired as expired:
@@ -153,9 +186,11 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
         milliseconds = (time.monotonic() - started) * 1000
         log = [f"START RequestId: {request_id} Version: $LATEST", output.rstrip("\n")]
         if no_path:
-            now = datetime.now(timezone.utc)
-            message = (f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z "
-                       f"{request_id} Task timed out after {timeout:.2f} seconds")
+            now = datetime.now(UTC)
+            message = (
+                f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z "
+                f"{request_id} Task timed out after {timeout:.2f} seconds"
+            )
             payload, function_error = {"errorMessage": message}, "Unhandled"
             log.append(message)
             milliseconds = timeout * 1000
@@ -164,15 +199,25 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
             payload = outcome.get("payload", outcome.get("error"))
             function_error = "Unhandled" if "error" in outcome else None
         else:  # the handler ended the process itself (sys.exit, a crash)
-            payload = {"errorType": "Runtime.ExitError", "errorMessage":
-                       f"RequestId: {request_id} Error: Runtime exited with error: "
-                       f"exit status {finished.returncode}"}
+            payload = {
+                "errorType": "Runtime.ExitError",
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
+                f"exit status {finished.returncode}",
+            }
             function_error = "Unhandled"
-    log += [f"END RequestId: {request_id}",
-            f"REPORT RequestId: {request_id}\tDuration: {milliseconds:.2f} ms\t"
-            f"Memory Size: {configuration.get('MemorySize', 128)} MB"]
-    return InvokeResult(verdict.function_name, 200, payload, function_error,
-                        "\n".join(line for line in log if line), verdict)
+    log += [
+        f"END RequestId: {request_id}",
+        f"REPORT RequestId: {request_id}\tDuration: {milliseconds:.2f} ms\t"
+        f"Memory Size: {configuration.get('MemorySize', 128)} MB",
+    ]
+    return InvokeResult(
+        verdict.function_name,
+        200,
+        payload,
+        function_error,
+        "\n".join(line for line in log if line),
+        verdict,
+    )
 
 
 def _text(value) -> str:
@@ -182,22 +227,28 @@ def _text(value) -> str:
 def _sandbox_environment(configuration: dict) -> dict:
     """What the handler's process sees: Lambda's variables, the function's, the backend."""
     region = configuration["FunctionArn"].split(":")[3]
-    environment = {name: os.environ[name] for name in ("PATH", "LANG", "TZ", "SYSTEMROOT")
-                   if name in os.environ}
+    environment = {
+        name: os.environ[name]
+        for name in ("PATH", "LANG", "TZ", "SYSTEMROOT")
+        if name in os.environ
+    }
     environment.update((configuration.get("Environment") or {}).get("Variables", {}))
-    environment.update({
-        "AWS_ENDPOINT_URL": endpoint_url(),
-        "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
-        "AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-        "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
-        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration.get("MemorySize", 128)),
-        "AWS_EXECUTION_ENV": f"AWS_Lambda_{configuration.get('Runtime', 'python')}",
-        "PYTHONPATH": str(REPO_ROOT),  # for this module's sandbox code, after the task root
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONUNBUFFERED": "1",
-    })
+    environment.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint_url(),
+            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(configuration.get("MemorySize", 128)),
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{configuration.get('Runtime', 'python')}",
+            "PYTHONPATH": str(REPO_ROOT),  # for this module's sandbox code, after the task root
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return environment
 
 
@@ -212,7 +263,7 @@ class _Context:
         self.memory_limit_in_mb = str(job["memory"])
         self.aws_request_id = job["request_id"]
         self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = f"{datetime.now(timezone.utc):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+        self.log_stream_name = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
         self._deadline = time.monotonic() + job["timeout"]
 
     def get_remaining_time_in_millis(self) -> int:
@@ -266,11 +317,18 @@ def _network_guard(via: str | None, authorizer: reachability.Authorizer | None):
             resource = f"arn:aws:dynamodb:{_request_region(request)}:{account}:table/{table}"
             message = authorizer.denial(action, resource)
             if message:
-                body = json.dumps({"__type": "com.amazon.coral.service#AccessDeniedException",
-                                   "Message": message}).encode()
-                return AWSResponse(request.url, 400, {
-                    "Content-Type": "application/x-amz-json-1.0",
-                    "x-amzn-RequestId": str(uuid.uuid4())}, _Body(body))
+                body = json.dumps(
+                    {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": message}
+                ).encode()
+                return AWSResponse(
+                    request.url,
+                    400,
+                    {
+                        "Content-Type": "application/x-amz-json-1.0",
+                        "x-amzn-RequestId": str(uuid.uuid4()),
+                    },
+                    _Body(body),
+                )
         return None
 
     return guard
@@ -282,28 +340,45 @@ def _run_handler(job: dict) -> dict:
     try:
         module = importlib.import_module(module_name)
     except Exception as error:
-        return {"error": {"errorMessage": f"Unable to import module '{module_name}': {error}",
-                          "errorType": "Runtime.ImportModuleError", "stackTrace": []}}
+        return {
+            "error": {
+                "errorMessage": f"Unable to import module '{module_name}': {error}",
+                "errorType": "Runtime.ImportModuleError",
+                "stackTrace": [],
+            }
+        }
     handler = getattr(module, function_name, None)
     if handler is None:
-        return {"error": {"errorMessage": f"Handler '{function_name}' missing on module "
-                                          f"'{module_name}'",
-                          "errorType": "Runtime.HandlerNotFound", "stackTrace": []}}
+        return {
+            "error": {
+                "errorMessage": f"Handler '{function_name}' missing on module '{module_name}'",
+                "errorType": "Runtime.HandlerNotFound",
+                "stackTrace": [],
+            }
+        }
     try:
         payload = handler(job["event"], _Context(job))
     except Exception as error:
-        print(f"[ERROR] {type(error).__name__}: {error}\n{traceback.format_exc()}",
-              file=sys.stderr)
-        return {"error": {"errorMessage": str(error), "errorType": type(error).__name__,
-                          "requestId": job["request_id"],
-                          "stackTrace": traceback.format_list(
-                              traceback.extract_tb(error.__traceback__))}}
+        print(f"[ERROR] {type(error).__name__}: {error}\n{traceback.format_exc()}", file=sys.stderr)
+        return {
+            "error": {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "requestId": job["request_id"],
+                "stackTrace": traceback.format_list(traceback.extract_tb(error.__traceback__)),
+            }
+        }
     try:
         json.dumps(payload)
     except (TypeError, ValueError) as error:
-        return {"error": {"errorMessage": f"Unable to marshal response: {error}",
-                          "errorType": "Runtime.MarshalError", "requestId": job["request_id"],
-                          "stackTrace": []}}
+        return {
+            "error": {
+                "errorMessage": f"Unable to marshal response: {error}",
+                "errorType": "Runtime.MarshalError",
+                "requestId": job["request_id"],
+                "stackTrace": [],
+            }
+        }
     return {"payload": payload}
 
 
@@ -313,11 +388,11 @@ def _serve() -> None:
 
     job = json.load(sys.stdin)
     sys.path.insert(0, job["task_root"])
-    authorizer = (reachability.Authorizer.from_json(job["authorizer"])
-                  if job["authorizer"] else None)
+    authorizer = reachability.Authorizer.from_json(job["authorizer"]) if job["authorizer"] else None
     # Registered before the handler builds any session, so every client it makes has it.
-    botocore.handlers.BUILTIN_HANDLERS.append(("before-send", _network_guard(job["via"],
-                                                                             authorizer)))
+    botocore.handlers.BUILTIN_HANDLERS.append(
+        ("before-send", _network_guard(job["via"], authorizer))
+    )
     outcome = _run_handler(job)
     Path(job["result_file"]).write_text(json.dumps(outcome), encoding="utf-8")
 

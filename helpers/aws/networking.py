@@ -6,14 +6,15 @@ missing of a plan (finding the lab's resources by their tags, never by name) and
 NAT gateways on real AWS. ``find_lab_network`` and the describe helpers let later chapters
 find the VPC, its subnets and route tables.
 """
+
 from __future__ import annotations
 
 import ipaddress
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from helpers.aws.checks import Check
 from helpers.core.clients import client, friendly_errors
@@ -21,7 +22,16 @@ from helpers.core.costs import monthly, nat_gateway_hourly
 from helpers.core.errors import LabError
 from helpers.core.messages import t
 from helpers.core.settings import current
-from helpers.core.tags import CHAPTER_KEY, ROLE_KEY, as_aws, ec2_filters, from_aws, is_lab_resource, lab_tags, tag_specification
+from helpers.core.tags import (
+    CHAPTER_KEY,
+    ROLE_KEY,
+    as_aws,
+    ec2_filters,
+    from_aws,
+    is_lab_resource,
+    lab_tags,
+    tag_specification,
+)
 
 CHAPTER = "01"
 
@@ -122,8 +132,10 @@ class NetworkPlan:
 
 def normalised(choices: dict | None) -> dict:
     """The wizard's choices with defaults filled in and obvious types fixed."""
-    values = {**DEFAULT_CHOICES, **{k: v for k, v in (choices or {}).items()
-                                    if k in DEFAULT_CHOICES}}
+    values = {
+        **DEFAULT_CHOICES,
+        **{k: v for k, v in (choices or {}).items() if k in DEFAULT_CHOICES},
+    }
     values["name_prefix"] = str(values["name_prefix"] or "").strip()
     values["cidr"] = str(values["cidr"] or "").strip()
     for key in ("azs", "public_subnets", "private_subnets"):
@@ -156,7 +168,7 @@ def plan_network(choices: dict, zones: list[str] | tuple[str, ...]) -> NetworkPl
     values = normalised(choices)
     prefix = values["name_prefix"]
     network = ipaddress.ip_network(values["cidr"])
-    used_zones = tuple(zones[:values["azs"]])
+    used_zones = tuple(zones[: values["azs"]])
     size = subnet_prefix_length(network.prefixlen)
     block = 2 ** (32 - size)
     half = network.num_addresses // 2
@@ -167,23 +179,42 @@ def plan_network(choices: dict, zones: list[str] | tuple[str, ...]) -> NetworkPl
     subnets = []
     for index in range(values["public_subnets"]):
         zone = used_zones[index % len(used_zones)]
-        subnets.append(PlannedSubnet(f"public{index + 1}", ROLE_PUBLIC_SUBNET,
-                                     f"{prefix}-subnet-public{index + 1}-{zone}",
-                                     subnet_cidr(index * block), zone))
+        subnets.append(
+            PlannedSubnet(
+                f"public{index + 1}",
+                ROLE_PUBLIC_SUBNET,
+                f"{prefix}-subnet-public{index + 1}-{zone}",
+                subnet_cidr(index * block),
+                zone,
+            )
+        )
     for index in range(values["private_subnets"]):
         zone = used_zones[index % len(used_zones)]
-        subnets.append(PlannedSubnet(f"private{index + 1}", ROLE_PRIVATE_SUBNET,
-                                     f"{prefix}-subnet-private{index + 1}-{zone}",
-                                     subnet_cidr(half + index * block), zone))
+        subnets.append(
+            PlannedSubnet(
+                f"private{index + 1}",
+                ROLE_PRIVATE_SUBNET,
+                f"{prefix}-subnet-private{index + 1}-{zone}",
+                subnet_cidr(half + index * block),
+                zone,
+            )
+        )
     public = [s for s in subnets if s.role == ROLE_PUBLIC_SUBNET]
     private = [s for s in subnets if s.role == ROLE_PRIVATE_SUBNET]
 
     nats = []
     if values["nat_gateways"] != NAT_NONE and public:
         hosts = public[:1] if values["nat_gateways"] == NAT_ONE_AZ else public
-        nats = [PlannedNatGateway(f"nat{i + 1}", f"{prefix}-nat-{s.slot}-{s.zone}",
-                                  f"{prefix}-eip-{s.zone}", s.slot, s.zone)
-                for i, s in enumerate(hosts)]
+        nats = [
+            PlannedNatGateway(
+                f"nat{i + 1}",
+                f"{prefix}-nat-{s.slot}-{s.zone}",
+                f"{prefix}-eip-{s.zone}",
+                s.slot,
+                s.zone,
+            )
+            for i, s in enumerate(hosts)
+        ]
 
     def nat_for(zone: str) -> str | None:
         chosen = [n for n in nats if n.zone == zone] or nats
@@ -191,38 +222,70 @@ def plan_network(choices: dict, zones: list[str] | tuple[str, ...]) -> NetworkPl
 
     route_tables = []
     if public:
-        route_tables.append(PlannedRouteTable("rtb-public", ROLE_PUBLIC_ROUTE_TABLE,
-                                              f"{prefix}-rtb-public",
-                                              tuple(s.slot for s in public)))
+        route_tables.append(
+            PlannedRouteTable(
+                "rtb-public",
+                ROLE_PUBLIC_ROUTE_TABLE,
+                f"{prefix}-rtb-public",
+                tuple(s.slot for s in public),
+            )
+        )
     for subnet in private:
         number = subnet.slot.removeprefix("private")
-        route_tables.append(PlannedRouteTable(f"rtb-private{number}", ROLE_PRIVATE_ROUTE_TABLE,
-                                              f"{prefix}-rtb-private{number}-{subnet.zone}",
-                                              (subnet.slot,), nat_for(subnet.zone)))
-    return NetworkPlan(values, used_zones, f"{prefix}-vpc", tuple(subnets), tuple(route_tables),
-                       f"{prefix}-igw" if public else None, tuple(nats))
+        route_tables.append(
+            PlannedRouteTable(
+                f"rtb-private{number}",
+                ROLE_PRIVATE_ROUTE_TABLE,
+                f"{prefix}-rtb-private{number}-{subnet.zone}",
+                (subnet.slot,),
+                nat_for(subnet.zone),
+            )
+        )
+    return NetworkPlan(
+        values,
+        used_zones,
+        f"{prefix}-vpc",
+        tuple(subnets),
+        tuple(route_tables),
+        f"{prefix}-igw" if public else None,
+        tuple(nats),
+    )
 
 
 # --- what the console or AWS would refuse --------------------------------------------------
 def parse_cidr(text: str) -> ipaddress.IPv4Network:
     """``text`` as an IPv4 network, or a LabError saying what is wrong with it."""
     if "/" not in text:
-        raise LabError("networking.cidr_no_prefix", code="InvalidParameterValue", field="cidr",
-                       cidr=text)
+        raise LabError(
+            "networking.cidr_no_prefix", code="InvalidParameterValue", field="cidr", cidr=text
+        )
     try:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
-        raise LabError("networking.cidr_malformed", code="InvalidParameterValue", field="cidr",
-                       cidr=text) from None
+        raise LabError(
+            "networking.cidr_malformed", code="InvalidParameterValue", field="cidr", cidr=text
+        ) from None
     if network.version != 4:
-        raise LabError("networking.cidr_not_ipv4", code="InvalidParameterValue", field="cidr",
-                       cidr=text)
+        raise LabError(
+            "networking.cidr_not_ipv4", code="InvalidParameterValue", field="cidr", cidr=text
+        )
     if str(network) != text:
-        raise LabError("networking.cidr_not_network", code="InvalidParameterValue", field="cidr",
-                       cidr=text, network=str(network))
+        raise LabError(
+            "networking.cidr_not_network",
+            code="InvalidParameterValue",
+            field="cidr",
+            cidr=text,
+            network=str(network),
+        )
     if not LARGEST_VPC_PREFIX <= network.prefixlen <= SMALLEST_VPC_PREFIX:
-        raise LabError("networking.cidr_size", code="InvalidVpc.Range", field="cidr", cidr=text,
-                       largest=LARGEST_VPC_PREFIX, smallest=SMALLEST_VPC_PREFIX)
+        raise LabError(
+            "networking.cidr_size",
+            code="InvalidVpc.Range",
+            field="cidr",
+            cidr=text,
+            largest=LARGEST_VPC_PREFIX,
+            smallest=SMALLEST_VPC_PREFIX,
+        )
     return network
 
 
@@ -230,15 +293,25 @@ def _name_prefix_refusal(prefix: str) -> LabError | None:
     if not prefix:
         return LabError("networking.name_prefix_empty", field="name_prefix")
     if len(prefix) > MAX_NAME_PREFIX:
-        return LabError("networking.name_prefix_too_long", code="InvalidParameterValue",
-                        field="name_prefix", length=len(prefix), limit=MAX_NAME_PREFIX)
+        return LabError(
+            "networking.name_prefix_too_long",
+            code="InvalidParameterValue",
+            field="name_prefix",
+            length=len(prefix),
+            limit=MAX_NAME_PREFIX,
+        )
     if prefix.lower().startswith("aws:"):
-        return LabError("networking.name_prefix_reserved", code="InvalidParameterValue",
-                        field="name_prefix")
+        return LabError(
+            "networking.name_prefix_reserved", code="InvalidParameterValue", field="name_prefix"
+        )
     if not NAME_PREFIX_PATTERN.match(prefix):
         bad = "".join(sorted({c for c in prefix if not NAME_PREFIX_PATTERN.match(c)}))
-        return LabError("networking.name_prefix_characters", code="InvalidParameterValue",
-                        field="name_prefix", characters=bad)
+        return LabError(
+            "networking.name_prefix_characters",
+            code="InvalidParameterValue",
+            field="name_prefix",
+            characters=bad,
+        )
     return None
 
 
@@ -248,25 +321,53 @@ def _count_refusals(values: dict, zones: list[str], network) -> list[LabError]:
     if not 1 <= azs <= MAX_AZS:
         return [LabError("networking.azs_range", field="azs", azs=azs, most=MAX_AZS)]
     if azs > len(zones):
-        return [LabError("networking.too_many_azs", field="azs", azs=azs,
-                         region=current().region, available=len(zones),
-                         zones=", ".join(zones))]
+        return [
+            LabError(
+                "networking.too_many_azs",
+                field="azs",
+                azs=azs,
+                region=current().region,
+                available=len(zones),
+                zones=", ".join(zones),
+            )
+        ]
     if values["public_subnets"] not in (0, azs):
-        refusals.append(LabError("networking.public_count", field="public_subnets",
-                                 count=values["public_subnets"], azs=azs))
+        refusals.append(
+            LabError(
+                "networking.public_count",
+                field="public_subnets",
+                count=values["public_subnets"],
+                azs=azs,
+            )
+        )
     if values["private_subnets"] not in (0, azs, 2 * azs):
-        refusals.append(LabError("networking.private_count", field="private_subnets",
-                                 count=values["private_subnets"], azs=azs, twice=2 * azs))
+        refusals.append(
+            LabError(
+                "networking.private_count",
+                field="private_subnets",
+                count=values["private_subnets"],
+                azs=azs,
+                twice=2 * azs,
+            )
+        )
     if network is not None and not refusals:
         room = subnets_per_half(network.prefixlen)
         wanted = max(values["public_subnets"], values["private_subnets"])
         if wanted > room:
-            refusals.append(LabError("networking.subnets_dont_fit", field="cidr",
-                                     cidr=str(network), wanted=wanted, room=room,
-                                     size=subnet_prefix_length(network.prefixlen)))
+            refusals.append(
+                LabError(
+                    "networking.subnets_dont_fit",
+                    field="cidr",
+                    cidr=str(network),
+                    wanted=wanted,
+                    room=room,
+                    size=subnet_prefix_length(network.prefixlen),
+                )
+            )
     if values["nat_gateways"] not in NAT_OPTIONS:
-        refusals.append(LabError("networking.nat_unknown", field="nat_gateways",
-                                 value=values["nat_gateways"]))
+        refusals.append(
+            LabError("networking.nat_unknown", field="nat_gateways", value=values["nat_gateways"])
+        )
     elif values["nat_gateways"] != NAT_NONE and values["public_subnets"] == 0:
         refusals.append(LabError("networking.nat_needs_public", field="nat_gateways"))
     return refusals
@@ -282,8 +383,10 @@ def overlapping_vpcs(network: ipaddress.IPv4Network) -> list[dict]:
         if is_lab_vpc(vpc):
             continue
         for association in vpc.get("CidrBlockAssociationSet", []):
-            if association.get("CidrBlockState", {}).get("State") not in ("associated",
-                                                                          "associating"):
+            if association.get("CidrBlockState", {}).get("State") not in (
+                "associated",
+                "associating",
+            ):
                 continue
             if ipaddress.ip_network(association["CidrBlock"]).overlaps(network):
                 overlapping.append(vpc)
@@ -306,16 +409,26 @@ def refusals(choices: dict) -> list[LabError]:
     problems += _count_refusals(values, availability_zones(), network)
     if network is not None:
         for vpc in overlapping_vpcs(network):
-            problems.append(LabError("networking.cidr_overlaps", field="cidr", cidr=str(network),
-                                     vpc=vpc_label(vpc), suggestion=free_cidr(network)))
+            problems.append(
+                LabError(
+                    "networking.cidr_overlaps",
+                    field="cidr",
+                    cidr=str(network),
+                    vpc=vpc_label(vpc),
+                    suggestion=free_cidr(network),
+                )
+            )
     return problems
 
 
 def free_cidr(network: ipaddress.IPv4Network) -> str:
     """The first block of ``network``'s size in 10.0.0.0/8 that overlaps no VPC."""
-    taken = [ipaddress.ip_network(a["CidrBlock"])
-             for vpc in client("ec2").describe_vpcs()["Vpcs"] if not is_lab_vpc(vpc)
-             for a in vpc.get("CidrBlockAssociationSet", [])]
+    taken = [
+        ipaddress.ip_network(a["CidrBlock"])
+        for vpc in client("ec2").describe_vpcs()["Vpcs"]
+        if not is_lab_vpc(vpc)
+        for a in vpc.get("CidrBlockAssociationSet", [])
+    ]
     for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=network.prefixlen):
         if not any(candidate.overlaps(other) for other in taken):
             return str(candidate)
@@ -332,10 +445,13 @@ def availability_zones() -> list[str]:
     key = (settings.backend, settings.region, settings.endpoint_url)
     if key not in _zones_cache:
         answer = client("ec2").describe_availability_zones(
-            Filters=[{"Name": "state", "Values": ["available"]}])
-        _zones_cache[key] = sorted(zone["ZoneName"] for zone in answer["AvailabilityZones"]
-                                   if zone.get("ZoneType", "availability-zone")
-                                   == "availability-zone")
+            Filters=[{"Name": "state", "Values": ["available"]}]
+        )
+        _zones_cache[key] = sorted(
+            zone["ZoneName"]
+            for zone in answer["AvailabilityZones"]
+            if zone.get("ZoneType", "availability-zone") == "availability-zone"
+        )
     return _zones_cache[key]
 
 
@@ -353,15 +469,21 @@ def _slot(resource: dict) -> str:
 
 def is_lab_vpc(vpc: dict) -> bool:
     found = from_aws(vpc.get("Tags"))
-    return (is_lab_resource(found) and found.get(ROLE_KEY) == ROLE_VPC
-            and found.get(CHAPTER_KEY) == CHAPTER)
+    return (
+        is_lab_resource(found)
+        and found.get(ROLE_KEY) == ROLE_VPC
+        and found.get(CHAPTER_KEY) == CHAPTER
+    )
 
 
 def vpc_label(vpc: dict) -> str:
     """The console's way of naming a VPC in a list: ``vpc-id (Name) CIDR``."""
     name = name_of(vpc) or (t("networking.default_vpc") if vpc.get("IsDefault") else "")
-    return f"{vpc['VpcId']} ({name}) {vpc['CidrBlock']}" if name else \
-        f"{vpc['VpcId']} {vpc['CidrBlock']}"
+    return (
+        f"{vpc['VpcId']} ({name}) {vpc['CidrBlock']}"
+        if name
+        else f"{vpc['VpcId']} {vpc['CidrBlock']}"
+    )
 
 
 def vpc_label_of(vpc_id: str) -> str:
@@ -376,9 +498,17 @@ def vpc_choices() -> list[tuple[str, str]]:
     return [(vpc_label(vpc), vpc["VpcId"]) for vpc in vpcs]
 
 
-_ROLE_ORDER = (ROLE_VPC, ROLE_MAIN_ROUTE_TABLE, ROLE_PUBLIC_SUBNET, ROLE_PUBLIC_ROUTE_TABLE,
-               ROLE_PRIVATE_SUBNET, ROLE_PRIVATE_ROUTE_TABLE, ROLE_INTERNET_GATEWAY,
-               ROLE_ELASTIC_IP, ROLE_NAT_GATEWAY)
+_ROLE_ORDER = (
+    ROLE_VPC,
+    ROLE_MAIN_ROUTE_TABLE,
+    ROLE_PUBLIC_SUBNET,
+    ROLE_PUBLIC_ROUTE_TABLE,
+    ROLE_PRIVATE_SUBNET,
+    ROLE_PRIVATE_ROUTE_TABLE,
+    ROLE_INTERNET_GATEWAY,
+    ROLE_ELASTIC_IP,
+    ROLE_NAT_GATEWAY,
+)
 
 
 def _slot_order(resource: dict) -> tuple:
@@ -412,27 +542,38 @@ def _lab_route_tables(vpc_id: str) -> list[dict]:
 
 def _lab_internet_gateways(vpc_id: str) -> list[dict]:
     """The lab's internet gateways made for ``vpc_id`` (attached or not yet)."""
-    return client("ec2").describe_internet_gateways(Filters=[
-        *ec2_filters(ROLE_INTERNET_GATEWAY, CHAPTER),
-        {"Name": f"tag:{VPC_KEY}", "Values": [vpc_id]}])["InternetGateways"]
+    return client("ec2").describe_internet_gateways(
+        Filters=[
+            *ec2_filters(ROLE_INTERNET_GATEWAY, CHAPTER),
+            {"Name": f"tag:{VPC_KEY}", "Values": [vpc_id]},
+        ]
+    )["InternetGateways"]
 
 
 def _lab_nat_gateways(vpc_id: str) -> list[dict]:
-    gateways = client("ec2").describe_nat_gateways(Filters=[
-        *ec2_filters(ROLE_NAT_GATEWAY, CHAPTER), {"Name": "vpc-id", "Values": [vpc_id]},
-        {"Name": "state", "Values": ["pending", "available"]}])["NatGateways"]
+    gateways = client("ec2").describe_nat_gateways(
+        Filters=[
+            *ec2_filters(ROLE_NAT_GATEWAY, CHAPTER),
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "state", "Values": ["pending", "available"]},
+        ]
+    )["NatGateways"]
     return sorted(gateways, key=_slot_order)
 
 
 def _lab_elastic_ips(vpc_id: str) -> list[dict]:
-    return client("ec2").describe_addresses(Filters=[
-        *ec2_filters(ROLE_ELASTIC_IP, CHAPTER),
-        {"Name": f"tag:{VPC_KEY}", "Values": [vpc_id]}])["Addresses"]
+    return client("ec2").describe_addresses(
+        Filters=[
+            *ec2_filters(ROLE_ELASTIC_IP, CHAPTER),
+            {"Name": f"tag:{VPC_KEY}", "Values": [vpc_id]},
+        ]
+    )["Addresses"]
 
 
 @dataclass
 class LabNetwork:
     """The lab's VPC and what the wizard made in it, found by the lab's tags."""
+
     vpc_id: str
     name_prefix: str
     cidr: str
@@ -446,9 +587,12 @@ class LabNetwork:
 
 
 def main_route_table(vpc_id: str) -> dict | None:
-    tables = client("ec2").describe_route_tables(Filters=[
-        {"Name": "vpc-id", "Values": [vpc_id]},
-        {"Name": "association.main", "Values": ["true"]}])["RouteTables"]
+    tables = client("ec2").describe_route_tables(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "association.main", "Values": ["true"]},
+        ]
+    )["RouteTables"]
     return tables[0] if tables else None
 
 
@@ -457,8 +601,11 @@ def _network_from(vpc: dict) -> LabNetwork:
     subnets = _lab_subnets(vpc_id)
     tables = _lab_route_tables(vpc_id)
     main = main_route_table(vpc_id)
-    gateways = [g for g in _lab_internet_gateways(vpc_id)
-                if any(a.get("VpcId") == vpc_id for a in g.get("Attachments", []))]
+    gateways = [
+        g
+        for g in _lab_internet_gateways(vpc_id)
+        if any(a.get("VpcId") == vpc_id for a in g.get("Attachments", []))
+    ]
 
     def ids(items, role, key):
         return [item[key] for item in items if _role(item) == role]
@@ -488,16 +635,19 @@ def describe_route_tables(vpc_id: str) -> list[dict]:
     """Every route table of ``vpc_id`` (AWS's shape): the main one first, then by name."""
     with friendly_errors():
         tables = client("ec2").describe_route_tables(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
-    return sorted(tables, key=lambda table: (not is_main(table), _slot_order(table),
-                                              table["RouteTableId"]))
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+        )["RouteTables"]
+    return sorted(
+        tables, key=lambda table: (not is_main(table), _slot_order(table), table["RouteTableId"])
+    )
 
 
 def describe_subnets(vpc_id: str) -> list[dict]:
     """Every subnet of ``vpc_id`` (AWS's shape), the lab's in wizard order."""
     with friendly_errors():
-        subnets = client("ec2").describe_subnets(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+        subnets = client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+            "Subnets"
+        ]
     return sorted(subnets, key=lambda subnet: (_slot_order(subnet), subnet["SubnetId"]))
 
 
@@ -512,10 +662,12 @@ def is_main(route_table: dict) -> bool:
 
 def associated_subnet_ids(route_table: dict) -> list[str]:
     """Subnets explicitly associated with ``route_table`` (subnets without one use the main)."""
-    return [a["SubnetId"] for a in route_table.get("Associations", [])
-            if a.get("SubnetId") and a.get("AssociationState", {}).get("State",
-                                                                       "associated")
-            == "associated"]
+    return [
+        a["SubnetId"]
+        for a in route_table.get("Associations", [])
+        if a.get("SubnetId")
+        and a.get("AssociationState", {}).get("State", "associated") == "associated"
+    ]
 
 
 def route_table_for_subnet(subnet_id: str, route_tables: list[dict]) -> dict | None:
@@ -527,15 +679,28 @@ def route_table_for_subnet(subnet_id: str, route_tables: list[dict]) -> dict | N
 
 
 def route_destination(route: dict) -> str:
-    return (route.get("DestinationCidrBlock") or route.get("DestinationIpv6CidrBlock")
-            or route.get("DestinationPrefixListId") or "?")
+    return (
+        route.get("DestinationCidrBlock")
+        or route.get("DestinationIpv6CidrBlock")
+        or route.get("DestinationPrefixListId")
+        or "?"
+    )
 
 
 def route_target(route: dict) -> str:
     """Where a route sends traffic: ``local``, ``igw-…``, ``nat-…``, ``vpce-…``, …"""
-    for key in ("GatewayId", "NatGatewayId", "VpcEndpointId", "TransitGatewayId",
-                "VpcPeeringConnectionId", "NetworkInterfaceId", "InstanceId",
-                "EgressOnlyInternetGatewayId", "CarrierGatewayId", "LocalGatewayId"):
+    for key in (
+        "GatewayId",
+        "NatGatewayId",
+        "VpcEndpointId",
+        "TransitGatewayId",
+        "VpcPeeringConnectionId",
+        "NetworkInterfaceId",
+        "InstanceId",
+        "EgressOnlyInternetGatewayId",
+        "CarrierGatewayId",
+        "LocalGatewayId",
+    ):
         if route.get(key):
             return route[key]
     return "?"
@@ -549,8 +714,9 @@ def wizard_choices(vpc: dict) -> dict | None:
     except (KeyError, ValueError):
         return None
     zones = stored.pop("zones", None)
-    choices = normalised({**stored, "name_prefix": found.get(PREFIX_KEY, ""),
-                          "cidr": vpc["CidrBlock"]})
+    choices = normalised(
+        {**stored, "name_prefix": found.get(PREFIX_KEY, ""), "cidr": vpc["CidrBlock"]}
+    )
     return {**choices, "zones": zones} if zones else choices
 
 
@@ -593,10 +759,12 @@ class _Builder:
         if existing:
             return existing["VpcId"]
         plan = self.plan
-        tags = self.tags(ROLE_VPC, plan.vpc_name, **{PREFIX_KEY: plan.name_prefix,
-                                                      WIZARD_KEY: _wizard_tag(plan)})
-        vpc_id = self.ec2.create_vpc(CidrBlock=plan.cidr, TagSpecifications=tag_specification(
-            "vpc", tags))["Vpc"]["VpcId"]
+        tags = self.tags(
+            ROLE_VPC, plan.vpc_name, **{PREFIX_KEY: plan.name_prefix, WIZARD_KEY: _wizard_tag(plan)}
+        )
+        vpc_id = self.ec2.create_vpc(
+            CidrBlock=plan.cidr, TagSpecifications=tag_specification("vpc", tags)
+        )["Vpc"]["VpcId"]
         self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
         self.made(plan.vpc_name, vpc_id)
         return vpc_id
@@ -605,8 +773,9 @@ class _Builder:
         # Resolution first (hostnames build on it), and one attribute per call: AWS refuses
         # two attributes in one ModifyVpcAttribute request.
         for attribute, member, choice in (
-                ("enableDnsSupport", "EnableDnsSupport", "dns_resolution"),
-                ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames")):
+            ("enableDnsSupport", "EnableDnsSupport", "dns_resolution"),
+            ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames"),
+        ):
             wanted = self.plan.choices[choice]
             found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
             if found[member]["Value"] != wanted:
@@ -615,8 +784,10 @@ class _Builder:
     def tag_main_route_table(self, vpc_id: str) -> None:
         main = main_route_table(vpc_id)
         if main and _role(main) != ROLE_MAIN_ROUTE_TABLE:
-            self.ec2.create_tags(Resources=[main["RouteTableId"]],
-                                 Tags=as_aws(self.tags(ROLE_MAIN_ROUTE_TABLE, None)))
+            self.ec2.create_tags(
+                Resources=[main["RouteTableId"]],
+                Tags=as_aws(self.tags(ROLE_MAIN_ROUTE_TABLE, None)),
+            )
 
     def subnets(self, vpc_id: str) -> dict[str, str]:
         existing = {_slot(s): s["SubnetId"] for s in _lab_subnets(vpc_id)}
@@ -625,8 +796,11 @@ class _Builder:
                 continue
             tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
             subnet_id = self.ec2.create_subnet(
-                VpcId=vpc_id, CidrBlock=planned.cidr, AvailabilityZone=planned.zone,
-                TagSpecifications=tag_specification("subnet", tags))["Subnet"]["SubnetId"]
+                VpcId=vpc_id,
+                CidrBlock=planned.cidr,
+                AvailabilityZone=planned.zone,
+                TagSpecifications=tag_specification("subnet", tags),
+            )["Subnet"]["SubnetId"]
             existing[planned.slot] = subnet_id
             self.made(planned.name, subnet_id)
         return existing
@@ -638,10 +812,12 @@ class _Builder:
         if gateways:
             gateway_id = gateways[0]["InternetGatewayId"]
         else:
-            tags = self.tags(ROLE_INTERNET_GATEWAY, self.plan.internet_gateway_name,
-                             **{VPC_KEY: vpc_id})
-            gateway_id = self.ec2.create_internet_gateway(TagSpecifications=tag_specification(
-                "internet-gateway", tags))["InternetGateway"]["InternetGatewayId"]
+            tags = self.tags(
+                ROLE_INTERNET_GATEWAY, self.plan.internet_gateway_name, **{VPC_KEY: vpc_id}
+            )
+            gateway_id = self.ec2.create_internet_gateway(
+                TagSpecifications=tag_specification("internet-gateway", tags)
+            )["InternetGateway"]["InternetGatewayId"]
             self.made(self.plan.internet_gateway_name, gateway_id)
             gateways = [{"Attachments": []}]
         if not any(a.get("VpcId") == vpc_id for a in gateways[0].get("Attachments", [])):
@@ -658,16 +834,22 @@ class _Builder:
                 continue
             address = addresses.get(planned.slot)
             if address is None or address.get("AssociationId"):
-                tags = self.tags(ROLE_ELASTIC_IP, planned.elastic_ip_name,
-                                 **{SLOT_KEY: planned.slot, VPC_KEY: vpc_id})
+                tags = self.tags(
+                    ROLE_ELASTIC_IP,
+                    planned.elastic_ip_name,
+                    **{SLOT_KEY: planned.slot, VPC_KEY: vpc_id},
+                )
                 address = self.ec2.allocate_address(
-                    Domain="vpc", TagSpecifications=tag_specification("elastic-ip", tags))
+                    Domain="vpc", TagSpecifications=tag_specification("elastic-ip", tags)
+                )
                 self.made(planned.elastic_ip_name, address["AllocationId"])
             tags = self.tags(ROLE_NAT_GATEWAY, planned.name, **{SLOT_KEY: planned.slot})
             gateway = self.ec2.create_nat_gateway(
-                SubnetId=subnet_ids[planned.subnet_slot], AllocationId=address["AllocationId"],
+                SubnetId=subnet_ids[planned.subnet_slot],
+                AllocationId=address["AllocationId"],
                 ConnectivityType="public",
-                TagSpecifications=tag_specification("natgateway", tags))["NatGateway"]
+                TagSpecifications=tag_specification("natgateway", tags),
+            )["NatGateway"]
             gateways[planned.slot] = gateway
             self.made(planned.name, gateway["NatGatewayId"])
         return {slot: self._wait_available(gateway) for slot, gateway in gateways.items()}
@@ -678,31 +860,51 @@ class _Builder:
         started = time.monotonic()
         state = gateway["State"]
         while state == "pending":
-            self.report(t("networking.progress_nat_waiting", id=gateway_id,
-                          seconds=int(time.monotonic() - started)))
+            self.report(
+                t(
+                    "networking.progress_nat_waiting",
+                    id=gateway_id,
+                    seconds=int(time.monotonic() - started),
+                )
+            )
             time.sleep(NAT_POLL_SECONDS)
-            state = self.ec2.describe_nat_gateways(
-                NatGatewayIds=[gateway_id])["NatGateways"][0]["State"]
+            state = self.ec2.describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"][0][
+                "State"
+            ]
         if state != "available":
-            raise LabError("networking.nat_failed", code="NatGatewayFailed", id=gateway_id,
-                           state=state)
+            raise LabError(
+                "networking.nat_failed", code="NatGatewayFailed", id=gateway_id, state=state
+            )
         return gateway_id
 
-    def route_tables(self, vpc_id: str, subnet_ids: dict[str, str], gateway_id: str | None,
-                     nat_ids: dict[str, str]) -> None:
-        existing = {_slot(table): table for table in _lab_route_tables(vpc_id)
-                    if _role(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)}
+    def route_tables(
+        self,
+        vpc_id: str,
+        subnet_ids: dict[str, str],
+        gateway_id: str | None,
+        nat_ids: dict[str, str],
+    ) -> None:
+        existing = {
+            _slot(table): table
+            for table in _lab_route_tables(vpc_id)
+            if _role(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)
+        }
         for planned in self.plan.route_tables:
             table = existing.get(planned.slot)
             if table is None:
                 tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
-                table = self.ec2.create_route_table(VpcId=vpc_id, TagSpecifications=(
-                    tag_specification("route-table", tags)))["RouteTable"]
+                table = self.ec2.create_route_table(
+                    VpcId=vpc_id, TagSpecifications=(tag_specification("route-table", tags))
+                )["RouteTable"]
                 self.made(planned.name, table["RouteTableId"])
             self._associate(table, [subnet_ids[slot] for slot in planned.subnet_slots], vpc_id)
-            target = ({"GatewayId": gateway_id} if planned.role == ROLE_PUBLIC_ROUTE_TABLE
-                      else {"NatGatewayId": nat_ids[planned.nat_slot]} if planned.nat_slot
-                      else None)
+            target = (
+                {"GatewayId": gateway_id}
+                if planned.role == ROLE_PUBLIC_ROUTE_TABLE
+                else {"NatGatewayId": nat_ids[planned.nat_slot]}
+                if planned.nat_slot
+                else None
+            )
             if target:
                 self._default_route(table, target)
 
@@ -712,24 +914,41 @@ class _Builder:
         for subnet_id in subnet_ids:
             if subnet_id in already:
                 continue
-            tables = tables or client("ec2").describe_route_tables(
-                Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+            tables = (
+                tables
+                or client("ec2").describe_route_tables(
+                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+                )["RouteTables"]
+            )
             current_association = next(
-                (a for other in tables for a in other.get("Associations", [])
-                 if a.get("SubnetId") == subnet_id), None)
+                (
+                    a
+                    for other in tables
+                    for a in other.get("Associations", [])
+                    if a.get("SubnetId") == subnet_id
+                ),
+                None,
+            )
             if current_association:
                 self.ec2.replace_route_table_association(
                     AssociationId=current_association["RouteTableAssociationId"],
-                    RouteTableId=table["RouteTableId"])
+                    RouteTableId=table["RouteTableId"],
+                )
             else:
-                self.ec2.associate_route_table(RouteTableId=table["RouteTableId"],
-                                               SubnetId=subnet_id)
+                self.ec2.associate_route_table(
+                    RouteTableId=table["RouteTableId"], SubnetId=subnet_id
+                )
 
     def _default_route(self, table: dict, target: dict) -> None:
-        current_route = next((r for r in table.get("Routes", [])
-                              if r.get("DestinationCidrBlock") == EVERYWHERE), None)
-        if current_route and route_target(current_route) == next(iter(target.values())) \
-                and current_route.get("State") == "active":
+        current_route = next(
+            (r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == EVERYWHERE),
+            None,
+        )
+        if (
+            current_route
+            and route_target(current_route) == next(iter(target.values()))
+            and current_route.get("State") == "active"
+        ):
             return
         call = self.ec2.replace_route if current_route else self.ec2.create_route
         call(RouteTableId=table["RouteTableId"], DestinationCidrBlock=EVERYWHERE, **target)
@@ -737,14 +956,21 @@ class _Builder:
 
 def plan_for_existing(vpc: dict) -> NetworkPlan:
     """The plan a lab VPC was made with (its own tags), to finish it as it was planned."""
-    stored = wizard_choices(vpc) or normalised({"cidr": vpc["CidrBlock"], "name_prefix": (
-        from_aws(vpc.get("Tags")).get(PREFIX_KEY) or DEFAULT_CHOICES["name_prefix"])})
+    stored = wizard_choices(vpc) or normalised(
+        {
+            "cidr": vpc["CidrBlock"],
+            "name_prefix": (
+                from_aws(vpc.get("Tags")).get(PREFIX_KEY) or DEFAULT_CHOICES["name_prefix"]
+            ),
+        }
+    )
     zones = stored.pop("zones", None) or availability_zones()
     return plan_network(stored, zones)
 
 
-def ensure_network(choices: dict | None = None,
-                   report: Callable[[str], None] = print_progress) -> EnsureResult:
+def ensure_network(
+    choices: dict | None = None, report: Callable[[str], None] = print_progress
+) -> EnsureResult:
     """Make whatever is missing of the lab's network; reuse the lab's VPC when there is one.
 
     A lab VPC found by its tags is finished as it was planned (its own stored choices), so
@@ -776,20 +1002,24 @@ def summary(result: EnsureResult) -> str:
     """One line for the learner: which VPC, and whether it was made or reused."""
     network = result.network
     key = "networking.summary_created" if result.created else "networking.summary_reused"
-    return t(key, name=result.plan.vpc_name, id=network.vpc_id, cidr=network.cidr,
-             subnets=len(network.public_subnet_ids) + len(network.private_subnet_ids),
-             created=len(result.created))
-
-
-def ensure_chapter(choices: dict) -> str:
-    """Chapter 01's resources from the learner's choices ({} = the wizard's defaults)."""
-    return summary(ensure_network(choices))
+    return t(
+        key,
+        name=result.plan.vpc_name,
+        id=network.vpc_id,
+        cidr=network.cidr,
+        subnets=len(network.public_subnet_ids) + len(network.private_subnet_ids),
+        created=len(result.created),
+    )
 
 
 def nat_cost_text(plan: NetworkPlan) -> str:
     hourly = plan.nat_hourly_usd()
-    return t("networking.nat_cost", count=len(plan.nat_gateways), hourly=f"{hourly:.3f}",
-             monthly=f"{monthly(hourly):.2f}")
+    return t(
+        "networking.nat_cost",
+        count=len(plan.nat_gateways),
+        hourly=f"{hourly:.3f}",
+        monthly=f"{monthly(hourly):.2f}",
+    )
 
 
 # --- "Check your work" -----------------------------------------------------------------------
@@ -814,34 +1044,56 @@ def check_chapter() -> list[Check]:
 def _check_dns(vpc_id: str) -> Check:
     ec2 = client("ec2")
     support = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")[
-        "EnableDnsSupport"]["Value"]
+        "EnableDnsSupport"
+    ]["Value"]
     hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
-        "EnableDnsHostnames"]["Value"]
-    off = [label for label, on in ((t("networking.dns_resolution"), support),
-                                   (t("networking.dns_hostnames"), hostnames)) if not on]
+        "EnableDnsHostnames"
+    ]["Value"]
+    off = [
+        label
+        for label, on in (
+            (t("networking.dns_resolution"), support),
+            (t("networking.dns_hostnames"), hostnames),
+        )
+        if not on
+    ]
     detail = t("networking.check_dns_off", settings=", ".join(off)) if off else ""
     return Check(t("networking.check_dns"), not off, detail)
 
 
 def _check_planned(plan: NetworkPlan, vpc_id: str) -> Check:
-    found = ({_slot(s) for s in _lab_subnets(vpc_id)}
-             | {_slot(r) for r in _lab_route_tables(vpc_id)}
-             | {_slot(n) for n in _lab_nat_gateways(vpc_id)})
+    found = (
+        {_slot(s) for s in _lab_subnets(vpc_id)}
+        | {_slot(r) for r in _lab_route_tables(vpc_id)}
+        | {_slot(n) for n in _lab_nat_gateways(vpc_id)}
+    )
     planned = [*plan.subnets, *plan.route_tables, *plan.nat_gateways]
     missing = [item.name for item in planned if item.slot not in found]
     if plan.internet_gateway_name and not _lab_internet_gateways(vpc_id):
         missing.append(plan.internet_gateway_name)
-    detail = (t("networking.check_planned_missing", names=", ".join(missing)) if missing
-              else t("networking.check_planned_ok", count=len(plan.subnets)
-                     + len(plan.route_tables) + len(plan.nat_gateways)
-                     + (1 if plan.internet_gateway_name else 0)))
+    detail = (
+        t("networking.check_planned_missing", names=", ".join(missing))
+        if missing
+        else t(
+            "networking.check_planned_ok",
+            count=len(plan.subnets)
+            + len(plan.route_tables)
+            + len(plan.nat_gateways)
+            + (1 if plan.internet_gateway_name else 0),
+        )
+    )
     return Check(t("networking.check_planned"), not missing, detail)
 
 
 def _check_private_routing(network: LabNetwork, tables: list[dict]) -> list[Check]:
     if not network.private_subnet_ids:
-        return [Check(t("networking.check_private_subnet"), False,
-                      t("networking.check_private_subnet_missing"))]
+        return [
+            Check(
+                t("networking.check_private_subnet"),
+                False,
+                t("networking.check_private_subnet_missing"),
+            )
+        ]
     names = subnet_names(network.vpc_id)
     own_table, no_internet = [], []
     for subnet_id in network.private_subnet_ids:
@@ -851,12 +1103,20 @@ def _check_private_routing(network: LabNetwork, tables: list[dict]) -> list[Chec
         elif any(route_target(r).startswith("igw-") for r in table.get("Routes", [])):
             no_internet.append(names.get(subnet_id, subnet_id))
     return [
-        Check(t("networking.check_private_table"), not own_table,
-              t("networking.check_private_table_wrong", names=", ".join(own_table))
-              if own_table else ""),
-        Check(t("networking.check_private_no_igw"), not no_internet,
-              t("networking.check_private_has_igw", names=", ".join(no_internet))
-              if no_internet else ""),
+        Check(
+            t("networking.check_private_table"),
+            not own_table,
+            t("networking.check_private_table_wrong", names=", ".join(own_table))
+            if own_table
+            else "",
+        ),
+        Check(
+            t("networking.check_private_no_igw"),
+            not no_internet,
+            t("networking.check_private_has_igw", names=", ".join(no_internet))
+            if no_internet
+            else "",
+        ),
     ]
 
 
@@ -864,20 +1124,13 @@ def _check_public_routing(network: LabNetwork, tables: list[dict]) -> Check:
     by_id = {table["RouteTableId"]: table for table in tables}
     ok = bool(network.internet_gateway_id) and any(
         route.get("DestinationCidrBlock") == EVERYWHERE
-        and route_target(route) == network.internet_gateway_id and route.get("State") == "active"
+        and route_target(route) == network.internet_gateway_id
+        and route.get("State") == "active"
         for table_id in network.public_route_table_ids
-        for route in by_id.get(table_id, {}).get("Routes", []))
-    return Check(t("networking.check_public_route"), ok,
-                 "" if ok else t("networking.check_public_route_missing"))
-
-
-def show() -> None:
-    """Display the lab's VPC as a resource map and its route tables (or say there is none)."""
-    from IPython.display import HTML, display
-
-    from helpers.views.html import box
-    from helpers.views.network import vpc_overview_html
-
-    network = find_lab_network()
-    display(HTML(vpc_overview_html(network.vpc_id) if network
-                 else box(t("networking.no_network"), "warning")))
+        for route in by_id.get(table_id, {}).get("Routes", [])
+    )
+    return Check(
+        t("networking.check_public_route"),
+        ok,
+        "" if ok else t("networking.check_public_route_missing"),
+    )

@@ -1,19 +1,19 @@
 """The note table in DynamoDB (chapter 05): find it by its tags, create or update it, its
 monthly cost, and the chapter's checks."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from note_app import handler as note_handler
-
-from helpers.core import costs, journal
 from helpers.aws import functions
 from helpers.aws.checks import Check
+from helpers.core import costs, journal
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import aws_error_code
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, as_aws, from_aws, is_lab_resource, lab_tags
+from note_app import handler as note_handler
 
 CHAPTER = "05"
 DEFAULT_TABLE_NAME = "note_tbl"
@@ -45,8 +45,9 @@ def _describe(name: str) -> dict | None:
 
 
 def _is_lab_table(description: dict) -> bool:
-    tags = from_aws(client("dynamodb").list_tags_of_resource(
-        ResourceArn=description["TableArn"]).get("Tags"))
+    tags = from_aws(
+        client("dynamodb").list_tags_of_resource(ResourceArn=description["TableArn"]).get("Tags")
+    )
     return is_lab_resource(tags) and tags.get(ROLE_KEY) == "table"
 
 
@@ -103,20 +104,25 @@ class CostEstimate:
     storage_usd_per_gb: float
 
 
-def monthly_estimate(table_class_name: str, mode: str, read_units: int,
-                     write_units: int) -> CostEstimate:
+def monthly_estimate(
+    table_class_name: str, mode: str, read_units: int, write_units: int
+) -> CostEstimate:
     """What the table costs a month at list price (us-east-1), as the console estimates it."""
     infrequent = table_class_name == "STANDARD_INFREQUENT_ACCESS"
     storage = costs.price("dynamodb_ia_storage" if infrequent else "dynamodb_standard_storage")
     if mode == "PAY_PER_REQUEST":
         return CostEstimate(0.0, 0.0, not infrequent, storage.usd)
-    capacity = costs.monthly(costs.dynamodb_provisioned_hourly(table_class_name, read_units,
-                                                               write_units))
+    capacity = costs.monthly(
+        costs.dynamodb_provisioned_hourly(table_class_name, read_units, write_units)
+    )
     if infrequent:  # the free tier covers the Standard class only
         return CostEstimate(capacity, capacity, False, storage.usd)
     free = costs.DYNAMODB_FREE_TIER_CAPACITY_UNITS
-    beyond = costs.monthly(costs.dynamodb_provisioned_hourly(
-        table_class_name, max(0, read_units - free), max(0, write_units - free)))
+    beyond = costs.monthly(
+        costs.dynamodb_provisioned_hourly(
+            table_class_name, max(0, read_units - free), max(0, write_units - free)
+        )
+    )
     return CostEstimate(capacity, beyond, True, storage.usd)
 
 
@@ -127,28 +133,40 @@ def ensure_table(values: dict, progress=print) -> tuple[dict, bool]:
     dynamodb = client("dynamodb")
     name = values["table_name"].strip()
     mode = values["capacity_mode"]
-    throughput = {"ReadCapacityUnits": int(values["read_capacity"]),
-                  "WriteCapacityUnits": int(values["write_capacity"])}
+    throughput = {
+        "ReadCapacityUnits": int(values["read_capacity"]),
+        "WriteCapacityUnits": int(values["write_capacity"]),
+    }
     existing = find_lab_table()
     if existing is None:
         progress(t("tables.creating", table=name))
         capacity = {"ProvisionedThroughput": throughput} if mode == "PROVISIONED" else {}
         dynamodb.create_table(
-            TableName=name, BillingMode=mode, TableClass=values["table_class"],
+            TableName=name,
+            BillingMode=mode,
+            TableClass=values["table_class"],
             KeySchema=[{"AttributeName": PARTITION_KEY, "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": PARTITION_KEY,
-                                   "AttributeType": PARTITION_KEY_TYPE}],
-            Tags=as_aws(lab_tags(CHAPTER, "table", name=name)), **capacity)
+            AttributeDefinitions=[
+                {"AttributeName": PARTITION_KEY, "AttributeType": PARTITION_KEY_TYPE}
+            ],
+            Tags=as_aws(lab_tags(CHAPTER, "table", name=name)),
+            **capacity,
+        )
         return _wait_active(name, progress), True
     name = existing["TableName"]
     # DynamoDB takes one kind of change per UpdateTable call.
     changes = []
     if capacity_mode(existing) != mode:
-        changes.append({"BillingMode": mode,
-                        **({"ProvisionedThroughput": throughput} if mode == "PROVISIONED"
-                           else {})})
+        changes.append(
+            {
+                "BillingMode": mode,
+                **({"ProvisionedThroughput": throughput} if mode == "PROVISIONED" else {}),
+            }
+        )
     elif mode == "PROVISIONED" and capacity_units(existing) != (
-            throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]):
+        throughput["ReadCapacityUnits"],
+        throughput["WriteCapacityUnits"],
+    ):
         changes.append({"ProvisionedThroughput": throughput})
     if table_class(existing) != values["table_class"]:
         changes.append({"TableClass": values["table_class"]})
@@ -169,37 +187,43 @@ def _wait_active(name: str, progress) -> dict:
 
 
 # --- catch-up and "Check your work" ----------------------------------------------------------
-def ensure_chapter(choices: dict) -> str:
-    """Chapter 05's table from the learner's choices ({} = the defaults)."""
-    from helpers.views.forms.table import TableForm
-
-    form = TableForm()
-    description = form.submit_or_raise(**form.values_from_journal(choices)).resource
-    return t("tables.summary", table=description["TableName"])
-
-
 def check_chapter() -> list[Check]:
     """What chapter 05 should have made, each with what was found."""
     table = find_lab_table()
-    checks = [Check(t("tables.check_table"), table is not None,
-                    table["TableName"] if table else t("tables.check_missing"))]
+    checks = [
+        Check(
+            t("tables.check_table"),
+            table is not None,
+            table["TableName"] if table else t("tables.check_missing"),
+        )
+    ]
     if table is None:
         return checks
     key_schema = [(k["AttributeName"], k["KeyType"]) for k in table["KeySchema"]]
     key_types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
-    key_ok = (key_schema == [(PARTITION_KEY, "HASH")]
-              and key_types.get(PARTITION_KEY) == PARTITION_KEY_TYPE)
+    key_ok = (
+        key_schema == [(PARTITION_KEY, "HASH")]
+        and key_types.get(PARTITION_KEY) == PARTITION_KEY_TYPE
+    )
     function_table = function_table_name()
     role_table = functions.role_table_name()
     name = table["TableName"]
     checks += [
         Check(t("tables.check_active"), table["TableStatus"] == "ACTIVE", table["TableStatus"]),
-        Check(t("tables.check_key"), key_ok,
-              ", ".join(f"{n} ({key_types.get(n)}, {k})" for n, k in key_schema)),
-        Check(t("tables.check_function_uses"), function_table == name,
-              f"{functions.TABLE_VARIABLE}={function_table or '-'}"),
-        Check(t("tables.check_role_allows"), role_table == name
-              and functions.table_arn(role_table) == table["TableArn"],
-              t("functions.policy_allows", table=role_table or "-")),
+        Check(
+            t("tables.check_key"),
+            key_ok,
+            ", ".join(f"{n} ({key_types.get(n)}, {k})" for n, k in key_schema),
+        ),
+        Check(
+            t("tables.check_function_uses"),
+            function_table == name,
+            f"{functions.TABLE_VARIABLE}={function_table or '-'}",
+        ),
+        Check(
+            t("tables.check_role_allows"),
+            role_table == name and functions.table_arn(role_table) == table["TableArn"],
+            t("functions.policy_allows", table=role_table or "-"),
+        ),
     ]
     return checks

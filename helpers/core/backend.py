@@ -4,6 +4,7 @@ Every notebook and kernel of a learner shares it, like one AWS account. It is st
 demand (by the first helper call that needs it, or by ``python -m helpers backend start``),
 survives kernel restarts (it runs in its own process group) and is stopped only on request.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ from filelock import FileLock
 
 from helpers.core.backend_process import INFO_PATH
 from helpers.core.errors import LabError
-from helpers.core.settings import lab_home
+from helpers.core.home import lab_home
 
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
@@ -106,7 +107,10 @@ def _stop_unresponsive(state: dict | None) -> None:
         command_line = Path(f"/proc/{state['pid']}/cmdline").read_bytes()
     except OSError:
         return
-    if b"helpers.core.backend_process" in command_line and state["instance"].encode() in command_line:
+    if (
+        b"helpers.core.backend_process" in command_line
+        and state["instance"].encode() in command_line
+    ):
         os.kill(state["pid"], signal.SIGTERM)
 
 
@@ -125,17 +129,30 @@ def _spawn(home: Path, region: str, warm_up: bool = True) -> RunningBackend:
     env["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "false"  # the lab launches no instances; saves seconds
     options: dict = {}
     if os.name == "nt":
-        options["creationflags"] = (subprocess.CREATE_NEW_PROCESS_GROUP
-                                    | subprocess.DETACHED_PROCESS)
+        options["creationflags"] = subprocess.CREATE_NEW_PROCESS_GROUP | subprocess.DETACHED_PROCESS
     else:
         options["start_new_session"] = True  # a kernel restart must not take the backend along
     with open(log_file(home), "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "helpers.core.backend_process", "--state-file",
-             str(state_file(home)), "--instance", instance, "--region", region,
-             *([] if warm_up else ["--no-warm-up"])],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-            close_fds=True, **options)
+            [
+                sys.executable,
+                "-m",
+                "helpers.core.backend_process",
+                "--state-file",
+                str(state_file(home)),
+                "--instance",
+                instance,
+                "--region",
+                region,
+                *([] if warm_up else ["--no-warm-up"]),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            close_fds=True,
+            **options,
+        )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         state = _read_state(home)
@@ -148,8 +165,9 @@ def _spawn(home: Path, region: str, warm_up: bool = True) -> RunningBackend:
     raise LabError("backend.start_failed", log=str(log_file(home)))
 
 
-def start(home: Path | None = None, region: str | None = None,
-          warm_up: bool = True) -> RunningBackend:
+def start(
+    home: Path | None = None, region: str | None = None, warm_up: bool = True
+) -> RunningBackend:
     """The learner's running backend, started (and warmed, unless told not to) if need be."""
     from helpers.core.settings import current
 
@@ -165,8 +183,9 @@ def start(home: Path | None = None, region: str | None = None,
         previous = _read_state(home)
         _stop_unresponsive(previous)
         started = _spawn(home, region, warm_up)
-        return RunningBackend(started.url, started.pid, started.instance,
-                              restarted=previous is not None)
+        return RunningBackend(
+            started.url, started.pid, started.instance, restarted=previous is not None
+        )
 
 
 def stop(home: Path | None = None) -> bool:
@@ -192,8 +211,9 @@ def wipe(home: Path | None = None) -> RunningBackend:
     backend = start(home)
     _wait_for_warm_up(backend.url)  # resetting while warming races inside moto (HTTP 500)
     requests.post(backend.url + "/moto-api/reset", timeout=60).raise_for_status()
-    requests.post(backend.url + "/moto-api/config", json={"lambda": {"use_docker": False}},
-                  timeout=10).raise_for_status()
+    requests.post(
+        backend.url + "/moto-api/config", json={"lambda": {"use_docker": False}}, timeout=10
+    ).raise_for_status()
     return backend
 
 

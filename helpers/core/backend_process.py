@@ -1,9 +1,10 @@
 """The embedded backend's own process: moto's server on a loopback port, warmed up at once.
 
-Started by ``helpers.core.backend`` as ``python -m helpers.core.backend_process``. It picks a free port
-itself, writes the per-learner state file only once it answers, then warms the services the
-lab uses in the background so that no learner action waits for moto's cold start.
+Started by ``helpers.core.backend`` as ``python -m helpers.core.backend_process``. It picks
+a free port itself, writes the per-learner state file only once it answers, then warms the
+services the lab uses in the background so that no learner action waits for moto's cold start.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,8 +47,9 @@ class _LabMiddleware:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         if path == INFO_PATH:
-            return self._answer(start_response, "200 OK", "application/json",
-                                json.dumps(self.info).encode())
+            return self._answer(
+                start_response, "200 OK", "application/json", json.dumps(self.info).encode()
+            )
         if path == LAMBDA_CODE_PATH:
             code = deployed_lambda_code(environ.get("QUERY_STRING", ""))
             if code is None:
@@ -57,8 +59,7 @@ class _LabMiddleware:
 
     @staticmethod
     def _answer(start_response, status: str, content_type: str, body: bytes):
-        start_response(status, [("Content-Type", content_type),
-                                ("Content-Length", str(len(body)))])
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
 
@@ -124,19 +125,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--state-file", required=True, type=Path)
     parser.add_argument("--instance", required=True)
     parser.add_argument("--region", required=True)
-    parser.add_argument("--no-warm-up", action="store_true",
-                        help="skip warming (benchmarks/cold_start.py compares both)")
+    parser.add_argument(
+        "--no-warm-up",
+        action="store_true",
+        help="skip warming (benchmarks/cold_start.py compares both)",
+    )
     args = parser.parse_args(argv)
 
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
-    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
-                                               create_backend_app)
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import make_server
 
     configure_moto()
-    info = {"instance": args.instance, "pid": os.getpid(), "region": args.region,
-            "started_at": time.time(),
-            "warm": {"done": args.no_warm_up, "seconds": {}, "errors": {}}}
+    info = {
+        "instance": args.instance,
+        "pid": os.getpid(),
+        "region": args.region,
+        "started_at": time.time(),
+        "warm": {"done": args.no_warm_up, "seconds": {}, "errors": {}},
+    }
     app = _LabMiddleware(DomainDispatcherApplication(create_backend_app), info)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = server.server_address[1]
@@ -150,10 +161,19 @@ def main(argv: list[str] | None = None) -> None:
     if hasattr(signal, "SIGBREAK"):  # Windows: CTRL_BREAK_EVENT from the process group
         signal.signal(signal.SIGBREAK, shut_down)
 
-    _write_state(args.state_file, {"instance": args.instance, "pid": os.getpid(), "port": port,
-                                   "url": url, "started_at": info["started_at"]})
-    threading.Thread(target=watch_state_file, args=(args.state_file, args.instance, shut_down),
-                     daemon=True).start()
+    _write_state(
+        args.state_file,
+        {
+            "instance": args.instance,
+            "pid": os.getpid(),
+            "port": port,
+            "url": url,
+            "started_at": info["started_at"],
+        },
+    )
+    threading.Thread(
+        target=watch_state_file, args=(args.state_file, args.instance, shut_down), daemon=True
+    ).start()
     if not args.no_warm_up:
         threading.Thread(target=warm_up, args=(url, args.region, info), daemon=True).start()
     try:

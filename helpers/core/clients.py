@@ -4,6 +4,7 @@ Embedded backend: the learner's moto server, dummy credentials (a learner's real
 never sent anywhere by accident). ``aws``: boto3's normal credential chain. ``endpoint``: the
 URL in ``AWS_ENDPOINT_URL``. Retry mode ``standard`` everywhere.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -11,8 +12,13 @@ import threading
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (ClientError, ConnectionClosedError, EndpointConnectionError,
-                                 NoCredentialsError, ReadTimeoutError)
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from helpers.core import backend
 from helpers.core.backend_process import DUMMY_CREDENTIALS
@@ -50,9 +56,12 @@ def _new_client(service: str, settings: Settings, url: str | None):
     credentials = DUMMY_CREDENTIALS if settings.backend == "embedded" else {}
     session = boto3.session.Session(region_name=settings.region, **credentials)
     local = settings.backend == "embedded"
-    config = Config(retries={"mode": "standard", "max_attempts": 3 if local else 5},
-                    connect_timeout=2 if local else 10, read_timeout=120,
-                    user_agent_extra="vpc-endpoint-lab")
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3 if local else 5},
+        connect_timeout=2 if local else 10,
+        read_timeout=120,
+        user_agent_extra="vpc-endpoint-lab",
+    )
     return session.client(service, endpoint_url=url, config=config)
 
 

@@ -4,6 +4,7 @@ Prices are AWS's published on-demand list prices for us-east-1 (USD), recorded f
 on the date below; other regions differ a little. The lab shows them before creating
 anything that costs money, and asks for confirmation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,30 +30,39 @@ PRICES = {
     "nat_gateway_hour": Price("nat_gateway_hour", 0.045, "hour", VPC_PRICING),
     "nat_gateway_gb": Price("nat_gateway_gb", 0.045, "GB", VPC_PRICING),
     "public_ipv4_hour": Price("public_ipv4_hour", 0.005, "hour", VPC_PRICING),
-    "interface_endpoint_az_hour": Price("interface_endpoint_az_hour", 0.01, "hour",
-                                        PRIVATELINK_PRICING),
+    "interface_endpoint_az_hour": Price(
+        "interface_endpoint_az_hour", 0.01, "hour", PRIVATELINK_PRICING
+    ),
     "interface_endpoint_gb": Price("interface_endpoint_gb", 0.01, "GB", PRIVATELINK_PRICING),
     "gateway_endpoint_hour": Price("gateway_endpoint_hour", 0.0, "hour", PRIVATELINK_PRICING),
-    "dynamodb_standard_wcu_hour": Price("dynamodb_standard_wcu_hour", 0.00065, "WCU-hour",
-                                        DYNAMODB_PROVISIONED),
-    "dynamodb_standard_rcu_hour": Price("dynamodb_standard_rcu_hour", 0.00013, "RCU-hour",
-                                        DYNAMODB_PROVISIONED),
-    "dynamodb_ia_wcu_hour": Price("dynamodb_ia_wcu_hour", 0.00081, "WCU-hour",
-                                  DYNAMODB_PROVISIONED),
-    "dynamodb_ia_rcu_hour": Price("dynamodb_ia_rcu_hour", 0.00016, "RCU-hour",
-                                  DYNAMODB_PROVISIONED),
-    "dynamodb_standard_storage": Price("dynamodb_standard_storage", 0.25, "GB-month",
-                                       DYNAMODB_PROVISIONED),
-    "dynamodb_ia_storage": Price("dynamodb_ia_storage", 0.10, "GB-month",
-                                 DYNAMODB_PROVISIONED),
-    "dynamodb_on_demand_write": Price("dynamodb_on_demand_write", 0.625, "million requests",
-                                      DYNAMODB_ON_DEMAND),
-    "dynamodb_on_demand_read": Price("dynamodb_on_demand_read", 0.125, "million requests",
-                                     DYNAMODB_ON_DEMAND),
-    "dynamodb_ia_on_demand_write": Price("dynamodb_ia_on_demand_write", 0.78125,
-                                         "million requests", DYNAMODB_ON_DEMAND),
-    "dynamodb_ia_on_demand_read": Price("dynamodb_ia_on_demand_read", 0.15625,
-                                        "million requests", DYNAMODB_ON_DEMAND),
+    "dynamodb_standard_wcu_hour": Price(
+        "dynamodb_standard_wcu_hour", 0.00065, "WCU-hour", DYNAMODB_PROVISIONED
+    ),
+    "dynamodb_standard_rcu_hour": Price(
+        "dynamodb_standard_rcu_hour", 0.00013, "RCU-hour", DYNAMODB_PROVISIONED
+    ),
+    "dynamodb_ia_wcu_hour": Price(
+        "dynamodb_ia_wcu_hour", 0.00081, "WCU-hour", DYNAMODB_PROVISIONED
+    ),
+    "dynamodb_ia_rcu_hour": Price(
+        "dynamodb_ia_rcu_hour", 0.00016, "RCU-hour", DYNAMODB_PROVISIONED
+    ),
+    "dynamodb_standard_storage": Price(
+        "dynamodb_standard_storage", 0.25, "GB-month", DYNAMODB_PROVISIONED
+    ),
+    "dynamodb_ia_storage": Price("dynamodb_ia_storage", 0.10, "GB-month", DYNAMODB_PROVISIONED),
+    "dynamodb_on_demand_write": Price(
+        "dynamodb_on_demand_write", 0.625, "million requests", DYNAMODB_ON_DEMAND
+    ),
+    "dynamodb_on_demand_read": Price(
+        "dynamodb_on_demand_read", 0.125, "million requests", DYNAMODB_ON_DEMAND
+    ),
+    "dynamodb_ia_on_demand_write": Price(
+        "dynamodb_ia_on_demand_write", 0.78125, "million requests", DYNAMODB_ON_DEMAND
+    ),
+    "dynamodb_ia_on_demand_read": Price(
+        "dynamodb_ia_on_demand_read", 0.15625, "million requests", DYNAMODB_ON_DEMAND
+    ),
 }
 
 # The AWS Free Tier covers 25 WCU and 25 RCU of provisioned Standard-class capacity.
@@ -79,18 +89,26 @@ def interface_endpoint_hourly(availability_zones: int) -> float:
 def dynamodb_provisioned_hourly(table_class: str, read_units: int, write_units: int) -> float:
     """Provisioned capacity per hour, before the free tier."""
     prefix = "dynamodb_ia" if table_class == "STANDARD_INFREQUENT_ACCESS" else "dynamodb_standard"
-    return (read_units * PRICES[f"{prefix}_rcu_hour"].usd
-            + write_units * PRICES[f"{prefix}_wcu_hour"].usd)
+    return (
+        read_units * PRICES[f"{prefix}_rcu_hour"].usd
+        + write_units * PRICES[f"{prefix}_wcu_hour"].usd
+    )
 
 
 def path_monthly_cost(path: str, gb_per_month: float, availability_zones: int = 1) -> float:
     """Monthly cost of the network path from the private subnet to DynamoDB."""
     if path == "nat_gateway":
-        return round(monthly(nat_gateway_hourly(availability_zones))
-                     + gb_per_month * PRICES["nat_gateway_gb"].usd, 2)
+        return round(
+            monthly(nat_gateway_hourly(availability_zones))
+            + gb_per_month * PRICES["nat_gateway_gb"].usd,
+            2,
+        )
     if path == "interface_endpoint":
-        return round(monthly(interface_endpoint_hourly(availability_zones))
-                     + gb_per_month * PRICES["interface_endpoint_gb"].usd, 2)
+        return round(
+            monthly(interface_endpoint_hourly(availability_zones))
+            + gb_per_month * PRICES["interface_endpoint_gb"].usd,
+            2,
+        )
     if path == "gateway_endpoint":
         return 0.0
     raise ValueError(path)

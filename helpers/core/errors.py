@@ -1,5 +1,8 @@
 """LabError: an expected problem, told to the learner in one message (no traceback)."""
+
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from helpers.core.messages import t
 
@@ -29,3 +32,15 @@ def aws_error_code(error: Exception) -> str | None:
     if isinstance(response, dict):
         return response.get("Error", {}).get("Code")
     return None
+
+
+@dataclass
+class Problem:
+    field: str | None
+    code: str
+    message: str
+    severity: str = "error"  # "error" refuses the submit; "warning" only informs
+
+
+def problem_from(error: LabError, severity: str = "error") -> Problem:
+    return Problem(error.field, error.code, error.message, severity)

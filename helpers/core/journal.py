@@ -3,12 +3,13 @@
 It lives in the lab home folder, not in the backend, so it survives a backend that died:
 catch-up rebuilds earlier chapters with the learner's own values.
 """
+
 from __future__ import annotations
 
 import json
 import os
 
-from helpers.core.settings import lab_home
+from helpers.core.home import lab_home
 
 
 def _path():

@@ -3,11 +3,14 @@
 Sentences live in ``helpers/catalogue/<topic>.toml``: one table per message, keyed
 ``<topic>.<name>``, with an ``en`` and a ``vi`` text using ``{placeholders}``.
 """
+
 from __future__ import annotations
 
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+
+from helpers.core import home
 
 CATALOGUE_DIR = Path(__file__).resolve().parents[1] / "catalogue"
 
@@ -24,12 +27,6 @@ def catalogue() -> dict[str, dict[str, str]]:
 
 def t(key: str, language: str | None = None, **values) -> str:
     """The message ``key`` in the learner's language, with ``values`` filled in."""
-    if language is None:
-        from helpers.core.settings import current
-
-        try:
-            language = current().language
-        except Exception:  # a broken setting must not hide the message explaining it
-            language = "en"
+    language = language or home.language()
     texts = catalogue()[key]
     return texts.get(language, texts["en"]).format(**values)

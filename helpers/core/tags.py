@@ -1,4 +1,5 @@
 """The lab's tags: how the lab recognises what it made (never by name alone)."""
+
 from __future__ import annotations
 
 LAB_KEY = "lab"

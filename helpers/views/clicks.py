@@ -5,11 +5,13 @@ previous click's run is still going; and a busy kernel handles a double click's 
 long after the browser sent it. So a click is judged by when the browser sent it, and a click
 that arrives during a run is ignored, as the disabled button shows.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 DOUBLE_CLICK_SECONDS = 1.0
 
@@ -50,8 +52,11 @@ class ClickGuard:
             return
         try:
             sent = browser_click_time()
-            if (sent is not None and key == self._last_key
-                    and sent - self._last_sent < DOUBLE_CLICK_SECONDS):
+            if (
+                sent is not None
+                and key == self._last_key
+                and sent - self._last_sent < DOUBLE_CLICK_SECONDS
+            ):
                 return
             self._last_key = key
             self._last_sent = sent if sent is not None else float("-inf")

@@ -1,4 +1,5 @@
 """HTML building blocks shared by every picture and table the lab shows."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from html import escape
 class Link:
     """A table cell that links to ``href`` (relative to the notebook, where JupyterLab opens
     it in a new tab)."""
+
     label: str
     href: str
 
@@ -20,6 +22,24 @@ def text(value) -> str:
     """``value`` as HTML text. JupyterLab typesets whatever stands between two "$" as LaTeX,
     which turns prices into maths; a "$" in its own element is left alone."""
     return escape(str(value)).replace("$", "<span>$</span>")
+
+
+# A status's mark beside its words: ✔ done, ✘ failed, ! worth a look, – never reached.
+MARKS = {"ok": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
+
+
+@dataclass(frozen=True)
+class Html:
+    """HTML that Jupyter renders where it is returned (a cell's value): no display call, so a
+    chapter's functions can be tested for what they return."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __str__(self) -> str:
+        return self.html
 
 
 STYLES = {
@@ -34,13 +54,19 @@ def box(message: str, kind: str = "info", title: str | None = None) -> str:
     """A coloured message box (``kind``: error, warning, info, success)."""
     background, colour = STYLES[kind]
     heading = f"<strong>{text(title)}</strong><br>" if title else ""
-    return (f'<div class="lab-{kind}" style="background:{background};color:{colour};'
-            f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">'
-            f"{heading}{text(message)}</div>")
+    return (
+        f'<div class="lab-{kind}" style="background:{background};color:{colour};'
+        f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">'
+        f"{heading}{text(message)}</div>"
+    )
 
 
-def table(columns: list[str], rows: list[list], highlight: set[int] | None = None,
-          caption: str | None = None) -> str:
+def table(
+    columns: list[str],
+    rows: list[list],
+    highlight: set[int] | None = None,
+    caption: str | None = None,
+) -> str:
     """An HTML table; rows whose index is in ``highlight`` are marked (class lab-new)."""
     highlight = highlight or set()
     head = "".join(f"<th style='text-align:left'>{text(c)}</th>" for c in columns)
@@ -48,8 +74,13 @@ def table(columns: list[str], rows: list[list], highlight: set[int] | None = Non
     for index, row in enumerate(rows):
         marked = index in highlight
         style = " class='lab-new' style='background:#e9f6ec;font-weight:bold'" if marked else ""
-        cells = "".join(f"<td style='text-align:left'>"
-                        f"{v.html() if isinstance(v, Link) else text(v)}</td>" for v in row)
+        cells = "".join(
+            f"<td style='text-align:left'>{v.html() if isinstance(v, Link) else text(v)}</td>"
+            for v in row
+        )
         body.append(f"<tr{style}>{cells}</tr>")
     title = f"<caption style='text-align:left'>{text(caption)}</caption>" if caption else ""
-    return f"<table class='lab-table'>{title}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (
+        f"<table class='lab-table'>{title}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )

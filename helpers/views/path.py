@@ -2,18 +2,23 @@
 
 Both are drawn from a ``reachability.PathVerdict``, i.e. from the live state of the account.
 """
+
 from __future__ import annotations
 
 import textwrap
 from html import escape
 
+from helpers.aws.reachability import summary
 from helpers.core.messages import t
-from helpers.views.html import STYLES, box
+from helpers.views.html import MARKS, STYLES, box
 
 # status → (fill, stroke/text colour); skipped hops are grey: the traffic never gets there.
-COLOURS = {"ok": STYLES["success"], "failed": STYLES["error"], "warning": STYLES["warning"],
-           "skipped": ("#f1f1f1", "#6b6b6b")}
-MARKS = {"ok": "✔", "failed": "✘", "warning": "!", "skipped": "–"}
+COLOURS = {
+    "ok": STYLES["success"],
+    "failed": STYLES["error"],
+    "warning": STYLES["warning"],
+    "skipped": ("#f1f1f1", "#6b6b6b"),
+}
 # Hops drawn inside the VPC's frame.
 IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
 # Six boxes a row: the function and the five VPC hops on the first, so the VPC frame holds
@@ -29,14 +34,16 @@ def _lines(text: str, width: int, most: int) -> list[str]:
     lines = textwrap.wrap(text, width) or [""]
     if len(lines) > most:
         lines = lines[:most]
-        lines[-1] = lines[-1][:width - 1] + "…"
+        lines[-1] = lines[-1][: width - 1] + "…"
     return lines
 
 
 def _text(lines: list[str], x: int, y: int, size: int, colour: str, bold: bool = False) -> str:
     weight = ' font-weight="bold"' if bold else ""
-    spans = "".join(f'<tspan x="{x}" dy="{0 if i == 0 else size + 3}">{escape(line)}</tspan>'
-                    for i, line in enumerate(lines))
+    spans = "".join(
+        f'<tspan x="{x}" dy="{0 if i == 0 else size + 3}">{escape(line)}</tspan>'
+        for i, line in enumerate(lines)
+    )
     return f'<text x="{x}" y="{y}" font-size="{size}"{weight} fill="{colour}">{spans}</text>'
 
 
@@ -58,8 +65,10 @@ def _arrow(start: tuple[int, int], end: tuple[int, int], colour: str) -> str:
     else:  # down to the next row
         ax = bx = x1 + BOX_WIDTH // 2
         ay, by = y1 + BOX_HEIGHT, y2
-    return (f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{colour}" '
-            f'stroke-width="2" marker-end="url(#lab-arrow)"/>')
+    return (
+        f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{colour}" '
+        f'stroke-width="2" marker-end="url(#lab-arrow)"/>'
+    )
 
 
 def diagram(verdict) -> str:
@@ -68,71 +77,93 @@ def diagram(verdict) -> str:
     rows = (len(hops) + PER_ROW - 1) // PER_ROW
     width = MARGIN * 2 + PER_ROW * BOX_WIDTH + (PER_ROW - 1) * GAP
     height = _box_position((rows - 1) * PER_ROW)[1] + BOX_HEIGHT + MARGIN
-    parts = ['<defs><marker id="lab-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
-             'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-             '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>']
+    parts = [
+        '<defs><marker id="lab-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
+        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
+    ]
     positions = [_box_position(i) for i in range(len(hops))]
-    inside = [p for p, hop in zip(positions, hops) if hop.key in IN_VPC]
+    inside = [p for p, hop in zip(positions, hops, strict=False) if hop.key in IN_VPC]
     if inside:
         left = min(x for x, _ in inside) - 10
         top = min(y for _, y in inside) - 22
         right = max(x for x, _ in inside) + BOX_WIDTH + 10
         bottom = max(y for _, y in inside) + BOX_HEIGHT + 10
-        parts.append(f'<rect class="lab-vpc-frame" x="{left}" y="{top}" width="{right - left}" '
-                     f'height="{bottom - top}" rx="8" fill="none" stroke="#7a5fc8" '
-                     f'stroke-dasharray="6 4"/><text x="{left + 8}" y="{top + 15}" '
-                     f'font-size="12" fill="#7a5fc8">VPC</text>')
+        parts.append(
+            f'<rect class="lab-vpc-frame" x="{left}" y="{top}" width="{right - left}" '
+            f'height="{bottom - top}" rx="8" fill="none" stroke="#7a5fc8" '
+            f'stroke-dasharray="6 4"/><text x="{left + 8}" y="{top + 15}" '
+            f'font-size="12" fill="#7a5fc8">VPC</text>'
+        )
     for index, hop in enumerate(hops):
         x, y = positions[index]
         fill, colour = COLOURS[hop.status]
         if index:
-            parts.append(_arrow(positions[index - 1], (x, y),
-                                "#555" if hops[index - 1].status in ("ok", "warning") else "#bbb"))
+            parts.append(
+                _arrow(
+                    positions[index - 1],
+                    (x, y),
+                    "#555" if hops[index - 1].status in ("ok", "warning") else "#bbb",
+                )
+            )
         parts.append(
             f'<g class="lab-hop lab-hop-{hop.status}" data-hop="{hop.key}">'
-            f'<title>{escape(hop.title)}: {escape(hop.reason)}</title>'
+            f"<title>{escape(hop.title)}: {escape(hop.reason)}</title>"
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
             f'fill="{fill}" stroke="{colour}" stroke-width="2"/>'
-            + _text(_lines(f"{MARKS[hop.status]} {hop.title}", TITLE_CHARACTERS, 2),
-                    x + 8, y + 18, 12, colour, bold=True)
+            + _text(
+                _lines(f"{MARKS[hop.status]} {hop.title}", TITLE_CHARACTERS, 2),
+                x + 8,
+                y + 18,
+                12,
+                colour,
+                bold=True,
+            )
             + _text(_lines(hop.resource, RESOURCE_CHARACTERS, 3), x + 8, y + 52, 11, colour)
             + _text([t(f"reachability.status_{hop.status}")], x + 8, y + 98, 10, colour)
-            + '</g>')
-    return (f'<svg class="lab-path" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
-            f'font-family="sans-serif">'
-            f'{"".join(parts)}</svg>')
+            + "</g>"
+        )
+    return (
+        f'<svg class="lab-path" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" '
+        f'font-family="sans-serif">'
+        f"{''.join(parts)}</svg>"
+    )
 
 
 def hops_table(verdict) -> str:
     """The hops as a table: hop, resource, verdict, reason (failed rows in red)."""
-    head = "".join(f"<th style='text-align:left'>{escape(t(key))}</th>" for key in (
-        "reachability.column_hop", "reachability.column_resource",
-        "reachability.column_verdict", "reachability.column_reason"))
+    head = "".join(
+        f"<th style='text-align:left'>{escape(t(key))}</th>"
+        for key in (
+            "reachability.column_hop",
+            "reachability.column_resource",
+            "reachability.column_verdict",
+            "reachability.column_reason",
+        )
+    )
     body = []
     for hop in verdict.hops:
         fill, colour = COLOURS[hop.status]
-        cells = "".join(f"<td style='text-align:left'>{escape(str(v))}</td>" for v in (
-            hop.title, hop.resource, MARKS[hop.status], hop.reason))
-        body.append(f"<tr class='lab-hop-{hop.status}' style='background:{fill};color:{colour}'>"
-                    f"{cells}</tr>")
+        cells = "".join(
+            f"<td style='text-align:left'>{escape(str(v))}</td>"
+            for v in (hop.title, hop.resource, MARKS[hop.status], hop.reason)
+        )
+        body.append(
+            f"<tr class='lab-hop-{hop.status}' style='background:{fill};color:{colour}'>"
+            f"{cells}</tr>"
+        )
     caption = escape(t("reachability.table_caption"))
-    return (f"<table class='lab-table lab-path-table'><caption style='text-align:left'>{caption}"
-            f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+    return (
+        f"<table class='lab-table lab-path-table'><caption style='text-align:left'>{caption}"
+        f"</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def html(verdict) -> str:
     """The verdict in one sentence, the picture and the table."""
-    from helpers.aws.reachability import summary
-
-    return (box(summary(verdict), "success" if verdict.ok else "error") + diagram(verdict)
-            + hops_table(verdict))
-
-
-def show(verdict=None) -> None:
-    """Display the path of the lab's function (explained now if ``verdict`` is not given)."""
-    from IPython.display import HTML, display
-
-    from helpers.aws.reachability import explain
-
-    display(HTML(html(verdict or explain())))
+    return (
+        box(summary(verdict), "success" if verdict.ok else "error")
+        + diagram(verdict)
+        + hops_table(verdict)
+    )

@@ -4,24 +4,28 @@ The new ``pl-… → vpce-…`` route is the row the learner should notice: it i
 the AFTER table (class ``lab-new``); a route that went away is named under the tables. Single
 route tables are drawn by ``rendering.network`` (chapter 01's), so both chapters look alike.
 """
+
 from __future__ import annotations
 
 import json
-from helpers.views.html import text as escape
 
+from helpers.aws.networking import associated_subnet_ids, route_destination, route_target
 from helpers.core import costs
 from helpers.core.messages import t
-from helpers.aws.networking import associated_subnet_ids, route_destination, route_target
 from helpers.core.tags import from_aws
 from helpers.views.html import box, table
+from helpers.views.html import text as escape
 from helpers.views.network import route_table_html, route_table_title, route_tables_html
 
 
 def route_table_label(route_table: dict, subnet_names: dict[str, str]) -> str:
     """``Name (rtb-…) — subnets: a, b`` for the form's route-table checklist."""
     subnets = [subnet_names.get(s, s) for s in associated_subnet_ids(route_table)]
-    associations = (t("endpoints.table_subnets", subnets=", ".join(subnets)) if subnets
-                    else t("endpoints.table_no_subnets"))
+    associations = (
+        t("endpoints.table_subnets", subnets=", ".join(subnets))
+        if subnets
+        else t("endpoints.table_no_subnets")
+    )
     return f"{route_table_title(route_table)} — {associations}"
 
 
@@ -34,8 +38,7 @@ def _route_key(route: dict) -> tuple[str, str]:
 SIDE = "flex:1 1 22em;min-width:0;overflow-x:auto"
 
 
-def render_before_after(before: list[dict], after: list[dict],
-                        subnet_names: dict[str, str]) -> str:
+def render_before_after(before: list[dict], after: list[dict], subnet_names: dict[str, str]) -> str:
     """For each route table: its routes BEFORE and AFTER side by side, new routes highlighted."""
     before_by_id = {rt["RouteTableId"]: rt for rt in before}
     parts = []
@@ -43,9 +46,12 @@ def render_before_after(before: list[dict], after: list[dict],
         previous = before_by_id.get(current["RouteTableId"], {**current, "Routes": []})
         old = {_route_key(r) for r in previous.get("Routes", [])}
         new = {_route_key(r) for r in current.get("Routes", [])}
+        added = new - old
+        highlighted = route_table_html(current, subnet_names, lambda r: _route_key(r) in added)  # noqa: B023 (called at once)
         removed = sorted(f"{destination} → {target}" for destination, target in old - new)
-        note = box(t("endpoints.routes_removed", routes=", ".join(removed)), "info") \
-            if removed else ""
+        note = (
+            box(t("endpoints.routes_removed", routes=", ".join(removed)), "info") if removed else ""
+        )
         if old == new:
             note += box(t("endpoints.routes_unchanged"), "info")
         parts.append(
@@ -53,23 +59,37 @@ def render_before_after(before: list[dict], after: list[dict],
             f"<div class='lab-before' style='{SIDE}'><h4>{escape(t('endpoints.before'))}</h4>"
             f"{route_table_html(previous, subnet_names)}</div>"
             f"<div class='lab-after' style='{SIDE}'><h4>{escape(t('endpoints.after'))}</h4>"
-            f"{route_table_html(current, subnet_names, lambda r: _route_key(r) in new - old)}"
-            f"</div></div>{note}")
+            f"{highlighted}"
+            f"</div></div>{note}"
+        )
     return "".join(parts)
 
 
-def render_current(route_tables: list[dict], subnet_names: dict[str, str], prefix_list_id: str,
-                   endpoint_id: str) -> str:
+def render_current(
+    route_tables: list[dict], subnet_names: dict[str, str], prefix_list_id: str, endpoint_id: str
+) -> str:
     """The route tables as they are now, the endpoint's own routes highlighted."""
-    return route_tables_html(route_tables, subnet_names, lambda route: (
-        route.get("DestinationPrefixListId") == prefix_list_id
-        and route_target(route) == endpoint_id))
+    return route_tables_html(
+        route_tables,
+        subnet_names,
+        lambda route: (
+            route.get("DestinationPrefixListId") == prefix_list_id
+            and route_target(route) == endpoint_id
+        ),
+    )
 
 
 def render_prefix_list(prefix_list) -> str:
     rows = [[prefix_list.id, prefix_list.name, ", ".join(prefix_list.cidrs)]]
-    return table([t("endpoints.column_prefix_list"), t("endpoints.column_name"),
-                  t("endpoints.column_cidrs")], rows, caption=t("endpoints.prefix_list_caption"))
+    return table(
+        [
+            t("endpoints.column_prefix_list"),
+            t("endpoints.column_name"),
+            t("endpoints.column_cidrs"),
+        ],
+        rows,
+        caption=t("endpoints.prefix_list_caption"),
+    )
 
 
 def _policy_text(endpoint: dict) -> str:
@@ -82,37 +102,49 @@ def _policy_text(endpoint: dict) -> str:
 
 def render_endpoint(endpoint: dict) -> str:
     """The endpoint's id, type, state, service, VPC, route tables or subnets, and policy."""
-    rows = [[t("endpoints.field_id"), endpoint["VpcEndpointId"]],
-            [t("endpoints.field_name"), from_aws(endpoint.get("Tags")).get("Name", "")],
-            [t("endpoints.field_type"), endpoint.get("VpcEndpointType", "")],
-            [t("endpoints.field_state"), endpoint.get("State", "")],
-            [t("endpoints.field_service"), endpoint["ServiceName"]],
-            [t("endpoints.field_vpc"), endpoint["VpcId"]]]
+    rows = [
+        [t("endpoints.field_id"), endpoint["VpcEndpointId"]],
+        [t("endpoints.field_name"), from_aws(endpoint.get("Tags")).get("Name", "")],
+        [t("endpoints.field_type"), endpoint.get("VpcEndpointType", "")],
+        [t("endpoints.field_state"), endpoint.get("State", "")],
+        [t("endpoints.field_service"), endpoint["ServiceName"]],
+        [t("endpoints.field_vpc"), endpoint["VpcId"]],
+    ]
     if endpoint.get("VpcEndpointType") == "Gateway":
-        rows.append([t("endpoints.field_route_tables"),
-                     ", ".join(endpoint.get("RouteTableIds", [])) or "-"])
+        rows.append(
+            [t("endpoints.field_route_tables"), ", ".join(endpoint.get("RouteTableIds", [])) or "-"]
+        )
     else:
         rows.append([t("endpoints.field_subnets"), ", ".join(endpoint.get("SubnetIds", []))])
-    details = table([t("endpoints.column_field"), t("endpoints.column_value")], rows,
-                    caption=t("endpoints.endpoint_caption"))
-    policy = (f"<details open><summary>{escape(t('endpoints.field_policy'))}</summary>"
-              f"<pre class='lab-policy'>{escape(_policy_text(endpoint))}</pre></details>")
+    details = table(
+        [t("endpoints.column_field"), t("endpoints.column_value")],
+        rows,
+        caption=t("endpoints.endpoint_caption"),
+    )
+    policy = (
+        f"<details open><summary>{escape(t('endpoints.field_policy'))}</summary>"
+        f"<pre class='lab-policy'>{escape(_policy_text(endpoint))}</pre></details>"
+    )
     return details + policy
 
 
 def render_snapshot(snapshot) -> str:
     """Everything chapter 02 shows after a create or a change (an ``EndpointSnapshot``)."""
     endpoint_id = snapshot.endpoint["VpcEndpointId"]
-    headline = (box(t("endpoints.created", endpoint_id=endpoint_id), "success")
-                if snapshot.created else "")
+    headline = (
+        box(t("endpoints.created", endpoint_id=endpoint_id), "success") if snapshot.created else ""
+    )
     parts = [headline, render_endpoint(snapshot.endpoint)]
     if snapshot.prefix_list:
         parts.append(render_prefix_list(snapshot.prefix_list))
     if snapshot.before:
         parts.append(render_before_after(snapshot.before, snapshot.after, snapshot.subnet_names))
     elif snapshot.after:
-        parts.append(render_current(snapshot.after, snapshot.subnet_names,
-                                    snapshot.prefix_list.id, endpoint_id))
+        parts.append(
+            render_current(
+                snapshot.after, snapshot.subnet_names, snapshot.prefix_list.id, endpoint_id
+            )
+        )
     elif snapshot.endpoint.get("VpcEndpointType") == "Gateway":
         parts.append(box(t("endpoints.no_route_tables_attached"), "warning"))
     return "".join(parts)
@@ -120,22 +152,33 @@ def render_snapshot(snapshot) -> str:
 
 def render_path_costs(gb_per_month: float, zones: int = 1) -> str:
     """What each way from the private subnet to DynamoDB costs a month (list prices)."""
-    paths = [("nat_gateway", costs.nat_gateway_hourly(zones), "nat_gateway_gb"),
-             ("interface_endpoint", costs.interface_endpoint_hourly(zones),
-              "interface_endpoint_gb"),
-             ("gateway_endpoint", costs.price("gateway_endpoint_hour").usd, None)]
+    paths = [
+        ("nat_gateway", costs.nat_gateway_hourly(zones), "nat_gateway_gb"),
+        ("interface_endpoint", costs.interface_endpoint_hourly(zones), "interface_endpoint_gb"),
+        ("gateway_endpoint", costs.price("gateway_endpoint_hour").usd, None),
+    ]
     rows = []
     for path, hourly, gb_key in paths:
         per_gb = costs.price(gb_key).usd if gb_key else 0.0
-        rows.append([t(f"endpoints.path_{path}"), f"${hourly:.3f}", f"${per_gb:.3f}",
-                     f"${costs.path_monthly_cost(path, gb_per_month, zones):.2f}"])
+        rows.append(
+            [
+                t(f"endpoints.path_{path}"),
+                f"${hourly:.3f}",
+                f"${per_gb:.3f}",
+                f"${costs.path_monthly_cost(path, gb_per_month, zones):.2f}",
+            ]
+        )
     sources = sorted({costs.VPC_PRICING, costs.PRIVATELINK_PRICING})
-    columns = [t("endpoints.column_path"), t("endpoints.column_per_hour"),
-               t("endpoints.column_per_gb"),
-               t("endpoints.column_per_month", gb=f"{gb_per_month:g}")]
+    columns = [
+        t("endpoints.column_path"),
+        t("endpoints.column_per_hour"),
+        t("endpoints.column_per_gb"),
+        t("endpoints.column_per_month", gb=f"{gb_per_month:g}"),
+    ]
     cheapest = {len(rows) - 1}
     caption = t("endpoints.cost_caption", zones=zones, date=costs.PRICES_RECORDED)
-    note = t("endpoints.cost_sources", sources=", ".join(sources),
-             date=costs.PRICES_RECORDED)
-    return table(columns, rows, highlight=cheapest, caption=caption) + \
-        f"<p class='lab-cost-sources'><small>{escape(note)}</small></p>"
+    note = t("endpoints.cost_sources", sources=", ".join(sources), date=costs.PRICES_RECORDED)
+    return (
+        table(columns, rows, highlight=cheapest, caption=caption)
+        + f"<p class='lab-cost-sources'><small>{escape(note)}</small></p>"
+    )

@@ -4,17 +4,23 @@ A chapter's form subclasses ``FormModel`` (fields, ``check``, ``create``); ``For
 the widgets from the fields, shows a live preview, and routes every result and error into
 its ``Output`` widget. Tests and instructors call ``model.submit(...)`` or ``view.click()``.
 """
+
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field as dataclass_field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Any
+
+import ipywidgets as widgets
+from IPython.display import HTML, display
 
 from helpers.core import journal
-from helpers.views.clicks import ClickGuard
 from helpers.core.clients import friendly_errors
-from helpers.core.errors import LabError
+from helpers.core.errors import LabError, Problem, problem_from
 from helpers.core.messages import catalogue, t
+from helpers.views.clicks import ClickGuard
 from helpers.views.html import box
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
@@ -41,16 +47,10 @@ class Field:
 
     def choices(self, values: dict) -> list[tuple[str, Any]]:
         options = self.options(values) if callable(self.options) else (self.options or [])
-        return [tuple(option) if isinstance(option, (tuple, list)) else (str(option), option)
-                for option in options]
-
-
-@dataclass
-class Problem:
-    field: str | None
-    code: str
-    message: str
-    severity: str = "error"  # "error" refuses the submit; "warning" only informs
+        return [
+            tuple(option) if isinstance(option, (tuple, list)) else (str(option), option)
+            for option in options
+        ]
 
 
 @dataclass
@@ -60,6 +60,7 @@ class SubmitResult:
     created: bool = False  # False when refused, or when the existing resource was reused
     resource: Any = None
     html: str = ""
+    error: LabError | None = None  # what stopped the submit, when a call (not a field) did
 
     @property
     def errors(self) -> list[Problem]:
@@ -74,10 +75,6 @@ class SubmitResult:
         return [p.code for p in self.problems]
 
 
-def problem_from(error: LabError, severity: str = "error") -> Problem:
-    return Problem(error.field, error.code, error.message, severity)
-
-
 class FormModel:
     """Subclasses set ``chapter``, ``fields``, ``submit_label_key`` and implement ``create``."""
 
@@ -85,7 +82,10 @@ class FormModel:
     fields: list[Field] = []
     submit_label_key = "forms.create"
     journaled = True  # False for forms that create nothing a chapter must rebuild
-    refused_key = "forms.nothing_created"  # what a refusal did not do, in the learner's words
+    refused_key: str | None = "forms.nothing_created"  # what a refusal did not do
+    raises_when_refused = False  # True: on Run All, a refusal stops the notebook at its cell
+    button_style = "primary"
+    button_icon = ""
     # Progress lines while creating (waits on real AWS); a view sends them to its output.
     progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
@@ -114,13 +114,22 @@ class FormModel:
         """The form's values for the learner's remembered ``choices`` (defaults elsewhere)."""
         return {f.name: choices.get(f.name, f.default) for f in self.fields}
 
+    def done(self, result: SubmitResult) -> bool:
+        """Whether ``result`` finished the form's job (else the next Run All submits again)."""
+        return result.ok
+
     def submit_or_raise(self, **values) -> SubmitResult:
         """Submit through the same checks (catch-up's path); a refusal raises LabError."""
         result = self.submit(**values)
         if not result.ok:
             first = result.errors[0]
-            raise LabError("forms.catch_up_refused", code=first.code, field=first.field,
-                           chapter=self.chapter, message=first.message)
+            raise LabError(
+                "forms.catch_up_refused",
+                code=first.code,
+                field=first.field,
+                chapter=self.chapter,
+                message=first.message,
+            )
         return result
 
     def submit(self, **values) -> SubmitResult:
@@ -133,14 +142,14 @@ class FormModel:
             with friendly_errors():
                 problems = self.check(full)
         except LabError as error:
-            return SubmitResult(ok=False, problems=[problem_from(error)])
+            return SubmitResult(ok=False, problems=[problem_from(error)], error=error)
         if any(p.severity == "error" for p in problems):
             return SubmitResult(ok=False, problems=problems)
         try:
             with friendly_errors():
                 result = self.create(full)
         except LabError as error:
-            return SubmitResult(ok=False, problems=problems + [problem_from(error)])
+            return SubmitResult(ok=False, problems=problems + [problem_from(error)], error=error)
         result.problems = problems + result.problems
         if result.ok and self.journaled:
             journal.record(self.chapter, self.journal_values(full))
@@ -155,7 +164,7 @@ def render_result(model: FormModel, result: SubmitResult) -> str:
         where = f"{labels.get(problem.field, problem.field)}: " if problem.field else ""
         code = "" if problem.code in catalogue() else f" [{problem.code}]"  # AWS codes only
         parts.append(box(f"{where}{problem.message}{code}", problem.severity))
-    if not result.ok:
+    if not result.ok and model.refused_key:
         parts.append(box(t(model.refused_key), "error"))
     parts.append(result.html)
     return "".join(parts)
@@ -165,16 +174,18 @@ class FormView:
     """The widgets for a ``FormModel``: one per field, a submit button, a preview, an output."""
 
     def __init__(self, model: FormModel, values: dict | None = None):
-        import ipywidgets as widgets
 
-        self._widgets = widgets
         self.model = model
         self.result: SubmitResult | None = None
         self._clicks = ClickGuard()
         initial = {**model.defaults(), **(values or {})}
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
-        self.button = widgets.Button(description=t(model.submit_label_key),
-                                     button_style="primary", tooltip=t(model.submit_label_key))
+        self.button = widgets.Button(
+            description=t(model.submit_label_key),
+            button_style=model.button_style,
+            icon=model.button_icon,
+            tooltip=t(model.submit_label_key),
+        )
         self.preview = widgets.HTML()
         self.output = widgets.Output()
         self.button.on_click(self._on_click)
@@ -185,7 +196,7 @@ class FormView:
 
     # --- building -------------------------------------------------------------------------
     def _make_control(self, f: Field, values: dict):
-        w = self._widgets
+        w = widgets
         style = {"description_width": "initial"}
         layout = w.Layout(width="auto")
         value = values.get(f.name)
@@ -196,28 +207,43 @@ class FormView:
         if f.kind == "bool":
             return w.Checkbox(value=bool(value), description=f.label, style=style, indent=False)
         if f.kind == "textarea":
-            return w.Textarea(value=value or "", description=f.label, style=style,
-                              layout=w.Layout(width="95%", height="8em"))
+            return w.Textarea(
+                value=value or "",
+                description=f.label,
+                style=style,
+                layout=w.Layout(width="95%", height="8em"),
+            )
         if f.kind == "choice":
             choices = f.choices(values)
             allowed = [v for _, v in choices]
-            return w.Dropdown(options=choices, value=value if value in allowed else
-                              (allowed[0] if allowed else None), description=f.label,
-                              style=style, layout=layout)
+            return w.Dropdown(
+                options=choices,
+                value=value if value in allowed else (allowed[0] if allowed else None),
+                description=f.label,
+                style=style,
+                layout=layout,
+            )
         return self._make_checklist(f, values, value or [])
 
     def _make_checklist(self, f: Field, values: dict, selected: list):
-        w = self._widgets
-        boxes = [w.Checkbox(value=v in selected, description=label, indent=False,
-                            style={"description_width": "initial"}, layout=w.Layout(width="auto"))
-                 for label, v in f.choices(values)]
+        w = widgets
+        boxes = [
+            w.Checkbox(
+                value=v in selected,
+                description=label,
+                indent=False,
+                style={"description_width": "initial"},
+                layout=w.Layout(width="auto"),
+            )
+            for label, v in f.choices(values)
+        ]
         container = w.VBox([w.Label(f.label), *boxes])
         container.option_values = [v for _, v in f.choices(values)]
         return container
 
     def _observe(self, name: str, handler) -> None:
         control = self.controls[name]
-        if isinstance(control, self._widgets.VBox):
+        if isinstance(control, widgets.VBox):
             for checkbox in control.children[1:]:
                 checkbox.observe(lambda change, n=name: handler(n), names="value")
         else:
@@ -227,9 +253,14 @@ class FormView:
     def values(self) -> dict:
         result = {}
         for name, control in self.controls.items():
-            if isinstance(control, self._widgets.VBox):
-                result[name] = [v for v, checkbox in zip(control.option_values,
-                                                         control.children[1:]) if checkbox.value]
+            if isinstance(control, widgets.VBox):
+                result[name] = [
+                    v
+                    for v, checkbox in zip(
+                        control.option_values, control.children[1:], strict=False
+                    )
+                    if checkbox.value
+                ]
             else:
                 result[name] = control.value
         return result
@@ -238,8 +269,8 @@ class FormView:
         """Set fields as a learner would (tests and instructors use this)."""
         for name, value in values.items():
             control = self.controls[name]
-            if isinstance(control, self._widgets.VBox):
-                for v, checkbox in zip(control.option_values, control.children[1:]):
+            if isinstance(control, widgets.VBox):
+                for v, checkbox in zip(control.option_values, control.children[1:], strict=False):
                     checkbox.value = v in value
             else:
                 control.value = value
@@ -262,13 +293,12 @@ class FormView:
             allowed = [v for _, v in choices]
             control.value = current if current in allowed else (allowed[0] if allowed else None)
         elif f.kind == "multi":
-            index = list(self.controls).index(f.name)
             replacement = self._make_checklist(f, values, values.get(f.name, []))
             self.controls[f.name] = replacement
             self._observe(f.name, self._on_change)
-            self._reorder(index)
+            self._reorder()
 
-    def _reorder(self, _index: int) -> None:
+    def _reorder(self) -> None:
         if hasattr(self, "_container"):
             self._container.children = self._children()
 
@@ -291,16 +321,15 @@ class FormView:
         self._clicks.run(values, lambda: self._submit(values))
 
     def _submit(self, values: dict) -> None:
-        from IPython.display import HTML
-
         self.output.outputs = ()  # state, not a clear_output message: those race with appends
         self.button.disabled = True
         try:
             self.result = self.model.submit(**values)
             self.output.append_display_data(HTML(render_result(self.model, self.result)))
         except Exception as error:  # unexpected: show it here, never lose it in a log
-            self.output.append_display_data(HTML(box(t("forms.unexpected", error=repr(error)),
-                                                     "error")))
+            self.output.append_display_data(
+                HTML(box(t("forms.unexpected", error=repr(error)), "error"))
+            )
             self.output.append_stderr(traceback.format_exc())
         finally:
             self.button.disabled = False
@@ -318,10 +347,11 @@ class FormView:
         the defaults, through the button's own code path; after a learner's own successful
         click it just shows that result again.
         """
-        if self.result is None or not self.result.ok:
-            return self.click()
-        from IPython.display import HTML, display
-
+        if self.result is None or not self.model.done(self.result):
+            result = self.click()
+            if result is not None and result.error and self.model.raises_when_refused:
+                raise result.error
+            return result
         display(HTML(render_result(self.model, self.result)))
         return self.result
 
@@ -332,10 +362,8 @@ class FormView:
     @property
     def widget(self):
         if not hasattr(self, "_container"):
-            self._container = self._widgets.VBox(self._children())
+            self._container = widgets.VBox(self._children())
         return self._container
 
     def _ipython_display_(self):
-        from IPython.display import display
-
         display(self.widget)

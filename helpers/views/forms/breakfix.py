@@ -5,6 +5,7 @@ through ``helpers.aws.endpoints`` (the same calls the learner's console clicks m
 a note through the API and explains the path, so cause and symptom are seen side by side.
 ``restore`` puts back what the learner chose in chapter 02.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,13 @@ from dataclasses import dataclass
 
 from helpers.aws import api, endpoints, networking, reachability
 from helpers.core import journal
-from helpers.core.errors import LabError
+from helpers.core.errors import LabError, problem_from
 from helpers.core.messages import t
+from helpers.views.forms.api import response_html
+from helpers.views.forms.base import Field, FormModel, SubmitResult
+from helpers.views.forms.endpoint import request_from_choices
 from helpers.views.html import box
 from helpers.views.path import html as path_html
-from helpers.views.forms.api import response_html
-from helpers.views.forms.base import Field, FormModel, FormView, SubmitResult, problem_from
 
 CHAPTER = "07"
 EXERCISES = ("remove_route", "wrong_route_table", "read_only_policy", "restore")
@@ -27,14 +29,18 @@ TEST_NOTE = {"text": "Written through the private path"}
 @dataclass
 class ExerciseResult:
     """What was changed, how the note app answered, and the path explained."""
+
     exercise: str
     change: str  # what was done, in the learner's words
     response: api.ApiResponse
     verdict: reachability.PathVerdict
 
     def html(self) -> str:
-        return (box(self.change, "info", t(f"reachability.title_{self.exercise}"))
-                + response_html(self.response) + path_html(self.verdict))
+        return (
+            box(self.change, "info", t(f"reachability.title_{self.exercise}"))
+            + response_html(self.response)
+            + path_html(self.verdict)
+        )
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -54,36 +60,56 @@ def _attached(found: dict) -> list[str]:
 
 def read_only_policy(table_arn: str) -> dict:
     """An endpoint policy that lets the function read the table but not write it."""
-    return {"Version": "2012-10-17", "Statement": [{
-        "Sid": "ReadOnlyNotes", "Effect": "Allow", "Principal": "*",
-        "Action": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"],
-        "Resource": table_arn}]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadOnlyNotes",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"],
+                "Resource": table_arn,
+            }
+        ],
+    }
 
 
 def _try(exercise: str, change: str) -> ExerciseResult:
     """Send a note through the API (a write: every exercise shows on it) and explain the path."""
     response = api.request("POST", body=TEST_NOTE)
-    return ExerciseResult(exercise, change, response,
-                          reachability.explain(actions=["dynamodb:PutItem", "dynamodb:Scan"]))
+    return ExerciseResult(
+        exercise,
+        change,
+        response,
+        reachability.explain(actions=["dynamodb:PutItem", "dynamodb:Scan"]),
+    )
 
 
 def remove_route() -> ExerciseResult:
     """Detach the endpoint from the private route table(s): its route there disappears."""
     found, network = _lab_endpoint_and_network()
     endpoints.set_route_tables(found["VpcEndpointId"], remove=network.private_route_table_ids)
-    return _try("remove_route", t("reachability.did_remove_route",
-                                  route_tables=", ".join(network.private_route_table_ids)))
+    return _try(
+        "remove_route",
+        t("reachability.did_remove_route", route_tables=", ".join(network.private_route_table_ids)),
+    )
 
 
 def wrong_route_table() -> ExerciseResult:
     """Attach the endpoint to the public route table instead of the private one."""
     found, network = _lab_endpoint_and_network()
     wrong = network.public_route_table_ids or [network.main_route_table_id]
-    endpoints.set_route_tables(found["VpcEndpointId"], add=wrong,
-                               remove=network.private_route_table_ids)
-    return _try("wrong_route_table", t("reachability.did_wrong_route_table",
-                                       wrong=", ".join(wrong),
-                                       right=", ".join(network.private_route_table_ids)))
+    endpoints.set_route_tables(
+        found["VpcEndpointId"], add=wrong, remove=network.private_route_table_ids
+    )
+    return _try(
+        "wrong_route_table",
+        t(
+            "reachability.did_wrong_route_table",
+            wrong=", ".join(wrong),
+            right=", ".join(network.private_route_table_ids),
+        ),
+    )
 
 
 def restrict_policy() -> ExerciseResult:
@@ -94,25 +120,33 @@ def restrict_policy() -> ExerciseResult:
         raise LabError("reachability.no_table")
     policy = read_only_policy(verdict.table_arn)
     endpoints.set_policy(found["VpcEndpointId"], policy)
-    return _try("read_only_policy", t("reachability.did_read_only_policy",
-                                      policy=json.dumps(policy)))
+    return _try(
+        "read_only_policy", t("reachability.did_read_only_policy", policy=json.dumps(policy))
+    )
 
 
 def restore() -> ExerciseResult:
     """Put back the route tables and policy the learner chose in chapter 02."""
     found, _ = _lab_endpoint_and_network()
-    wanted = endpoints.request_from_choices(journal.choices(endpoints.CHAPTER))
+    wanted = request_from_choices(journal.choices(endpoints.CHAPTER))
     endpoint_id = found["VpcEndpointId"]
-    endpoints.set_route_tables(endpoint_id, add=wanted.route_table_ids,
-                               remove=[i for i in _attached(found)
-                                       if i not in wanted.route_table_ids])
+    endpoints.set_route_tables(
+        endpoint_id,
+        add=wanted.route_table_ids,
+        remove=[i for i in _attached(found) if i not in wanted.route_table_ids],
+    )
     endpoints.set_policy(endpoint_id, wanted.policy)
-    return _try("restore", t("reachability.did_restore",
-                             route_tables=", ".join(wanted.route_table_ids)))
+    return _try(
+        "restore", t("reachability.did_restore", route_tables=", ".join(wanted.route_table_ids))
+    )
 
 
-ACTIONS = {"remove_route": remove_route, "wrong_route_table": wrong_route_table,
-           "read_only_policy": restrict_policy, "restore": restore}
+ACTIONS = {
+    "remove_route": remove_route,
+    "wrong_route_table": wrong_route_table,
+    "read_only_policy": restrict_policy,
+    "restore": restore,
+}
 
 
 class BreakFixForm(FormModel):
@@ -122,13 +156,27 @@ class BreakFixForm(FormModel):
     submit_label_key = "reachability.apply"
 
     def __init__(self, exercise: str = "restore"):
-        self.fields = [Field("exercise", "reachability.field_exercise", "choice", exercise,
-                             options=[(t(f"reachability.title_{key}"), key) for key in EXERCISES])]
+        self.fields = [
+            Field(
+                "exercise",
+                "reachability.field_exercise",
+                "choice",
+                exercise,
+                options=[(t(f"reachability.title_{key}"), key) for key in EXERCISES],
+            )
+        ]
 
     def check(self, values: dict) -> list:
         if values["exercise"] not in ACTIONS:
-            return [problem_from(LabError("reachability.unknown_exercise", field="exercise",
-                                          exercise=values["exercise"]))]
+            return [
+                problem_from(
+                    LabError(
+                        "reachability.unknown_exercise",
+                        field="exercise",
+                        exercise=values["exercise"],
+                    )
+                )
+            ]
         return []
 
     def preview(self, values: dict) -> str:
@@ -137,8 +185,3 @@ class BreakFixForm(FormModel):
     def create(self, values: dict) -> SubmitResult:
         result = ACTIONS[values["exercise"]]()
         return SubmitResult(ok=True, created=False, resource=result, html=result.html())
-
-
-def form(exercise: str = "restore") -> FormView:
-    """The exercises as a form; its default puts everything back (what Run All leaves)."""
-    return FormView(BreakFixForm(exercise))

@@ -5,22 +5,28 @@ decides what AWS would refuse or warn about and does the creating. The view adds
 base view lacks: a searchable services list, a key/value tag editor, and fields that show
 only for the chosen endpoint type (route tables for Gateway, subnets and costs for Interface).
 """
+
 from __future__ import annotations
 
 import json
 
 from helpers.aws import endpoints, networking
-from helpers.core.clients import client
 from helpers.aws.endpoints import GATEWAY, INTERFACE
-from helpers.core.errors import LabError
+from helpers.core.clients import client
+from helpers.core.errors import LabError, problem_from
 from helpers.core.messages import t
+from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
 from helpers.views.html import box, text
 from helpers.views.routes import render_snapshot, route_table_label
-from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult, problem_from
 
 AWS_SERVICES = "aws-services"
-SERVICE_CATEGORIES = (AWS_SERVICES, "partner-services", "marketplace-services",
-                      "instance-connect", "other-services")
+SERVICE_CATEGORIES = (
+    AWS_SERVICES,
+    "partner-services",
+    "marketplace-services",
+    "instance-connect",
+    "other-services",
+)
 ALL_TYPES = ""
 FULL_ACCESS, CUSTOM_POLICY = "full", "custom"
 GATEWAY_FIELDS = ("route_tables",)
@@ -46,9 +52,11 @@ def _service_options(values: dict) -> list[tuple[str, str]]:
         return []
     search = (values.get("service_search") or "").strip().lower()
     wanted_type = values.get("service_type_filter") or ALL_TYPES
-    return [(_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
-            for s in endpoints.endpoint_services()
-            if search in s.name.lower() and (not wanted_type or wanted_type in s.types)]
+    return [
+        (_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
+        for s in endpoints.endpoint_services()
+        if search in s.name.lower() and (not wanted_type or wanted_type in s.types)
+    ]
 
 
 def chosen_service_name(values: dict) -> str:
@@ -73,16 +81,24 @@ def _route_table_options(values: dict) -> list[tuple[str, str]]:
     if not vpc_id:
         return []
     names = networking.subnet_names(vpc_id)
-    return [(route_table_label(rt, names), rt["RouteTableId"])
-            for rt in networking.describe_route_tables(vpc_id)]
+    return [
+        (route_table_label(rt, names), rt["RouteTableId"])
+        for rt in networking.describe_route_tables(vpc_id)
+    ]
 
 
 def _subnet_options(values: dict) -> list[tuple[str, str]]:
     vpc_id = values.get("vpc")
     if not vpc_id:
         return []
-    return [(f"{s['SubnetId']} ({networking.name_of(s) or '-'}) {s['AvailabilityZone']} "
-             f"{s['CidrBlock']}", s["SubnetId"]) for s in networking.describe_subnets(vpc_id)]
+    return [
+        (
+            f"{s['SubnetId']} ({networking.name_of(s) or '-'}) {s['AvailabilityZone']} "
+            f"{s['CidrBlock']}",
+            s["SubnetId"],
+        )
+        for s in networking.describe_subnets(vpc_id)
+    ]
 
 
 def _security_group_options(values: dict) -> list[tuple[str, str]]:
@@ -90,7 +106,8 @@ def _security_group_options(values: dict) -> list[tuple[str, str]]:
     if not vpc_id:
         return []
     groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    )["SecurityGroups"]
     return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"]) for g in groups]
 
 
@@ -101,33 +118,92 @@ class EndpointForm(FormModel):
     submit_label_key = "endpoints.create_button"
     fields = [
         Field("name", "endpoints.label_name", "text", endpoints.DEFAULT_NAME),
-        Field("service_category", "endpoints.label_category", "choice", AWS_SERVICES,
-              options=lambda values: [(t(f"endpoints.category_{c.replace('-', '_')}"), c)
-                                      for c in SERVICE_CATEGORIES]),
+        Field(
+            "service_category",
+            "endpoints.label_category",
+            "choice",
+            AWS_SERVICES,
+            options=lambda values: [
+                (t(f"endpoints.category_{c.replace('-', '_')}"), c) for c in SERVICE_CATEGORIES
+            ],
+        ),
         Field("service_search", "endpoints.label_search", "text", ""),
-        Field("service_type_filter", "endpoints.label_type_filter", "choice", ALL_TYPES,
-              options=lambda values: [(t("endpoints.type_all"), ALL_TYPES),
-                                      (t("endpoints.type_gateway"), GATEWAY),
-                                      (t("endpoints.type_interface"), INTERFACE)]),
-        Field("service", "endpoints.label_service", "choice", None, options=_service_options,
-              depends_on=("service_category", "service_search", "service_type_filter")),
-        Field("endpoint_type", "endpoints.label_type", "choice", GATEWAY,
-              options=_type_options, depends_on=("service",)),
-        Field("vpc", "endpoints.label_vpc", "choice", None,
-              options=lambda values: networking.vpc_choices()),
-        Field("route_tables", "endpoints.label_route_tables", "multi", None,
-              options=_route_table_options, depends_on=("vpc",)),
-        Field("subnets", "endpoints.label_subnets", "multi", [], options=_subnet_options,
-              depends_on=("vpc",)),
-        Field("security_groups", "endpoints.label_security_groups", "multi", [],
-              options=_security_group_options, depends_on=("vpc",)),
+        Field(
+            "service_type_filter",
+            "endpoints.label_type_filter",
+            "choice",
+            ALL_TYPES,
+            options=lambda values: [
+                (t("endpoints.type_all"), ALL_TYPES),
+                (t("endpoints.type_gateway"), GATEWAY),
+                (t("endpoints.type_interface"), INTERFACE),
+            ],
+        ),
+        Field(
+            "service",
+            "endpoints.label_service",
+            "choice",
+            None,
+            options=_service_options,
+            depends_on=("service_category", "service_search", "service_type_filter"),
+        ),
+        Field(
+            "endpoint_type",
+            "endpoints.label_type",
+            "choice",
+            GATEWAY,
+            options=_type_options,
+            depends_on=("service",),
+        ),
+        Field(
+            "vpc",
+            "endpoints.label_vpc",
+            "choice",
+            None,
+            options=lambda values: networking.vpc_choices(),
+        ),
+        Field(
+            "route_tables",
+            "endpoints.label_route_tables",
+            "multi",
+            None,
+            options=_route_table_options,
+            depends_on=("vpc",),
+        ),
+        Field(
+            "subnets",
+            "endpoints.label_subnets",
+            "multi",
+            [],
+            options=_subnet_options,
+            depends_on=("vpc",),
+        ),
+        Field(
+            "security_groups",
+            "endpoints.label_security_groups",
+            "multi",
+            [],
+            options=_security_group_options,
+            depends_on=("vpc",),
+        ),
         Field("private_dns", "endpoints.label_private_dns", "bool", True),
         Field("confirm_cost", "endpoints.label_confirm_cost", "bool", False),
-        Field("policy_kind", "endpoints.label_policy", "choice", FULL_ACCESS,
-              options=lambda values: [(t("endpoints.policy_full"), FULL_ACCESS),
-                                      (t("endpoints.policy_custom"), CUSTOM_POLICY)]),
-        Field("policy", "endpoints.label_policy_json", "textarea",
-              json.dumps(endpoints.FULL_ACCESS_POLICY, indent=2)),
+        Field(
+            "policy_kind",
+            "endpoints.label_policy",
+            "choice",
+            FULL_ACCESS,
+            options=lambda values: [
+                (t("endpoints.policy_full"), FULL_ACCESS),
+                (t("endpoints.policy_custom"), CUSTOM_POLICY),
+            ],
+        ),
+        Field(
+            "policy",
+            "endpoints.label_policy_json",
+            "textarea",
+            json.dumps(endpoints.FULL_ACCESS_POLICY, indent=2),
+        ),
         Field("tags", "endpoints.label_tags", "text", []),
     ]
 
@@ -148,28 +224,41 @@ class EndpointForm(FormModel):
     def request(self, values: dict) -> endpoints.EndpointRequest:
         kind = values["endpoint_type"]
         return endpoints.EndpointRequest(
-            vpc_id=values["vpc"] or "", service_name=chosen_service_name(values),
+            vpc_id=values["vpc"] or "",
+            service_name=chosen_service_name(values),
             endpoint_type=kind,
             route_table_ids=list(values["route_tables"] or []) if kind == GATEWAY else [],
             subnet_ids=list(values["subnets"] or []) if kind == INTERFACE else [],
-            security_group_ids=list(values["security_groups"] or []) if kind == INTERFACE
-            else [],
-            private_dns=bool(values["private_dns"]), cost_confirmed=bool(values["confirm_cost"]),
+            security_group_ids=list(values["security_groups"] or []) if kind == INTERFACE else [],
+            private_dns=bool(values["private_dns"]),
+            cost_confirmed=bool(values["confirm_cost"]),
             policy=values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
-            name=values["name"] or "", extra_tags=dict(tag_pairs(values["tags"])))
+            name=values["name"] or "",
+            extra_tags=dict(tag_pairs(values["tags"])),
+        )
 
     def check(self, values: dict) -> list[Problem]:
         category = values["service_category"]
         if category != AWS_SERVICES:
-            return [Problem("service_category", "endpoints.category_not_in_lab",
-                            t("endpoints.category_not_in_lab",
-                              explanation=self.category_explanation(category)))]
+            return [
+                Problem(
+                    "service_category",
+                    "endpoints.category_not_in_lab",
+                    t(
+                        "endpoints.category_not_in_lab",
+                        explanation=self.category_explanation(category),
+                    ),
+                )
+            ]
         problems = []
         pairs = tag_pairs(values["tags"])
         keys = [k for k, _ in pairs] + (["Name"] if (values["name"] or "").strip() else [])
         for key in sorted({k for k in keys if keys.count(k) > 1}):
-            problems.append(Problem("tags", "endpoints.tag_duplicate",
-                                    t("endpoints.tag_duplicate", tag_key=key)))
+            problems.append(
+                Problem(
+                    "tags", "endpoints.tag_duplicate", t("endpoints.tag_duplicate", tag_key=key)
+                )
+            )
         request = self.request(values)
         problems += [problem_from(e) for e in endpoints.refusals(request)]
         problems += [problem_from(w, "warning") for w in endpoints.warnings(request)]
@@ -181,21 +270,32 @@ class EndpointForm(FormModel):
 
     def create(self, values: dict) -> SubmitResult:
         snapshot = endpoints.create_endpoint(self.request(values), progress=self.progress)
-        notice = "" if snapshot.created else box(
-            t("endpoints.already_exists", endpoint_id=snapshot.endpoint["VpcEndpointId"]),
-            "info")
-        return SubmitResult(ok=True, created=snapshot.created, resource=snapshot.endpoint,
-                            html=notice + render_snapshot(snapshot))
+        notice = (
+            ""
+            if snapshot.created
+            else box(
+                t("endpoints.already_exists", endpoint_id=snapshot.endpoint["VpcEndpointId"]),
+                "info",
+            )
+        )
+        return SubmitResult(
+            ok=True,
+            created=snapshot.created,
+            resource=snapshot.endpoint,
+            html=notice + render_snapshot(snapshot),
+        )
 
     def journal_values(self, values: dict) -> dict:
         """What catch-up reuses (it always makes the free Gateway endpoint to DynamoDB).
 
         Ids change when the backend restarts, so route tables are kept by lab role and Name.
         """
-        return {"name": values["name"],
-                "route_tables": endpoints.route_table_references(values["route_tables"] or []),
-                "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
-                "tags": dict(tag_pairs(values["tags"]))}
+        return {
+            "name": values["name"],
+            "route_tables": endpoints.route_table_references(values["route_tables"] or []),
+            "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
+            "tags": dict(tag_pairs(values["tags"])),
+        }
 
     def values_from_journal(self, choices: dict) -> dict:
         """Catch-up's values: the free Gateway endpoint to DynamoDB in the lab's VPC, with the
@@ -204,11 +304,15 @@ class EndpointForm(FormModel):
         network = networking.find_lab_network()
         if network is None:
             raise LabError("endpoints.no_lab_network")
-        chosen = endpoints.route_tables_referenced(network.vpc_id,
-                                                   choices.get("route_tables") or [])
-        values.update(vpc=network.vpc_id, route_tables=chosen or values["route_tables"],
-                      name=choices.get("name", values["name"]),
-                      tags=[list(pair) for pair in tag_pairs(choices.get("tags"))])
+        chosen = endpoints.route_tables_referenced(
+            network.vpc_id, choices.get("route_tables") or []
+        )
+        values.update(
+            vpc=network.vpc_id,
+            route_tables=chosen or values["route_tables"],
+            name=choices.get("name", values["name"]),
+            tags=[list(pair) for pair in tag_pairs(choices.get("tags"))],
+        )
         if choices.get("policy"):
             values.update(policy_kind=CUSTOM_POLICY, policy=choices["policy"])
         return values
@@ -222,12 +326,31 @@ class EndpointForm(FormModel):
             return box(t("endpoints.preview_no_service"), "info")
         if values.get("endpoint_type") == INTERFACE:
             chosen = set(values.get("subnets") or [])
-            zones = {s["AvailabilityZone"] for s in networking.describe_subnets(values["vpc"])
-                     if s["SubnetId"] in chosen} if values.get("vpc") else set()
-            return box(t("endpoints.interface_cost", service=service,
-                         **endpoints.interface_cost(len(zones) or 1)), "warning")
-        return box(t("endpoints.gateway_preview", service=service,
-                     count=len(values.get("route_tables") or [])), "info")
+            zones = (
+                {
+                    s["AvailabilityZone"]
+                    for s in networking.describe_subnets(values["vpc"])
+                    if s["SubnetId"] in chosen
+                }
+                if values.get("vpc")
+                else set()
+            )
+            return box(
+                t(
+                    "endpoints.interface_cost",
+                    service=service,
+                    **endpoints.interface_cost(len(zones) or 1),
+                ),
+                "warning",
+            )
+        return box(
+            t(
+                "endpoints.gateway_preview",
+                service=service,
+                count=len(values.get("route_tables") or []),
+            ),
+            "info",
+        )
 
 
 def tag_editor(description: str, pairs):
@@ -250,16 +373,18 @@ def tag_editor(description: str, pairs):
             self._updating = False
             # Clicks and typing may arrive on kernel subshells, in other threads.
             self._lock = threading.RLock()
-            self.add_button = widgets.Button(description=t("endpoints.add_tag"),
-                                             tooltip=t("endpoints.add_tag"))
+            self.add_button = widgets.Button(
+                description=t("endpoints.add_tag"), tooltip=t("endpoints.add_tag")
+            )
             self.add_button.on_click(lambda _button: self._add_row("", ""))
             self.observe(self._rebuild, names="value")
 
         def _add_row(self, key: str, tag_value: str) -> None:
             key_box = widgets.Text(value=key, description=t("endpoints.tag_key"))
             value_box = widgets.Text(value=tag_value, description=t("endpoints.tag_value"))
-            remove = widgets.Button(description=t("endpoints.remove_tag"),
-                                    tooltip=t("endpoints.remove_tag"))
+            remove = widgets.Button(
+                description=t("endpoints.remove_tag"), tooltip=t("endpoints.remove_tag")
+            )
             row = widgets.HBox([key_box, value_box, remove])
             remove.on_click(lambda _button: self._remove_row(row))
             for text_box in (key_box, value_box):
@@ -285,8 +410,9 @@ def tag_editor(description: str, pairs):
             with self._lock:
                 if not self._updating:
                     self._updating = True
-                    self.value = [[row.children[0].value, row.children[1].value]
-                                  for row in self._rows]
+                    self.value = [
+                        [row.children[0].value, row.children[1].value] for row in self._rows
+                    ]
                     self._updating = False
 
         def _rebuild(self, change) -> None:
@@ -313,11 +439,15 @@ class EndpointFormView(FormView):
     def __init__(self, model: EndpointForm | None = None, values: dict | None = None):
         model = model or EndpointForm()
         super().__init__(model, values)
-        header = (t("endpoints.column_service_name"), t("endpoints.column_owner"),
-                  t("endpoints.column_type"))
+        header = (
+            t("endpoints.column_service_name"),
+            t("endpoints.column_owner"),
+            t("endpoints.column_type"),
+        )
         self.services_header = self._widgets.HTML(
             "<style>.lab-services select{font-family:monospace}</style>"
-            f"<pre style='margin:0'>{text(_service_row(*header))}</pre>")
+            f"<pre style='margin:0'>{text(_service_row(*header))}</pre>"
+        )
         self._apply_visibility()
 
     def _make_control(self, f: Field, values: dict):
@@ -327,11 +457,16 @@ class EndpointFormView(FormView):
         if f.name == "service":
             choices = f.choices(values)
             allowed = [v for _, v in choices]
-            control = w.Select(options=choices, description=f.label, rows=8,
-                               value=values.get(f.name) if values.get(f.name) in allowed
-                               else (allowed[0] if allowed else None),
-                               style={"description_width": "initial"},
-                               layout=w.Layout(width="95%"))
+            control = w.Select(
+                options=choices,
+                description=f.label,
+                rows=8,
+                value=values.get(f.name)
+                if values.get(f.name) in allowed
+                else (allowed[0] if allowed else None),
+                style={"description_width": "initial"},
+                layout=w.Layout(width="95%"),
+            )
             control.add_class("lab-services")
             return control
         return super()._make_control(f, values)
@@ -346,8 +481,10 @@ class EndpointFormView(FormView):
         choices = f.choices(self.values())
         allowed = [value for _, value in choices]
         control.options = choices
-        control.value = next((v for v in (current, endpoints.dynamodb_service_name())
-                              if v in allowed), allowed[0] if allowed else None)
+        control.value = next(
+            (v for v in (current, endpoints.dynamodb_service_name()) if v in allowed),
+            allowed[0] if allowed else None,
+        )
 
     def _children(self):
         children = []
@@ -384,6 +521,7 @@ class EndpointFormView(FormView):
         self.services_header.layout.display = None if aws else "none"
 
 
-def endpoint_form() -> EndpointFormView:
-    """The form the notebook shows (its defaults already filled in)."""
-    return EndpointFormView(EndpointForm())
+def request_from_choices(choices: dict) -> endpoints.EndpointRequest:
+    """The endpoint catch-up makes from the learner's journal ({} = the form's defaults)."""
+    form = EndpointForm()
+    return form.request(form.values_from_journal(choices))

@@ -5,19 +5,20 @@ Each form refuses what AWS would refuse, with AWS's error code, before anything 
 including what the embedded backend would wrongly accept (unknown subnets or security groups,
 ones from another VPC) — and warns about choices that work but break the note app.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from helpers.views.html import text as escape
 
 from helpers.aws import functions, networking
+from helpers.aws.tables import DEFAULT_TABLE_NAME
 from helpers.core import journal
 from helpers.core.clients import client
 from helpers.core.messages import t
+from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
-from helpers.aws.tables import DEFAULT_TABLE_NAME
-from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
+from helpers.views.html import text as escape
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
@@ -37,12 +38,20 @@ class ExecutionRoleForm(FormModel):
         existing = functions.find_lab_role()
         remembered = journal.choices(self.chapter)
         self.fields = [
-            Field("role_name", "functions.field_role_name", "text",
-                  existing["RoleName"] if existing else remembered.get(
-                      "role_name", functions.DEFAULT_ROLE_NAME)),
-            Field("table_name", "functions.field_table_name", "text",
-                  functions.role_table_name() or remembered.get("table_name",
-                                                                DEFAULT_TABLE_NAME)),
+            Field(
+                "role_name",
+                "functions.field_role_name",
+                "text",
+                existing["RoleName"]
+                if existing
+                else remembered.get("role_name", functions.DEFAULT_ROLE_NAME),
+            ),
+            Field(
+                "table_name",
+                "functions.field_table_name",
+                "text",
+                functions.role_table_name() or remembered.get("table_name", DEFAULT_TABLE_NAME),
+            ),
         ]
 
     def journal_values(self, values: dict) -> dict:
@@ -52,26 +61,38 @@ class ExecutionRoleForm(FormModel):
         problems = []
         name = values["role_name"].strip()
         if not ROLE_NAME.match(name):
-            problems.append(Problem("role_name", "ValidationException",
-                                    t("functions.bad_role_name", name=name)))
+            problems.append(
+                Problem("role_name", "ValidationException", t("functions.bad_role_name", name=name))
+            )
         if not functions.TABLE_NAME.match(values["table_name"].strip()):
-            problems.append(Problem("table_name", "ValidationException",
-                                    t("functions.bad_table_name", table=values["table_name"])))
+            problems.append(
+                Problem(
+                    "table_name",
+                    "ValidationException",
+                    t("functions.bad_table_name", table=values["table_name"]),
+                )
+            )
         if problems:
             return problems
         existing = functions.find_lab_role()
         if existing and existing["RoleName"] != name:
-            problems.append(Problem("role_name", "EntityAlreadyExists",
-                                    t("functions.role_renamed", existing=existing["RoleName"])))
+            problems.append(
+                Problem(
+                    "role_name",
+                    "EntityAlreadyExists",
+                    t("functions.role_renamed", existing=existing["RoleName"]),
+                )
+            )
         elif existing is None and _role_exists(name):
-            problems.append(Problem("role_name", "EntityAlreadyExists",
-                                    t("functions.role_not_lab", name=name)))
+            problems.append(
+                Problem("role_name", "EntityAlreadyExists", t("functions.role_not_lab", name=name))
+            )
         return problems
 
     def create(self, values: dict) -> SubmitResult:
-        role, created = functions.ensure_execution_role(values["role_name"].strip(),
-                                                        values["table_name"].strip(),
-                                                        self.progress)
+        role, created = functions.ensure_execution_role(
+            values["role_name"].strip(), values["table_name"].strip(), self.progress
+        )
         return SubmitResult(ok=True, created=created, resource=role, html=role_html(role))
 
     def preview(self, values: dict) -> str:
@@ -91,38 +112,55 @@ def _role_exists(name: str) -> bool:
 
 def policy_html(title: str, document: dict, note: str = "") -> str:
     detail = f"<p>{escape(note)}</p>" if note else ""
-    return (f"<h4>{escape(title)}</h4>{detail}<pre class='lab-policy'>"
-            f"{escape(json.dumps(document, indent=2))}</pre>")
+    return (
+        f"<h4>{escape(title)}</h4>{detail}<pre class='lab-policy'>"
+        f"{escape(json.dumps(document, indent=2))}</pre>"
+    )
 
 
 def policies_html(table_document: dict) -> str:
     """The three documents that make the role: who may use it, and what it may do."""
     vpc_access = functions.policy_document(functions.vpc_access_policy_arn())
-    return "".join([
-        policy_html(t("functions.trust_title"), functions.trust_policy(),
-                    t("functions.trust_note")),
-        policy_html(t("functions.vpc_access_title", name=functions.VPC_ACCESS_POLICY_NAME),
-                    vpc_access, t("functions.vpc_access_note",
-                                  arn=functions.vpc_access_policy_arn())),
-        policy_html(t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME),
-                    table_document, t("functions.table_policy_note",
-                                      count=len(functions.TABLE_ACTIONS))),
-    ])
+    return "".join(
+        [
+            policy_html(
+                t("functions.trust_title"), functions.trust_policy(), t("functions.trust_note")
+            ),
+            policy_html(
+                t("functions.vpc_access_title", name=functions.VPC_ACCESS_POLICY_NAME),
+                vpc_access,
+                t("functions.vpc_access_note", arn=functions.vpc_access_policy_arn()),
+            ),
+            policy_html(
+                t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME),
+                table_document,
+                t("functions.table_policy_note", count=len(functions.TABLE_ACTIONS)),
+            ),
+        ]
+    )
 
 
 def role_html(role: dict) -> str:
     """The role as it is now: its ARN and every policy attached to it."""
     attached, inline = functions.role_policies(role["RoleName"])
-    rows = [[t("functions.row_role"), role["RoleName"]], ["ARN", role["Arn"]],
-            [t("functions.row_trusted"), ", ".join(_trusted_services(role))],
-            *[[t("functions.row_policy"), arn] for arn in attached],
-            *[[t("functions.row_inline_policy"), name] for name in inline]]
+    rows = [
+        [t("functions.row_role"), role["RoleName"]],
+        ["ARN", role["Arn"]],
+        [t("functions.row_trusted"), ", ".join(_trusted_services(role))],
+        *[[t("functions.row_policy"), arn] for arn in attached],
+        *[[t("functions.row_inline_policy"), name] for name in inline],
+    ]
     policy = functions.find_table_policy()
     document = functions.policy_document(policy["Arn"]) if policy else {}
-    return table([t("functions.column_setting"), t("functions.column_value")], rows,
-                 caption=t("functions.role_caption")) + (
-        policy_html(t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME),
-                    document) if policy else "")
+    return table(
+        [t("functions.column_setting"), t("functions.column_value")],
+        rows,
+        caption=t("functions.role_caption"),
+    ) + (
+        policy_html(t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME), document)
+        if policy
+        else ""
+    )
 
 
 def _trusted_services(role: dict) -> list[str]:
@@ -143,26 +181,37 @@ def vpc_options(_values: dict) -> list[tuple[str, str]]:
 def subnet_options(values: dict) -> list[tuple[str, str]]:
     if not values.get("vpc"):
         return []
-    return [(f"{s['SubnetId']} ({networking.name_of(s) or '-'}) {s['CidrBlock']} "
-             f"{s['AvailabilityZone']}", s["SubnetId"])
-            for s in networking.describe_subnets(values["vpc"])]
+    return [
+        (
+            f"{s['SubnetId']} ({networking.name_of(s) or '-'}) {s['CidrBlock']} "
+            f"{s['AvailabilityZone']}",
+            s["SubnetId"],
+        )
+        for s in networking.describe_subnets(values["vpc"])
+    ]
 
 
 def security_group_options(values: dict) -> list[tuple[str, str]]:
     if not values.get("vpc"):
         return []
     groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [values["vpc"]]}])["SecurityGroups"]
-    return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"])
-            for g in sorted(groups, key=lambda g: (g["GroupName"] != "default", g["GroupName"]))]
+        Filters=[{"Name": "vpc-id", "Values": [values["vpc"]]}]
+    )["SecurityGroups"]
+    return [
+        (f"{g['GroupId']} ({g['GroupName']})", g["GroupId"])
+        for g in sorted(groups, key=lambda g: (g["GroupName"] != "default", g["GroupName"]))
+    ]
 
 
 def default_security_group(vpc_id: str | None) -> str | None:
     if not vpc_id:
         return None
     groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                 {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
     return groups[0]["GroupId"] if groups else None
 
 
@@ -170,16 +219,20 @@ def internet_facing_subnets(vpc_id: str) -> set[str]:
     """Subnets whose route table (their own, else the VPC's main one) sends 0.0.0.0/0 to an
     internet gateway: public subnets."""
     route_tables = networking.describe_route_tables(vpc_id)
-    return {subnet["SubnetId"] for subnet in networking.describe_subnets(vpc_id)
-            if _routes_to_internet(networking.route_table_for_subnet(subnet["SubnetId"],
-                                                                     route_tables))}
+    return {
+        subnet["SubnetId"]
+        for subnet in networking.describe_subnets(vpc_id)
+        if _routes_to_internet(networking.route_table_for_subnet(subnet["SubnetId"], route_tables))
+    }
 
 
 def _routes_to_internet(route_table: dict | None) -> bool:
-    return any(route.get("DestinationCidrBlock") == "0.0.0.0/0"
-               and route.get("GatewayId", "").startswith("igw-")
-               and route.get("State", "active") == "active"
-               for route in (route_table or {}).get("Routes", []))
+    return any(
+        route.get("DestinationCidrBlock") == "0.0.0.0/0"
+        and route.get("GatewayId", "").startswith("igw-")
+        and route.get("State", "active") == "active"
+        for route in (route_table or {}).get("Routes", [])
+    )
 
 
 class FunctionForm(FormModel):
@@ -192,24 +245,48 @@ class FunctionForm(FormModel):
         network = networking.find_lab_network()
         vpc_id = network.vpc_id if network else None
         table_name = functions.role_table_name() or journal.choices(self.chapter).get(
-            "table_name", DEFAULT_TABLE_NAME)
+            "table_name", DEFAULT_TABLE_NAME
+        )
         self.network = network
         self.fields = [
-            Field("function_name", "functions.field_function_name", "text",
-                  functions.DEFAULT_FUNCTION_NAME),
-            Field("runtime", "functions.field_runtime", "choice", functions.DEFAULT_RUNTIME,
-                  options=list(functions.RUNTIMES)),
+            Field(
+                "function_name",
+                "functions.field_function_name",
+                "text",
+                functions.DEFAULT_FUNCTION_NAME,
+            ),
+            Field(
+                "runtime",
+                "functions.field_runtime",
+                "choice",
+                functions.DEFAULT_RUNTIME,
+                options=list(functions.RUNTIMES),
+            ),
             Field("memory", "functions.field_memory", "int", functions.DEFAULT_MEMORY_MB),
             Field("timeout", "functions.field_timeout", "int", functions.DEFAULT_TIMEOUT_SECONDS),
             Field("vpc", "functions.field_vpc", "choice", vpc_id, options=vpc_options),
-            Field("subnets", "functions.field_subnets", "multi",
-                  list(network.private_subnet_ids) if network else [], options=subnet_options,
-                  depends_on=("vpc",)),
-            Field("security_groups", "functions.field_security_groups", "multi",
-                  [group for group in [default_security_group(vpc_id)] if group],
-                  options=security_group_options, depends_on=("vpc",)),
-            Field("environment", "functions.field_environment", "textarea",
-                  functions.environment_text(functions.default_environment(table_name))),
+            Field(
+                "subnets",
+                "functions.field_subnets",
+                "multi",
+                list(network.private_subnet_ids) if network else [],
+                options=subnet_options,
+                depends_on=("vpc",),
+            ),
+            Field(
+                "security_groups",
+                "functions.field_security_groups",
+                "multi",
+                [group for group in [default_security_group(vpc_id)] if group],
+                options=security_group_options,
+                depends_on=("vpc",),
+            ),
+            Field(
+                "environment",
+                "functions.field_environment",
+                "textarea",
+                functions.environment_text(functions.default_environment(table_name)),
+            ),
         ]
 
     # --- catch-up ---------------------------------------------------------------------------
@@ -221,25 +298,42 @@ class FunctionForm(FormModel):
             if name in choices:
                 values[name] = choices[name]
         ec2 = client("ec2")
-        if choices.get("vpc") and ec2.describe_vpcs(
-                Filters=[{"Name": "vpc-id", "Values": [choices["vpc"]]}])["Vpcs"]:
+        if (
+            choices.get("vpc")
+            and ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [choices["vpc"]]}])["Vpcs"]
+        ):
             values["vpc"] = choices["vpc"]
         vpc_id = values["vpc"]
-        subnets = [s["SubnetId"] for s in ec2.describe_subnets(
-            Filters=[{"Name": "subnet-id", "Values": choices.get("subnets") or ["-"]},
-                     {"Name": "vpc-id", "Values": [vpc_id or "-"]}])["Subnets"]]
+        subnets = [
+            s["SubnetId"]
+            for s in ec2.describe_subnets(
+                Filters=[
+                    {"Name": "subnet-id", "Values": choices.get("subnets") or ["-"]},
+                    {"Name": "vpc-id", "Values": [vpc_id or "-"]},
+                ]
+            )["Subnets"]
+        ]
         if choices.get("subnets") and len(subnets) == len(choices["subnets"]):
             values["subnets"] = choices["subnets"]
         elif choices.get("subnet_roles") and self.network:
-            by_role = {"private-subnet": self.network.private_subnet_ids,
-                       "public-subnet": self.network.public_subnet_ids}
-            values["subnets"] = [s for role in choices["subnet_roles"]
-                                 for s in by_role.get(role, [])]
+            by_role = {
+                "private-subnet": self.network.private_subnet_ids,
+                "public-subnet": self.network.public_subnet_ids,
+            }
+            values["subnets"] = [
+                s for role in choices["subnet_roles"] for s in by_role.get(role, [])
+            ]
         names = choices.get("security_group_names") or []
         if names and vpc_id:
-            values["security_groups"] = [g["GroupId"] for g in ec2.describe_security_groups(
-                Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
-                         {"Name": "group-name", "Values": names}])["SecurityGroups"]]
+            values["security_groups"] = [
+                g["GroupId"]
+                for g in ec2.describe_security_groups(
+                    Filters=[
+                        {"Name": "vpc-id", "Values": [vpc_id]},
+                        {"Name": "group-name", "Values": names},
+                    ]
+                )["SecurityGroups"]
+            ]
         return values
 
     def journal_values(self, values: dict) -> dict:
@@ -250,11 +344,19 @@ class FunctionForm(FormModel):
                     roles.append("private-subnet")
                 elif subnet in self.network.public_subnet_ids:
                     roles.append("public-subnet")
-        groups = client("ec2").describe_security_groups(
-            Filters=[{"Name": "group-id", "Values": values["security_groups"]}]
-        )["SecurityGroups"] if values["security_groups"] else []
-        return {**journal.choices(self.chapter), **values, "subnet_roles": roles,
-                "security_group_names": [g["GroupName"] for g in groups]}
+        groups = (
+            client("ec2").describe_security_groups(
+                Filters=[{"Name": "group-id", "Values": values["security_groups"]}]
+            )["SecurityGroups"]
+            if values["security_groups"]
+            else []
+        )
+        return {
+            **journal.choices(self.chapter),
+            **values,
+            "subnet_roles": roles,
+            "security_group_names": [g["GroupName"] for g in groups],
+        }
 
     # --- checks -----------------------------------------------------------------------------
     def check(self, values: dict) -> list[Problem]:
@@ -271,24 +373,48 @@ class FunctionForm(FormModel):
         problems = []
         name = values["function_name"].strip()
         if not FUNCTION_NAME.match(name):
-            problems.append(Problem("function_name", "ValidationException",
-                                    t("functions.bad_function_name", name=name)))
+            problems.append(
+                Problem(
+                    "function_name",
+                    "ValidationException",
+                    t("functions.bad_function_name", name=name),
+                )
+            )
         if values["runtime"] not in functions.RUNTIMES:
-            problems.append(Problem("runtime", "InvalidParameterValueException",
-                                    t("functions.bad_runtime", runtime=values["runtime"],
-                                      runtimes=", ".join(functions.RUNTIMES))))
-        for field, (low, high) in (("memory", functions.MEMORY_RANGE_MB),
-                                   ("timeout", functions.TIMEOUT_RANGE_SECONDS)):
+            problems.append(
+                Problem(
+                    "runtime",
+                    "InvalidParameterValueException",
+                    t(
+                        "functions.bad_runtime",
+                        runtime=values["runtime"],
+                        runtimes=", ".join(functions.RUNTIMES),
+                    ),
+                )
+            )
+        for field, (low, high) in (
+            ("memory", functions.MEMORY_RANGE_MB),
+            ("timeout", functions.TIMEOUT_RANGE_SECONDS),
+        ):
             value = values[field]
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-                problems.append(Problem(field, "ValidationException",
-                                        t(f"functions.bad_{field}", value=value, low=low,
-                                          high=high)))
+                problems.append(
+                    Problem(
+                        field,
+                        "ValidationException",
+                        t(f"functions.bad_{field}", value=value, low=low, high=high),
+                    )
+                )
         timeout = values["timeout"]
         if isinstance(timeout, int) and API_GATEWAY_TIMEOUT_SECONDS < timeout <= 900:
-            problems.append(Problem("timeout", "functions.timeout_over_api",
-                                    t("functions.timeout_over_api",
-                                      limit=API_GATEWAY_TIMEOUT_SECONDS), "warning"))
+            problems.append(
+                Problem(
+                    "timeout",
+                    "functions.timeout_over_api",
+                    t("functions.timeout_over_api", limit=API_GATEWAY_TIMEOUT_SECONDS),
+                    "warning",
+                )
+            )
         return problems
 
     def _network_problems(self, values: dict) -> list[Problem]:
@@ -298,26 +424,63 @@ class FunctionForm(FormModel):
         group_ids = list(values["security_groups"] or [])
         problems = []
         if not vpc_id:
-            problems.append(Problem("vpc", "InvalidParameterValueException",
-                                    t("functions.vpc_missing")))
+            problems.append(
+                Problem("vpc", "InvalidParameterValueException", t("functions.vpc_missing"))
+            )
         elif not ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]:
-            problems.append(Problem("vpc", "InvalidVpcID.NotFound",
-                                    t("functions.vpc_not_found", vpc=vpc_id)))
+            problems.append(
+                Problem("vpc", "InvalidVpcID.NotFound", t("functions.vpc_not_found", vpc=vpc_id))
+            )
             vpc_id = None
-        subnets = {s["SubnetId"]: s for s in ec2.describe_subnets(
-            Filters=[{"Name": "subnet-id", "Values": subnet_ids}])["Subnets"]} if subnet_ids else {}
-        groups = {g["GroupId"]: g for g in ec2.describe_security_groups(
-            Filters=[{"Name": "group-id", "Values": group_ids}])["SecurityGroups"]
-        } if group_ids else {}
-        problems += _membership_problems("subnets", subnet_ids, subnets, vpc_id, MAX_SUBNETS,
-                                         "InvalidSubnetID.NotFound", "subnet")
-        problems += _membership_problems("security_groups", group_ids, groups, vpc_id,
-                                         MAX_SECURITY_GROUPS, "InvalidGroup.NotFound", "group")
+        subnets = (
+            {
+                s["SubnetId"]: s
+                for s in ec2.describe_subnets(
+                    Filters=[{"Name": "subnet-id", "Values": subnet_ids}]
+                )["Subnets"]
+            }
+            if subnet_ids
+            else {}
+        )
+        groups = (
+            {
+                g["GroupId"]: g
+                for g in ec2.describe_security_groups(
+                    Filters=[{"Name": "group-id", "Values": group_ids}]
+                )["SecurityGroups"]
+            }
+            if group_ids
+            else {}
+        )
+        problems += _membership_problems(
+            "subnets",
+            subnet_ids,
+            subnets,
+            vpc_id,
+            MAX_SUBNETS,
+            "InvalidSubnetID.NotFound",
+            "subnet",
+        )
+        problems += _membership_problems(
+            "security_groups",
+            group_ids,
+            groups,
+            vpc_id,
+            MAX_SECURITY_GROUPS,
+            "InvalidGroup.NotFound",
+            "group",
+        )
         if vpc_id and subnets:
             public = internet_facing_subnets(vpc_id) & set(subnets)
             for subnet in sorted(public):
-                problems.append(Problem("subnets", "functions.public_subnet",
-                                        t("functions.public_subnet", subnet=subnet), "warning"))
+                problems.append(
+                    Problem(
+                        "subnets",
+                        "functions.public_subnet",
+                        t("functions.public_subnet", subnet=subnet),
+                        "warning",
+                    )
+                )
         return problems
 
     def _role_problems(self, values: dict) -> list[Problem]:
@@ -328,151 +491,206 @@ class FunctionForm(FormModel):
         allowed = functions.role_table_name()
         wanted = variables.get(functions.TABLE_VARIABLE)
         if wanted and allowed != wanted:
-            return [Problem("environment", "functions.table_not_allowed",
-                            t("functions.table_not_allowed", table=wanted,
-                              allowed=allowed or "-"), "warning")]
+            return [
+                Problem(
+                    "environment",
+                    "functions.table_not_allowed",
+                    t("functions.table_not_allowed", table=wanted, allowed=allowed or "-"),
+                    "warning",
+                )
+            ]
         return []
 
     def _name_problems(self, name: str) -> list[Problem]:
         existing = functions.find_lab_function()
         if existing and existing["FunctionName"] != name:
-            return [Problem("function_name", "ResourceConflictException",
-                            t("functions.function_renamed", existing=existing["FunctionName"]))]
+            return [
+                Problem(
+                    "function_name",
+                    "ResourceConflictException",
+                    t("functions.function_renamed", existing=existing["FunctionName"]),
+                )
+            ]
         if existing is None and functions.function_by_name(name):
-            return [Problem("function_name", "ResourceConflictException",
-                            t("functions.function_not_lab", name=name))]
+            return [
+                Problem(
+                    "function_name",
+                    "ResourceConflictException",
+                    t("functions.function_not_lab", name=name),
+                )
+            ]
         return []
 
     # --- creating and showing ---------------------------------------------------------------
     def create(self, values: dict) -> SubmitResult:
         values = {**values, "function_name": values["function_name"].strip()}
         configuration, created = functions.ensure_function(values, self.progress)
-        return SubmitResult(ok=True, created=created, resource=configuration,
-                            html=function_html(configuration))
+        return SubmitResult(
+            ok=True, created=created, resource=configuration, html=function_html(configuration)
+        )
 
     def preview(self, values: dict) -> str:
         variables, _ = functions.parse_environment(values["environment"])
         package = functions.deployment_package()
-        rows = _function_rows(values["function_name"], values["runtime"], values["memory"],
-                              values["timeout"], values["subnets"], values["security_groups"],
-                              variables)
-        rows.append([t("functions.row_code"), t("functions.code_package",
-                                                 file=functions.HANDLER_FILE.name,
-                                                 size=len(package),
-                                                 sha=functions.code_sha256(package))])
-        return table([t("functions.column_setting"), t("functions.column_value")], rows,
-                     caption=t("functions.preview_caption"))
+        rows = _function_rows(
+            values["function_name"],
+            values["runtime"],
+            values["memory"],
+            values["timeout"],
+            values["subnets"],
+            values["security_groups"],
+            variables,
+        )
+        rows.append(
+            [
+                t("functions.row_code"),
+                t(
+                    "functions.code_package",
+                    file=functions.HANDLER_FILE.name,
+                    size=len(package),
+                    sha=functions.code_sha256(package),
+                ),
+            ]
+        )
+        return table(
+            [t("functions.column_setting"), t("functions.column_value")],
+            rows,
+            caption=t("functions.preview_caption"),
+        )
 
 
-def _membership_problems(field: str, wanted: list[str], found: dict, vpc_id: str | None,
-                         limit: int, not_found_code: str, kind: str) -> list[Problem]:
+def _membership_problems(
+    field: str,
+    wanted: list[str],
+    found: dict,
+    vpc_id: str | None,
+    limit: int,
+    not_found_code: str,
+    kind: str,
+) -> list[Problem]:
     """Subnets or security groups: some chosen, each existing, all in the chosen VPC."""
     if not wanted:
         return [Problem(field, "InvalidParameterValueException", t(f"functions.{kind}_none"))]
     problems = []
     if len(wanted) > limit:
-        problems.append(Problem(field, "InvalidParameterValueException",
-                                t(f"functions.{kind}_too_many", limit=limit)))
+        problems.append(
+            Problem(
+                field,
+                "InvalidParameterValueException",
+                t(f"functions.{kind}_too_many", limit=limit),
+            )
+        )
     for resource_id in wanted:
         if resource_id not in found:
-            problems.append(Problem(field, not_found_code,
-                                    t(f"functions.{kind}_not_found", id=resource_id)))
+            problems.append(
+                Problem(field, not_found_code, t(f"functions.{kind}_not_found", id=resource_id))
+            )
         elif vpc_id and found[resource_id]["VpcId"] != vpc_id:
-            problems.append(Problem(field, "InvalidParameterValueException",
-                                    t(f"functions.{kind}_other_vpc", id=resource_id,
-                                      its_vpc=found[resource_id]["VpcId"], vpc=vpc_id)))
+            problems.append(
+                Problem(
+                    field,
+                    "InvalidParameterValueException",
+                    t(
+                        f"functions.{kind}_other_vpc",
+                        id=resource_id,
+                        its_vpc=found[resource_id]["VpcId"],
+                        vpc=vpc_id,
+                    ),
+                )
+            )
     return problems
 
 
 def _function_rows(name, runtime, memory, timeout, subnets, groups, variables) -> list[list]:
-    return [[t("functions.row_name"), name],
-            [t("functions.row_runtime"), f"{runtime} · {functions.HANDLER}"],
-            [t("functions.row_memory"), f"{memory} MB"],
-            [t("functions.row_timeout"), f"{timeout} s"],
-            # Derived from the subnets: the embedded backend reports a made-up VpcId.
-            [t("functions.row_vpc"), functions.subnets_vpc_id(list(subnets)) or "-"],
-            [t("functions.row_subnets"), ", ".join(subnets) or "-"],
-            [t("functions.row_security_groups"), ", ".join(groups) or "-"],
-            [t("functions.row_environment"), functions.environment_summary(variables)]]
+    return [
+        [t("functions.row_name"), name],
+        [t("functions.row_runtime"), f"{runtime} · {functions.HANDLER}"],
+        [t("functions.row_memory"), f"{memory} MB"],
+        [t("functions.row_timeout"), f"{timeout} s"],
+        # Derived from the subnets: the embedded backend reports a made-up VpcId.
+        [t("functions.row_vpc"), functions.subnets_vpc_id(list(subnets)) or "-"],
+        [t("functions.row_subnets"), ", ".join(subnets) or "-"],
+        [t("functions.row_security_groups"), ", ".join(groups) or "-"],
+        [t("functions.row_environment"), functions.environment_summary(variables)],
+    ]
 
 
 def function_html(configuration: dict) -> str:
     """The function as Lambda reports it now."""
     vpc = configuration.get("VpcConfig") or {}
-    rows = _function_rows(configuration["FunctionName"], configuration.get("Runtime"),
-                          configuration.get("MemorySize"), configuration.get("Timeout"),
-                          vpc.get("SubnetIds", []), vpc.get("SecurityGroupIds", []),
-                          (configuration.get("Environment") or {}).get("Variables", {}))
-    rows += [[t("functions.row_state"), configuration.get("State") or "-"],
-             [t("functions.row_role"), configuration.get("Role", "-")],
-             ["CodeSha256", configuration.get("CodeSha256", "-")]]
-    return table([t("functions.column_setting"), t("functions.column_value")], rows,
-                 caption=t("functions.function_caption"))
+    rows = _function_rows(
+        configuration["FunctionName"],
+        configuration.get("Runtime"),
+        configuration.get("MemorySize"),
+        configuration.get("Timeout"),
+        vpc.get("SubnetIds", []),
+        vpc.get("SecurityGroupIds", []),
+        (configuration.get("Environment") or {}).get("Variables", {}),
+    )
+    rows += [
+        [t("functions.row_state"), configuration.get("State") or "-"],
+        [t("functions.row_role"), configuration.get("Role", "-")],
+        ["CodeSha256", configuration.get("CodeSha256", "-")],
+    ]
+    return table(
+        [t("functions.column_setting"), t("functions.column_value")],
+        rows,
+        caption=t("functions.function_caption"),
+    )
 
 
 # --- what the notebooks call ----------------------------------------------------------------
-def role_form() -> FormView:
-    return FormView(ExecutionRoleForm())
-
-
-def function_form() -> FormView:
-    return FormView(FunctionForm())
-
-
-def show_source():
-    """The handler file, highlighted, read from the repository (what gets deployed)."""
-    from IPython.display import Code
-
-    return Code(functions.handler_source(), language="python")
-
-
-def show_package():
-    from IPython.display import HTML
-
+def package_html() -> str:
+    """The deployment package: file, size, checksum, handler."""
     package = functions.deployment_package()
-    rows = [[t("functions.row_file"), functions.HANDLER_FILE.name],
-            [t("functions.row_size"), t("functions.size_bytes", size=len(package))],
-            ["CodeSha256", functions.code_sha256(package)],
-            [t("functions.row_runtime"), functions.HANDLER]]
-    return HTML(table([t("functions.column_setting"), t("functions.column_value")], rows,
-                      caption=t("functions.package_caption")))
+    rows = [
+        [t("functions.row_file"), functions.HANDLER_FILE.name],
+        [t("functions.row_size"), t("functions.size_bytes", size=len(package))],
+        ["CodeSha256", functions.code_sha256(package)],
+        [t("functions.row_runtime"), functions.HANDLER],
+    ]
+    return table(
+        [t("functions.column_setting"), t("functions.column_value")],
+        rows,
+        caption=t("functions.package_caption"),
+    )
 
 
-def show_rehearsal(events: list[dict]):
+def rehearsal_html(events: list[dict]) -> str:
     """Each request and the handler's answer, run locally (``functions.rehearse``)."""
-    from IPython.display import HTML
-
-    rows = [[json.dumps(event), response["statusCode"], response["body"]]
-            for event, response in functions.rehearse(events)]
-    return HTML(table([t("functions.column_request"), t("functions.column_status"),
-                       t("functions.column_body")], rows,
-                      caption=t("functions.rehearsal_caption")))
-
-
-def show_role():
-    from IPython.display import HTML
-
-    role = functions.find_lab_role()
-    return HTML(role_html(role) if role else box(t("functions.check_missing_role"), "warning"))
+    rows = [
+        [json.dumps(event), response["statusCode"], response["body"]]
+        for event, response in functions.rehearse(events)
+    ]
+    return table(
+        [t("functions.column_request"), t("functions.column_status"), t("functions.column_body")],
+        rows,
+        caption=t("functions.rehearsal_caption"),
+    )
 
 
-def show_function():
+def function_view_html() -> str:
     """The lab's function as it is now, or how to make it."""
-    from IPython.display import HTML
-
     configuration = functions.find_lab_function()
-    return HTML(function_html(configuration) if configuration
-                else box(t("functions.check_missing_function"), "warning"))
+    if configuration is None:
+        return box(t("functions.check_missing_function"), "warning")
+    return function_html(configuration)
 
 
-def what_if(**values):
+def what_if_html(**values) -> str:
     """What the function form would say about ``values`` — checked only, nothing created."""
-    from IPython.display import HTML
-
     model = FunctionForm()
     problems = model.check({**model.defaults(), **values})
     labels = {f.name: f.label for f in model.fields}
-    parts = [box(f"{labels.get(p.field, p.field)}: {p.message} [{p.code}]" if p.field
-                 else f"{p.message} [{p.code}]", p.severity) for p in problems]
-    return HTML("".join(parts or [box(t("functions.what_if_fine"), "success")])
-                + box(t("functions.what_if_nothing"), "info"))
+    parts = [
+        box(
+            f"{labels.get(p.field, p.field)}: {p.message} [{p.code}]"
+            if p.field
+            else f"{p.message} [{p.code}]",
+            p.severity,
+        )
+        for p in problems
+    ]
+    return "".join(parts or [box(t("functions.what_if_fine"), "success")]) + box(
+        t("functions.what_if_nothing"), "info"
+    )

@@ -4,15 +4,15 @@ It refuses what DynamoDB would refuse (names, capacities) with DynamoDB's error 
 key the note app cannot use; it warns when the table is not the one the function and its
 role were set up for.
 """
+
 from __future__ import annotations
 
-from helpers.views.html import text as escape
-
-from helpers.core import costs, journal
 from helpers.aws import functions, tables
+from helpers.core import costs, journal
 from helpers.core.messages import t
+from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
-from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
+from helpers.views.html import text as escape
 
 KEY_TYPES = [("String", "S"), ("Number", "N"), ("Binary", "B")]
 
@@ -26,24 +26,52 @@ class TableForm(FormModel):
     def __init__(self):
         remembered = journal.choices(self.chapter)
         self.fields = [
-            Field("table_name", "tables.field_name", "text",
-                  remembered.get("table_name") or tables.function_table_name()
-                  or functions.role_table_name() or tables.DEFAULT_TABLE_NAME),
+            Field(
+                "table_name",
+                "tables.field_name",
+                "text",
+                remembered.get("table_name")
+                or tables.function_table_name()
+                or functions.role_table_name()
+                or tables.DEFAULT_TABLE_NAME,
+            ),
             Field("partition_key", "tables.field_partition_key", "text", tables.PARTITION_KEY),
-            Field("partition_key_type", "tables.field_partition_key_type", "choice",
-                  tables.PARTITION_KEY_TYPE, options=KEY_TYPES),
-            Field("table_class", "tables.field_table_class", "choice",
-                  tables.DEFAULT_TABLE_CLASS,
-                  options=[(t("tables.class_standard"), "STANDARD"),
-                           (t("tables.class_infrequent"), "STANDARD_INFREQUENT_ACCESS")]),
-            Field("capacity_mode", "tables.field_capacity_mode", "choice",
-                  tables.DEFAULT_CAPACITY_MODE,
-                  options=[(t("tables.mode_provisioned"), "PROVISIONED"),
-                           (t("tables.mode_on_demand"), "PAY_PER_REQUEST")]),
-            Field("read_capacity", "tables.field_read_capacity", "int",
-                  tables.DEFAULT_CAPACITY_UNITS),
-            Field("write_capacity", "tables.field_write_capacity", "int",
-                  tables.DEFAULT_CAPACITY_UNITS),
+            Field(
+                "partition_key_type",
+                "tables.field_partition_key_type",
+                "choice",
+                tables.PARTITION_KEY_TYPE,
+                options=KEY_TYPES,
+            ),
+            Field(
+                "table_class",
+                "tables.field_table_class",
+                "choice",
+                tables.DEFAULT_TABLE_CLASS,
+                options=[
+                    (t("tables.class_standard"), "STANDARD"),
+                    (t("tables.class_infrequent"), "STANDARD_INFREQUENT_ACCESS"),
+                ],
+            ),
+            Field(
+                "capacity_mode",
+                "tables.field_capacity_mode",
+                "choice",
+                tables.DEFAULT_CAPACITY_MODE,
+                options=[
+                    (t("tables.mode_provisioned"), "PROVISIONED"),
+                    (t("tables.mode_on_demand"), "PAY_PER_REQUEST"),
+                ],
+            ),
+            Field(
+                "read_capacity", "tables.field_read_capacity", "int", tables.DEFAULT_CAPACITY_UNITS
+            ),
+            Field(
+                "write_capacity",
+                "tables.field_write_capacity",
+                "int",
+                tables.DEFAULT_CAPACITY_UNITS,
+            ),
         ]
 
     # --- checks -----------------------------------------------------------------------------
@@ -54,58 +82,107 @@ class TableForm(FormModel):
         name = values["table_name"].strip()
         existing = tables.find_lab_table()
         if existing and existing["TableName"] != name:
-            return [Problem("table_name", "ResourceInUseException",
-                            t("tables.table_renamed", existing=existing["TableName"]))]
+            return [
+                Problem(
+                    "table_name",
+                    "ResourceInUseException",
+                    t("tables.table_renamed", existing=existing["TableName"]),
+                )
+            ]
         if existing is None and tables.table_by_name(name):
-            return [Problem("table_name", "ResourceInUseException",
-                            t("tables.table_not_lab", table=name))]
+            return [
+                Problem(
+                    "table_name", "ResourceInUseException", t("tables.table_not_lab", table=name)
+                )
+            ]
         return self._wiring_warnings(name)
 
     def _shape_problems(self, values: dict) -> list[Problem]:
         problems = []
         name = values["table_name"].strip()
         if not functions.TABLE_NAME.match(name):
-            problems.append(Problem("table_name", "ValidationException",
-                                    t("functions.bad_table_name", table=name)))
+            problems.append(
+                Problem(
+                    "table_name", "ValidationException", t("functions.bad_table_name", table=name)
+                )
+            )
         key = values["partition_key"].strip()
         if not 1 <= len(key) <= 255:
-            problems.append(Problem("partition_key", "ValidationException",
-                                    t("tables.bad_key_name")))
-        elif (key, values["partition_key_type"]) != (tables.PARTITION_KEY,
-                                                     tables.PARTITION_KEY_TYPE):
-            problems.append(Problem("partition_key", "tables.key_not_note_app",
-                                    t("tables.key_not_note_app", attribute=key,
-                                      type=values["partition_key_type"])))
+            problems.append(
+                Problem("partition_key", "ValidationException", t("tables.bad_key_name"))
+            )
+        elif (key, values["partition_key_type"]) != (
+            tables.PARTITION_KEY,
+            tables.PARTITION_KEY_TYPE,
+        ):
+            problems.append(
+                Problem(
+                    "partition_key",
+                    "tables.key_not_note_app",
+                    t("tables.key_not_note_app", attribute=key, type=values["partition_key_type"]),
+                )
+            )
         if values["table_class"] not in tables.TABLE_CLASSES:
-            problems.append(Problem("table_class", "ValidationException",
-                                    t("tables.bad_choice", value=values["table_class"])))
+            problems.append(
+                Problem(
+                    "table_class",
+                    "ValidationException",
+                    t("tables.bad_choice", value=values["table_class"]),
+                )
+            )
         if values["capacity_mode"] not in tables.CAPACITY_MODES:
-            problems.append(Problem("capacity_mode", "ValidationException",
-                                    t("tables.bad_choice", value=values["capacity_mode"])))
+            problems.append(
+                Problem(
+                    "capacity_mode",
+                    "ValidationException",
+                    t("tables.bad_choice", value=values["capacity_mode"]),
+                )
+            )
         elif values["capacity_mode"] == "PROVISIONED":
             for field in ("read_capacity", "write_capacity"):
                 units = values[field]
                 if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-                    problems.append(Problem(field, "ValidationException",
-                                            t("tables.capacity_too_low", value=units)))
+                    problems.append(
+                        Problem(
+                            field, "ValidationException", t("tables.capacity_too_low", value=units)
+                        )
+                    )
                 elif units > tables.MAX_CAPACITY_UNITS:
-                    problems.append(Problem(field, "LimitExceededException",
-                                            t("tables.capacity_too_high", value=units,
-                                              limit=tables.MAX_CAPACITY_UNITS)))
+                    problems.append(
+                        Problem(
+                            field,
+                            "LimitExceededException",
+                            t(
+                                "tables.capacity_too_high",
+                                value=units,
+                                limit=tables.MAX_CAPACITY_UNITS,
+                            ),
+                        )
+                    )
         return problems
 
     def _wiring_warnings(self, name: str) -> list[Problem]:
         warnings = []
         function_table = tables.function_table_name()
         if function_table and function_table != name:
-            warnings.append(Problem("table_name", "tables.not_function_table",
-                                    t("tables.not_function_table", table=name,
-                                      configured=function_table), "warning"))
+            warnings.append(
+                Problem(
+                    "table_name",
+                    "tables.not_function_table",
+                    t("tables.not_function_table", table=name, configured=function_table),
+                    "warning",
+                )
+            )
         role_table = functions.role_table_name()
         if role_table and role_table != name:
-            warnings.append(Problem("table_name", "tables.not_role_table",
-                                    t("tables.not_role_table", table=name, allowed=role_table),
-                                    "warning"))
+            warnings.append(
+                Problem(
+                    "table_name",
+                    "tables.not_role_table",
+                    t("tables.not_role_table", table=name, allowed=role_table),
+                    "warning",
+                )
+            )
         return warnings
 
     # --- creating and showing ---------------------------------------------------------------
@@ -113,74 +190,95 @@ class TableForm(FormModel):
         description, created = tables.ensure_table(values, self.progress)
         # The embedded backend does not report the class it was given: show the one just set.
         description.setdefault("TableClassSummary", {"TableClass": values["table_class"]})
-        return SubmitResult(ok=True, created=created, resource=description,
-                            html=table_html(description))
+        return SubmitResult(
+            ok=True, created=created, resource=description, html=table_html(description)
+        )
 
     def preview(self, values: dict) -> str:
-        return cost_html(values["table_class"], values["capacity_mode"],
-                         values["read_capacity"], values["write_capacity"])
+        return cost_html(
+            values["table_class"],
+            values["capacity_mode"],
+            values["read_capacity"],
+            values["write_capacity"],
+        )
 
 
 def cost_html(table_class: str, mode: str, read_units, write_units) -> str:
     """The console's "estimated cost" panel, with the prices' source and date."""
-    if mode == "PROVISIONED" and not (isinstance(read_units, int) and isinstance(write_units, int)
-                                      and read_units >= 1 and write_units >= 1):
+    if mode == "PROVISIONED" and not (
+        isinstance(read_units, int)
+        and isinstance(write_units, int)
+        and read_units >= 1
+        and write_units >= 1
+    ):
         return box(t("tables.cost_unknown"), "warning")
     estimate = tables.monthly_estimate(table_class, mode, read_units, write_units)
     infrequent = table_class == "STANDARD_INFREQUENT_ACCESS"
     rows = []
     if mode == "PROVISIONED":
-        rows.append([t("tables.cost_capacity", read=read_units, write=write_units),
-                     f"${estimate.capacity_usd:.2f}"])
+        rows.append(
+            [
+                t("tables.cost_capacity", read=read_units, write=write_units),
+                f"${estimate.capacity_usd:.2f}",
+            ]
+        )
         rows.append([t("tables.cost_after_free_tier"), f"${estimate.after_free_tier_usd:.2f}"])
         source = costs.DYNAMODB_PROVISIONED
     else:
         prefix = "dynamodb_ia" if infrequent else "dynamodb"
         writes = costs.price(f"{prefix}_on_demand_write").usd
         reads = costs.price(f"{prefix}_on_demand_read").usd
-        rows.append([t("tables.cost_on_demand"), t("tables.cost_per_request", writes=writes,
-                                                    reads=reads)])
+        rows.append(
+            [t("tables.cost_on_demand"), t("tables.cost_per_request", writes=writes, reads=reads)]
+        )
         source = costs.DYNAMODB_ON_DEMAND
     rows.append([t("tables.cost_storage"), f"${estimate.storage_usd_per_gb:.2f} / GB"])
     if infrequent:
         note = t("tables.free_tier_not_ia")
     elif mode == "PROVISIONED":
-        note = t("tables.free_tier_standard", units=costs.DYNAMODB_FREE_TIER_CAPACITY_UNITS,
-                 storage=tables.FREE_TIER_STORAGE_GB)
+        note = t(
+            "tables.free_tier_standard",
+            units=costs.DYNAMODB_FREE_TIER_CAPACITY_UNITS,
+            storage=tables.FREE_TIER_STORAGE_GB,
+        )
     else:
         note = t("tables.free_tier_on_demand", storage=tables.FREE_TIER_STORAGE_GB)
     caption = t("tables.cost_caption", date=costs.PRICES_RECORDED)
-    return (table([t("tables.column_item"), t("tables.column_month")], rows, caption=caption)
-            + box(note, "info")
-            + f"<p style='font-size:smaller'>{escape(t('tables.cost_source'))} "
-              f"<a href='{escape(source)}' target='_blank'>{escape(source)}</a></p>")
+    return (
+        table([t("tables.column_item"), t("tables.column_month")], rows, caption=caption)
+        + box(note, "info")
+        + f"<p style='font-size:smaller'>{escape(t('tables.cost_source'))} "
+        f"<a href='{escape(source)}' target='_blank'>{escape(source)}</a></p>"
+    )
 
 
 def table_html(description: dict) -> str:
     """The table as DynamoDB reports it now."""
     read_units, write_units = tables.capacity_units(description)
     mode = tables.capacity_mode(description)
-    rows = [[t("tables.row_name"), description["TableName"]],
-            [t("tables.row_status"), description["TableStatus"]],
-            [t("tables.row_key"), ", ".join(
-                f"{k['AttributeName']} ({k['KeyType']})" for k in description["KeySchema"])],
-            [t("tables.row_class"), tables.table_class(description)],
-            [t("tables.row_mode"), mode],
-            [t("tables.row_capacity"), f"{read_units} / {write_units}"
-             if mode == "PROVISIONED" else "-"],
-            ["ARN", description["TableArn"]]]
-    return table([t("functions.column_setting"), t("functions.column_value")], rows,
-                 caption=t("tables.caption"))
+    rows = [
+        [t("tables.row_name"), description["TableName"]],
+        [t("tables.row_status"), description["TableStatus"]],
+        [
+            t("tables.row_key"),
+            ", ".join(f"{k['AttributeName']} ({k['KeyType']})" for k in description["KeySchema"]),
+        ],
+        [t("tables.row_class"), tables.table_class(description)],
+        [t("tables.row_mode"), mode],
+        [
+            t("tables.row_capacity"),
+            f"{read_units} / {write_units}" if mode == "PROVISIONED" else "-",
+        ],
+        ["ARN", description["TableArn"]],
+    ]
+    return table(
+        [t("functions.column_setting"), t("functions.column_value")],
+        rows,
+        caption=t("tables.caption"),
+    )
 
 
-def table_form() -> FormView:
-    return FormView(TableForm())
-
-
-def show_table():
+def table_view_html() -> str:
     """The lab's table as it is now, or how to make it."""
-    from IPython.display import HTML
-
     description = tables.find_lab_table()
-    return HTML(table_html(description) if description
-                else box(t("tables.check_missing"), "warning"))
+    return table_html(description) if description else box(t("tables.check_missing"), "warning")

@@ -1,14 +1,22 @@
 """Chapter 01's form: the console's "VPC and more" wizard, with a live preview and NAT costs."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from helpers.aws import networking
 from helpers.core.messages import t
+from helpers.core.settings import current
+from helpers.views.forms.base import (
+    Field,
+    FormModel,
+    FormView,
+    Problem,
+    SubmitResult,
+    problem_from,
+)
 from helpers.views.html import box, table
 from helpers.views.network import vpc_overview_html
-from helpers.core.settings import current
-from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult, problem_from, render_result
 
 DEFAULTS = networking.DEFAULT_CHOICES
 SUBNET_COUNT_FIELDS = ("public_subnets", "private_subnets")
@@ -16,16 +24,20 @@ SUBNET_COUNT_FIELDS = ("public_subnets", "private_subnets")
 
 def _count_options(multiples: tuple[int, ...]) -> Callable[[dict], list]:
     """Subnet counts the console offers for the chosen number of AZs (0, one or two per AZ)."""
+
     def options(values: dict) -> list[tuple[str, int]]:
         azs = int(values.get("azs") or 1)
         return [(str(azs * multiple), azs * multiple) for multiple in multiples]
+
     return options
 
 
 def _nat_options(_values: dict) -> list[tuple[str, str]]:
-    return [(t("networking.nat_none"), networking.NAT_NONE),
-            (t("networking.nat_one_az"), networking.NAT_ONE_AZ),
-            (t("networking.nat_per_az"), networking.NAT_PER_AZ)]
+    return [
+        (t("networking.nat_none"), networking.NAT_NONE),
+        (t("networking.nat_one_az"), networking.NAT_ONE_AZ),
+        (t("networking.nat_per_az"), networking.NAT_PER_AZ),
+    ]
 
 
 class VpcForm(FormModel):
@@ -34,20 +46,41 @@ class VpcForm(FormModel):
     fields = [
         Field("name_prefix", "networking.field_name_prefix", "text", DEFAULTS["name_prefix"]),
         Field("cidr", "networking.field_cidr", "text", DEFAULTS["cidr"]),
-        Field("azs", "networking.field_azs", "choice", DEFAULTS["azs"],
-              options=[(str(n), n) for n in range(1, networking.MAX_AZS + 1)]),
-        Field("public_subnets", "networking.field_public_subnets", "choice",
-              DEFAULTS["public_subnets"], options=_count_options((0, 1)), depends_on=("azs",)),
-        Field("private_subnets", "networking.field_private_subnets", "choice",
-              DEFAULTS["private_subnets"], options=_count_options((0, 1, 2)),
-              depends_on=("azs",)),
-        Field("nat_gateways", "networking.field_nat_gateways", "choice",
-              DEFAULTS["nat_gateways"], options=_nat_options),
+        Field(
+            "azs",
+            "networking.field_azs",
+            "choice",
+            DEFAULTS["azs"],
+            options=[(str(n), n) for n in range(1, networking.MAX_AZS + 1)],
+        ),
+        Field(
+            "public_subnets",
+            "networking.field_public_subnets",
+            "choice",
+            DEFAULTS["public_subnets"],
+            options=_count_options((0, 1)),
+            depends_on=("azs",),
+        ),
+        Field(
+            "private_subnets",
+            "networking.field_private_subnets",
+            "choice",
+            DEFAULTS["private_subnets"],
+            options=_count_options((0, 1, 2)),
+            depends_on=("azs",),
+        ),
+        Field(
+            "nat_gateways",
+            "networking.field_nat_gateways",
+            "choice",
+            DEFAULTS["nat_gateways"],
+            options=_nat_options,
+        ),
         Field("confirm_cost", "networking.field_confirm_cost", "bool", False),
-        Field("dns_hostnames", "networking.field_dns_hostnames", "bool",
-              DEFAULTS["dns_hostnames"]),
-        Field("dns_resolution", "networking.field_dns_resolution", "bool",
-              DEFAULTS["dns_resolution"]),
+        Field("dns_hostnames", "networking.field_dns_hostnames", "bool", DEFAULTS["dns_hostnames"]),
+        Field(
+            "dns_resolution", "networking.field_dns_resolution", "bool", DEFAULTS["dns_resolution"]
+        ),
     ]
 
     def __init__(self):
@@ -60,17 +93,32 @@ class VpcForm(FormModel):
             return problems
         plan = networking.plan_network(values, networking.availability_zones())
         if plan.nat_gateways and not values.get("confirm_cost"):
-            problems.append(Problem("confirm_cost", "networking.nat_cost_unconfirmed",
-                                    t("networking.nat_cost_unconfirmed",
-                                      cost=networking.nat_cost_text(plan))))
+            problems.append(
+                Problem(
+                    "confirm_cost",
+                    "networking.nat_cost_unconfirmed",
+                    t("networking.nat_cost_unconfirmed", cost=networking.nat_cost_text(plan)),
+                )
+            )
         if plan.nat_gateways and not plan.choices["private_subnets"]:
-            problems.append(Problem("nat_gateways", "networking.nat_without_private",
-                                    t("networking.nat_without_private"), "warning"))
+            problems.append(
+                Problem(
+                    "nat_gateways",
+                    "networking.nat_without_private",
+                    t("networking.nat_without_private"),
+                    "warning",
+                )
+            )
         for choice in ("dns_resolution", "dns_hostnames"):
             if not plan.choices[choice]:
-                problems.append(Problem(choice, "networking.dns_off",
-                                        t("networking.dns_off", region=current().region),
-                                        "warning"))
+                problems.append(
+                    Problem(
+                        choice,
+                        "networking.dns_off",
+                        t("networking.dns_off", region=current().region),
+                        "warning",
+                    )
+                )
         return problems
 
     # --- previewing -----------------------------------------------------------------------
@@ -79,15 +127,25 @@ class VpcForm(FormModel):
         if existing:
             return box(t("networking.preview_reuse", vpc=networking.vpc_label(existing)), "info")
         problems = self.check(values)
-        errors = [p for p in problems if p.severity == "error"
-                  and p.field != "confirm_cost"]  # the cost itself is shown below instead
+        errors = [
+            p for p in problems if p.severity == "error" and p.field != "confirm_cost"
+        ]  # the cost itself is shown below instead
         if errors:
             return box(t("networking.preview_refused"), "error") + "".join(
-                box(p.message, "error") for p in errors)
+                box(p.message, "error") for p in errors
+            )
         plan = networking.plan_network(values, networking.availability_zones())
-        parts = [table([t("networking.column_resource"), t("networking.column_name"),
-                        t("networking.column_details")], plan_rows(plan),
-                       caption=t("networking.preview_title"))]
+        parts = [
+            table(
+                [
+                    t("networking.column_resource"),
+                    t("networking.column_name"),
+                    t("networking.column_details"),
+                ],
+                plan_rows(plan),
+                caption=t("networking.preview_title"),
+            )
+        ]
         if plan.nat_gateways:
             parts.append(box(networking.nat_cost_text(plan), "warning"))
         parts += [box(p.message, "warning") for p in problems if p.severity == "warning"]
@@ -100,19 +158,29 @@ class VpcForm(FormModel):
         vpc = networking.vpc_label_of(result.network.vpc_id)
         problems = []
         if not result.reused_existing_vpc:
-            message = box(t("networking.created", count=len(result.created), vpc=vpc),
-                          "success")
+            message = box(t("networking.created", count=len(result.created), vpc=vpc), "success")
         elif result.created:
-            message = box(t("networking.reused_finished", count=len(result.created), vpc=vpc),
-                          "success")
+            message = box(
+                t("networking.reused_finished", count=len(result.created), vpc=vpc), "success"
+            )
         else:
             message = box(t("networking.reused", vpc=vpc), "info")
         if result.reused_existing_vpc and not _same_choices(result.plan.choices, values):
-            problems.append(Problem(None, "networking.reused_other_values",
-                                    t("networking.reused_other_values"), "warning"))
-        return SubmitResult(ok=True, problems=problems, created=bool(result.created),
-                            resource=result.network,
-                            html=message + vpc_overview_html(result.network.vpc_id))
+            problems.append(
+                Problem(
+                    None,
+                    "networking.reused_other_values",
+                    t("networking.reused_other_values"),
+                    "warning",
+                )
+            )
+        return SubmitResult(
+            ok=True,
+            problems=problems,
+            created=bool(result.created),
+            resource=result.network,
+            html=message + vpc_overview_html(result.network.vpc_id),
+        )
 
     def journal_values(self, values: dict) -> dict:
         """The choices of the network actually in use (a reused VPC keeps its own)."""
@@ -126,41 +194,84 @@ def _same_choices(planned: dict, values: dict) -> bool:
 
 def plan_rows(plan: networking.NetworkPlan) -> list[list[str]]:
     """``[kind, name, details]`` for everything ``plan`` makes, in the console's order."""
+
     def on_off(flag: bool) -> str:
         return t("networking.on") if flag else t("networking.off")
 
     choices = plan.choices
     subnet_names = {s.slot: s.name for s in plan.subnets}
     nat_names = {n.slot: n.name for n in plan.nat_gateways}
-    rows = [[t("networking.kind_vpc"), plan.vpc_name,
-             t("networking.details_vpc", cidr=plan.cidr,
-               hostnames=on_off(choices["dns_hostnames"]),
-               resolution=on_off(choices["dns_resolution"]))]]
+    rows = [
+        [
+            t("networking.kind_vpc"),
+            plan.vpc_name,
+            t(
+                "networking.details_vpc",
+                cidr=plan.cidr,
+                hostnames=on_off(choices["dns_hostnames"]),
+                resolution=on_off(choices["dns_resolution"]),
+            ),
+        ]
+    ]
     for subnet in plan.subnets:
-        kind = ("networking.kind_public_subnet" if subnet.role == networking.ROLE_PUBLIC_SUBNET
-                else "networking.kind_private_subnet")
-        rows.append([t(kind), subnet.name,
-                     t("networking.details_subnet", cidr=subnet.cidr, zone=subnet.zone)])
+        kind = (
+            "networking.kind_public_subnet"
+            if subnet.role == networking.ROLE_PUBLIC_SUBNET
+            else "networking.kind_private_subnet"
+        )
+        rows.append(
+            [
+                t(kind),
+                subnet.name,
+                t("networking.details_subnet", cidr=subnet.cidr, zone=subnet.zone),
+            ]
+        )
     if plan.internet_gateway_name:
-        rows.append([t("networking.kind_internet_gateway"), plan.internet_gateway_name,
-                     t("networking.details_internet_gateway")])
-    rows.append([t("networking.kind_main_route_table"), "—",
-                 t("networking.details_main_route_table")])
+        rows.append(
+            [
+                t("networking.kind_internet_gateway"),
+                plan.internet_gateway_name,
+                t("networking.details_internet_gateway"),
+            ]
+        )
+    rows.append(
+        [t("networking.kind_main_route_table"), "—", t("networking.details_main_route_table")]
+    )
     for route_table in plan.route_tables:
         public = route_table.role == networking.ROLE_PUBLIC_ROUTE_TABLE
-        target = (plan.internet_gateway_name if public
-                  else nat_names.get(route_table.nat_slot))
-        routes = (t("networking.routes_to", target=target) if target
-                  else t("networking.routes_local"))
-        kind = ("networking.kind_public_route_table" if public
-                else "networking.kind_private_route_table")
-        rows.append([t(kind), route_table.name, t("networking.details_route_table", routes=routes,
-                     subnets=", ".join(subnet_names[s] for s in route_table.subnet_slots))])
+        target = plan.internet_gateway_name if public else nat_names.get(route_table.nat_slot)
+        routes = (
+            t("networking.routes_to", target=target) if target else t("networking.routes_local")
+        )
+        kind = (
+            "networking.kind_public_route_table"
+            if public
+            else "networking.kind_private_route_table"
+        )
+        rows.append(
+            [
+                t(kind),
+                route_table.name,
+                t(
+                    "networking.details_route_table",
+                    routes=routes,
+                    subnets=", ".join(subnet_names[s] for s in route_table.subnet_slots),
+                ),
+            ]
+        )
     for nat in plan.nat_gateways:
         rows.append([t("networking.kind_elastic_ip"), nat.elastic_ip_name, nat.zone])
-        rows.append([t("networking.kind_nat_gateway"), nat.name,
-                     t("networking.details_nat_gateway", subnet=subnet_names[nat.subnet_slot],
-                       eip=nat.elastic_ip_name)])
+        rows.append(
+            [
+                t("networking.kind_nat_gateway"),
+                nat.name,
+                t(
+                    "networking.details_nat_gateway",
+                    subnet=subnet_names[nat.subnet_slot],
+                    eip=nat.elastic_ip_name,
+                ),
+            ]
+        )
     return rows
 
 
@@ -189,14 +300,3 @@ class VpcFormView(FormView):
     def _show_confirmation(self) -> None:
         chosen = self.controls["nat_gateways"].value != networking.NAT_NONE
         self.controls["confirm_cost"].layout.display = None if chosen else "none"
-
-
-def wizard(**values) -> VpcFormView:
-    """The chapter's form, ready to display (``values`` override the defaults)."""
-    return VpcFormView(VpcForm(), values)
-
-
-def attempt(**values) -> str:
-    """What the wizard answers to ``values`` (as HTML), leaving the form's widgets alone."""
-    model = VpcForm()
-    return render_result(model, model.submit(**values))

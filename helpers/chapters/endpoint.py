@@ -1,0 +1,78 @@
+"""Chapter 02 (workshop 2.1.2, the seed page): the DynamoDB gateway endpoint."""
+
+from __future__ import annotations
+
+from helpers.aws import endpoints, networking
+from helpers.aws.checks import Check
+from helpers.chapters.base import Chapter
+from helpers.core.errors import LabError
+from helpers.core.messages import t
+from helpers.views.forms.endpoint import EndpointForm, EndpointFormView
+from helpers.views.html import Html
+from helpers.views.routes import render_path_costs, render_snapshot
+
+
+class Endpoint(Chapter):
+    number, slug, workshop = "02", "create-vpc-endpoint", "2.1.2"
+    title_key = "chapters.endpoint"
+
+    def path_costs(self, gb_per_month: float = 10, zones: int = 1) -> Html:
+        """What each way out of a private subnet costs: NAT, interface and gateway endpoint."""
+        return Html(render_path_costs(gb_per_month=gb_per_month, zones=zones))
+
+    def form(self) -> EndpointFormView:
+        return EndpointFormView(EndpointForm())
+
+    def show(self) -> Html:
+        """The endpoint as it is now, with the route tables it is attached to."""
+        return Html(render_snapshot(endpoints.current_snapshot()))
+
+    def _lab_endpoint_id(self) -> str:
+        found = endpoints.find_lab_endpoint()
+        if found is None:
+            raise LabError("endpoints.check_exists_missing")
+        return found["VpcEndpointId"]
+
+    def _public_route_tables(self) -> list[str]:
+        network = networking.find_lab_network()
+        if network is None:
+            raise LabError("networking.no_network")
+        return network.public_route_table_ids
+
+    def attach_public(self) -> Html:
+        """Attach the endpoint to the public route table too (its routes before and after)."""
+        snapshot = endpoints.set_route_tables(
+            self._lab_endpoint_id(), add=self._public_route_tables()
+        )
+        return Html(render_snapshot(snapshot))
+
+    def detach_public(self) -> Html:
+        """Take the public route table off the endpoint again."""
+        snapshot = endpoints.set_route_tables(
+            self._lab_endpoint_id(), remove=self._public_route_tables()
+        )
+        return Html(render_snapshot(snapshot))
+
+    def set_policy(self, document: dict | str | None) -> Html:
+        """Give the endpoint ``document`` as its policy (None: back to full access)."""
+        return Html(render_snapshot(endpoints.set_policy(self._lab_endpoint_id(), document)))
+
+    def checks(self) -> list[Check]:
+        return endpoints.check_chapter()
+
+    def catch_up(self, choices: dict) -> str:
+        """Make the lab's DynamoDB endpoint if it is missing (through the form's checks);
+        wait for it and repair its routes if it is half made."""
+        found = endpoints.find_lab_endpoint()
+        if found:
+            if found["State"].lower() != "available":
+                found = endpoints.wait_until_available(found["VpcEndpointId"])
+            endpoints.sync_routes(found)
+            return t("endpoints.summary_exists", endpoint_id=found["VpcEndpointId"])
+        form = EndpointForm()
+        made = form.submit_or_raise(**form.values_from_journal(choices)).resource
+        return t(
+            "endpoints.summary_created",
+            endpoint_id=made["VpcEndpointId"],
+            route_tables=", ".join(made.get("RouteTableIds", [])) or "-",
+        )

@@ -1,0 +1,42 @@
+"""Chapter 07 (new): prove the private path hop by hop, break it on purpose, and fix it."""
+
+from __future__ import annotations
+
+from helpers.aws import api, reachability
+from helpers.aws.checks import Check
+from helpers.chapters.base import Chapter
+from helpers.views.forms import breakfix
+from helpers.views.forms.api import ResponseView
+from helpers.views.forms.base import FormView
+from helpers.views.html import Html
+from helpers.views.path import html as path_html
+
+
+class Verify(Chapter):
+    number, slug, title_key = "07", "verify-private-path", "chapters.verify"
+
+    def show(self) -> Html:
+        """The path from the function to the table: a picture and a table, each hop judged."""
+        return Html(path_html(reachability.explain()))
+
+    def request(self, method: str, body=None, query: dict | None = None) -> ResponseView:
+        return ResponseView(api.request(method, body=body, query=query))
+
+    def remove_route(self) -> breakfix.ExerciseResult:
+        return breakfix.remove_route()
+
+    def wrong_route_table(self) -> breakfix.ExerciseResult:
+        return breakfix.wrong_route_table()
+
+    def restrict_policy(self) -> breakfix.ExerciseResult:
+        return breakfix.restrict_policy()
+
+    def restore(self) -> breakfix.ExerciseResult:
+        return breakfix.restore()
+
+    def form(self, exercise: str = "restore") -> FormView:
+        """The exercises as a form; its default puts everything back (what Run All leaves)."""
+        return FormView(breakfix.BreakFixForm(exercise))
+
+    def checks(self) -> list[Check]:
+        return reachability.check_chapter()

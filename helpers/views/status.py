@@ -1,0 +1,36 @@
+"""The status panel at the top of every chapter: what the lab is talking to."""
+
+from __future__ import annotations
+
+from helpers.core.messages import t
+from helpers.views.html import STYLES
+from helpers.views.html import text as escape
+
+
+def panel_html(status: dict) -> str:
+    real = status["backend"] == "aws"
+    region = status["region"]
+    background, colour = STYLES["warning" if real else "info"]
+    rows = [
+        (t("status.kind"), t(f"status.kind_{status['backend']}")),
+        (t("status.endpoint"), status.get("endpoint") or t("status.not_running")),
+        (t("status.region"), status["region"]),
+        (t("status.account"), status.get("account_id") or "?"),
+    ]
+    cells = "".join(
+        f"<tr><th style='text-align:left'>{escape(k)}</th>"
+        f"<td style='text-align:left'>{escape(str(v))}</td></tr>"
+        for k, v in rows
+    )
+    warning = (
+        f"<p class='lab-real-aws-warning' style='font-weight:bold'>"
+        f"{escape(t('status.real_aws_warning', account=status.get('account_id'), region=region))}"
+        "</p>"
+        if real
+        else ""
+    )
+    return (
+        f"<div class='lab-status' style='background:{background};color:{colour};"
+        f"border:2px solid {colour};padding:6px 10px'><strong>{escape(t('status.title'))}"
+        f"</strong>{warning}<table>{cells}</table></div>"
+    )
