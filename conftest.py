@@ -1,7 +1,16 @@
 """Test session set-up: a private embedded backend on its own port and home folder.
 
 Every test (unit and notebook) talks to this backend only; a learner's running lab
-(their own home folder and state file) and real AWS are never touched.
+(their own home folder and state file) and real AWS are never touched: LAB_HOME is always a
+temporary folder and the learner's AWS_/LAB_ variables are cleared, for every session.
+
+The backend is started by the first test that is not marked ``nobackend`` (each xdist worker
+starts its own), so ``pytest -m nobackend`` runs without one; a ``nobackend`` test that starts
+a backend anyway is reported as an error.
+
+Under ``--dist loadgroup`` a test file's tests stay on one worker (as with ``loadfile``:
+module-scoped fixtures build once), unless the tests name their own ``xdist_group``
+(each notebook run is a group of its own).
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ def _is_xdist_controller(config) -> bool:
 
 def pytest_configure(config):
     global _home
+    if not config.pluginmanager.hasplugin("xdist"):  # e.g. -p no:xdist: the mark means nothing
+        config.addinivalue_line("markers", "xdist_group(name): tests run on one xdist worker")
     if _is_xdist_controller(config):
         return
     _home = Path(tempfile.mkdtemp(prefix="lab-test-home-"))
@@ -36,33 +47,61 @@ def pytest_configure(config):
         LAB_LANG="en",
         LAB_STRICT_ERRORS="1",
     )
-    from helpers.core import backend
-
-    backend.start(_home)
 
 
 def pytest_unconfigure(config):
-    from helpers.core import backend
-
     if _home is not None:
-        backend.stop(_home)
+        from helpers.core import backend
+
+        backend.stop(_home)  # also one a helper started on its own
         shutil.rmtree(_home, ignore_errors=True)
 
 
-_notebooks_started = False
+_backend_started = False
 
 
+def _start_backend() -> None:
+    global _backend_started
+    if not _backend_started:
+        from helpers.core import backend
+
+        backend.start(_home)
+        _backend_started = True
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config, items):
+    """Tests without an xdist_group of their own are grouped by file (see the docstring)."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers by --dist
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
-    """Notebooks run in order from an empty backend, as a learner's lab would."""
-    global _notebooks_started
-    if item.path.suffix == ".ipynb" and not _notebooks_started:
-        _notebooks_started = True
-        _empty_lab()
+    """This worker's backend is started before the first test that may need one."""
+    if item.get_closest_marker("nobackend") is None:
+        _start_backend()
+
+
+@pytest.hookimpl(trylast=True)  # after the test's fixtures are torn down
+def pytest_runtest_teardown(item):
+    """A test marked nobackend must not start a backend (helpers start one on demand)."""
+    if item.get_closest_marker("nobackend") is not None and not _backend_started:
+        from helpers.core import backend
+
+        if backend.state_file(_home).exists():
+            backend.stop(_home)
+            backend.state_file(_home).unlink(missing_ok=True)
+            pytest.fail(f"{item.nodeid} is marked nobackend but started the backend")
 
 
 def _empty_lab():
     from helpers.core import backend, journal
 
+    _start_backend()
     backend.wipe(_home)
     journal.forget()
 

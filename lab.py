@@ -21,6 +21,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
+# Checked before the tests, on the whole tree (notebooks' code cells included): lint with
+# import order, formatting, the layers' one-way imports, and no import circle at all.
+HOUSE_RULES = (
+    ("-m", "ruff", "check", "."),
+    ("-m", "ruff", "format", "--check", "."),
+    ("-c", "from importlinter.cli import lint_imports_command; lint_imports_command()"),
+    ("tools/import_cycles.py",),
+)
 
 
 def say(key: str) -> None:
@@ -65,6 +73,10 @@ def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "test":
         python = set_up("test")
+        if not argv[1:]:  # the whole suite: house rules first, they take seconds
+            for rule in HOUSE_RULES:
+                if run(python, *rule) != 0:
+                    return 1
         # Test files run on all cores, each worker with a backend of its own.
         options = argv[1:] or ["-n", "auto", "--dist", "loadfile"]
         return run(python, "-m", "pytest", *options)

@@ -214,7 +214,7 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
         "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(), timeout=30_000
     )
     # A chapter's notebook name opens that notebook in a new tab.
-    code_cell(page, "chapter_table()").get_by_role(
+    code_cell(page, "ch.show()").get_by_role(
         "link", name="03-develop-lambda-function.ipynb"
     ).click()
     expect(page.locator(".lm-TabBar-tab.jp-mod-current")).to_contain_text(
@@ -294,7 +294,7 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     page = notebook(ENDPOINT_NOTEBOOK)
     assert_no_cell_errors(page)
     endpoint_id, prefix_list = _endpoint_route()
-    output = code_cell(page, "endpoint_form()").locator(".widget-output").first
+    output = code_cell(page, "form = ch.form()").locator(".widget-output").first
     assert f"Endpoint {endpoint_id} created" in output.inner_text()
     before = output.locator(".lab-before table")
     assert prefix_list not in before.inner_text()  # the private table had only "local"
@@ -310,7 +310,7 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
     )
     assert background != plain  # the learner's eye is drawn to the new route
     # The "Read the new route" cell shows it again, from what exists now.
-    shown = code_cell(page, "endpoints.current_snapshot()").locator("tr.lab-new")
+    shown = code_cell(page, "ch.show()").locator("tr.lab-new")
     expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
 
 
@@ -325,7 +325,7 @@ def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
     page = notebook(ENDPOINT_NOTEBOOK)
     before = live_lab_endpoints()
     assert len(before) == 1
-    form = code_cell(page, "endpoint_form()")
+    form = code_cell(page, "form = ch.form()")
     output = form.locator(".widget-output").first  # Run All's result: "created", no notice
     form.locator("button.jupyter-button[title='Create endpoint']").dblclick()
     notice = output.locator(".lab-info").filter(has_text="already exists")
@@ -339,7 +339,7 @@ def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(noteb
 
     page = notebook(ENDPOINT_NOTEBOOK)
     endpoints_before = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
-    form = code_cell(page, "endpoint_form()")
+    form = code_cell(page, "form = ch.form()")
     wrong = "com.amazonaws.eu-west-1.dynamodb"  # the learner copied another region's name
     search = form.get_by_label("Search services")
     search.fill(wrong)
@@ -360,7 +360,7 @@ def test_endpoint_form_refuses_a_broken_custom_policy_and_keeps_the_policy(noteb
 
     page = notebook(ENDPOINT_NOTEBOOK)
     policy_before = endpoints.find_lab_endpoint()["PolicyDocument"]
-    form = code_cell(page, "endpoint_form()")
+    form = code_cell(page, "form = ch.form()")
     search = form.get_by_label("Search services")
     search.fill("dynamodb")
     search.press("Enter")
@@ -389,7 +389,7 @@ def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(
     network = networking.find_lab_network()
     before = functions.find_lab_function()
     assert before["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
-    form = code_cell(page, "function_form()")
+    form = code_cell(page, 'ch.form("function")')
     form.get_by_label(re.compile(network.public_subnet_ids[0])).check()
     form.get_by_label(re.compile(network.private_subnet_ids[0])).uncheck()
     memory = form.get_by_label("Memory (MB)")
@@ -423,7 +423,7 @@ def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
             Filters=[{"Name": "vpc-id", "Values": [other_vpc]}]
         )["Subnets"]
     ]
-    form = code_cell(page, "function_form()")
+    form = code_cell(page, 'ch.form("function")')
     vpc_choice = form.get_by_label("VPC", exact=True)
     options = vpc_choice.locator("option").all_inner_texts()
     vpc_choice.select_option(index=next(i for i, text in enumerate(options) if other_vpc in text))
@@ -437,7 +437,7 @@ def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
     assert functions.find_lab_function()["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
     # A subnet of another VPC can only come from code: the notebook's "what if" cell shows
     # what Lambda would answer.
-    what_if = code_cell(page, "other_subnets[:1]").locator(".lab-error")
+    what_if = code_cell(page, "ch.subnet_of_another_vpc()").locator(".lab-error")
     expect(what_if).to_contain_text("InvalidParameterValueException")
     expect(what_if).to_contain_text(f"not to the chosen VPC {network.vpc_id}")
 
@@ -452,7 +452,7 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
     page = notebook(TABLE_NOTEBOOK)
     assert_no_cell_errors(page)
     before = tables.find_lab_table()
-    form = code_cell(page, "table_form()")
+    form = code_cell(page, "form = ch.form()")
     for label, value in (("Table name", "no"), ("Read capacity units (provisioned)", "0")):
         field = form.get_by_label(label, exact=True)
         field.fill(value)
@@ -482,7 +482,7 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
 
 def test_table_form_result_shows_the_table_class_just_chosen(notebook):
     page = notebook(TABLE_NOTEBOOK)
-    form = code_cell(page, "table_form()")
+    form = code_cell(page, "form = ch.form()")
     output = form.locator(".widget-output")
     chosen_and_reported = []
     # Standard, then back to the workshop's Standard-IA, which later chapters expect.
@@ -532,7 +532,7 @@ HOPS = 9
 def test_explainer_shows_every_hop_green_after_run_all(notebook):
     page = notebook(PATH_NOTEBOOK)
     assert_no_cell_errors(page)
-    explained = code_cell(page, "path.show(reachability.explain())")
+    explained = code_cell(page, "ch.show()")
     rows = explained.locator("table.lab-path-table tbody tr")
     expect(rows).to_have_count(HOPS)
     assert set(rows.evaluate_all("rows => rows.map(r => r.className)")) == {"lab-hop-ok"}
@@ -548,7 +548,7 @@ def test_explainer_shows_every_hop_green_after_run_all(notebook):
             .map(text => text.textContent);
     })""")
     assert overflowing == []  # every label fits inside its box
-    checks = code_cell(page, "reachability.check_chapter()")
+    checks = code_cell(page, "ch.check()")
     expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
     assert checks.locator("tr.lab-check-ok").count() >= HOPS
 
@@ -558,7 +558,7 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
 
     page = notebook(PATH_NOTEBOOK)
     private_table = networking.find_lab_network().private_route_table_ids[0]
-    form = code_cell(page, "breakfix.form()")
+    form = code_cell(page, "exercise = ch.form()")
     output = form.locator(".widget-output")
     form.get_by_label("Exercise").select_option(
         label="Remove the endpoint's route from the private route table"
@@ -587,11 +587,11 @@ def test_cleanup_run_all_leaves_nothing_and_a_second_click_deletes_nothing(noteb
     assert_no_cell_errors(page)
     assert inventory.inventory() == []
     assert client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"] == []
-    left = code_cell(page, "after = inventory.show()")
+    left = code_cell(page, "after = ch.show()")
     expect(left).to_contain_text("Nothing carrying the lab's tags is left")
-    checks = code_cell(page, "cleanup.check_chapter()")
+    checks = code_cell(page, "ch.check()")
     expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
-    view = code_cell(page, "cleanup.CleanupView()")
+    view = code_cell(page, "view = ch.form()")
     expect(view.locator(".widget-output")).to_contain_text("nothing made by the lab is left")
     text = click_and_read(view, "Clean up", "There was nothing to clean up")
     assert "Traceback" not in text

@@ -24,7 +24,7 @@ import helpers
 from helpers.aws import cleanup, inventory
 from helpers.core.clients import client
 from helpers.core.tags import as_aws, lab_tags
-from helpers.views.cleanup import CleanupView
+from helpers.views.cleanup import CleanupView, report_html
 
 DELETION_ORDER = [kind for kind, _ in cleanup._DELETERS]
 
@@ -151,7 +151,7 @@ def test_a_second_clean_up_finds_nothing_and_succeeds(lab_and_decoys):
     assert cleanup.clean_up().finished
     again = cleanup.clean_up()
     assert again.finished and again.deleted == []
-    assert "nothing to clean up" in unescape(again.html())
+    assert "nothing to clean up" in unescape(report_html(again))
     assert snapshot(decoys) == before
 
 
@@ -193,7 +193,7 @@ def test_a_failure_midway_is_reported_and_the_next_run_finishes(lab_and_decoys):
     assert "You are not authorized" in left[made["private_subnet"]].reason
     assert made["vpc"] in left  # its subnets are still in it
     assert made["rest_api"] in _ids(report.deleted)  # everything before the failure went
-    assert "still there" in unescape(report.html())
+    assert "still there" in unescape(report_html(report))
 
     finished = cleanup.clean_up()
     assert finished.finished

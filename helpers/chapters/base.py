@@ -36,7 +36,7 @@ class Chapter:
     something_missing_key = "checks.something_missing"
 
     def __init__(self, lab: list[Chapter] | None = None):
-        self.lab = lab or [self]  # every chapter of the lab, in order (the registry's)
+        self.lab = [self] if lab is None else lab  # every chapter of the lab, in order (the registry's)
 
     @property
     def notebook(self) -> str:
