@@ -1,5 +1,5 @@
-"""Chapter 04: the execution role, the function form's refusals, the function's configuration,
-idempotency, catch-up and checks.
+"""Chapter 03's local rehearsal of the handler, and chapter 04: the execution role, the
+function form's refusals, the function's configuration, idempotency, catch-up and checks.
 
 The lab network (chapter 01) is built once for the module; each test starts without any role,
 policy or function and removes what it made.
@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import threading
+import uuid
 import zipfile
 
 import pytest
 
 from helpers import chapter
 from helpers.aws import functions, networking
-from helpers.core import journal
+from helpers.core import backend, journal
+from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import client
+from helpers.core.errors import LabError
 from helpers.core.tags import from_aws
 from helpers.views.forms.base import FormView
 from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
+from note_app import handler
 
 VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
@@ -119,6 +125,104 @@ def test_deployment_package_is_the_repo_handler_and_reproducible():
         assert archive.namelist() == ["handler.py"]
         assert archive.read("handler.py") == functions.HANDLER_FILE.read_bytes()
     assert functions.HANDLER == "handler.lambda_handler"
+
+
+# --- the local rehearsal (chapter 03) --------------------------------------------------------
+REHEARSAL_EVENTS = [
+    {"httpMethod": "POST", "body": json.dumps({"id": "1", "title": "Shopping", "text": "milk"})},
+    {"httpMethod": "POST", "body": json.dumps({"id": "2", "title": "Ideas", "text": "VPC lab"})},
+    {"httpMethod": "GET"},
+    {"httpMethod": "PUT", "pathParameters": {"id": "1"}, "body": json.dumps({"text": "eggs"})},
+    {"httpMethod": "DELETE", "queryStringParameters": {"id": "2"}},
+    {"action": "get", "id": "1"},
+    {"action": "update", "note": {"id": "gone", "text": "x"}},
+    {"action": "list"},
+    {"httpMethod": "DELETE"},
+    {"httpMethod": "POST", "body": "{not json"},
+    {"action": "frobnicate"},
+    "not an object",
+]
+
+
+@pytest.fixture
+def backend_table(lab_home):
+    """A table of its own in the test session's backend, removed afterwards."""
+    name = f"rehearsal_{uuid.uuid4().hex[:12]}"
+    client("dynamodb").create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": handler.KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": handler.KEY, "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    yield name
+    client("dynamodb").delete_table(TableName=name)
+
+
+def test_rehearsal_answers_as_the_handler_run_in_this_process(backend_table, lab_home, monkeypatch):
+    """The same answers as the handler gives when called here, on a fresh table."""
+    rehearsed = functions.rehearse(REHEARSAL_EVENTS, backend_table)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", backend.start(lab_home).url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS["aws_secret_access_key"])
+    monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, backend_table)
+    monkeypatch.setenv(handler.REGION_VARIABLE, "us-east-1")
+    expected = [(event, handler.lambda_handler(event, None)) for event in REHEARSAL_EVENTS]
+    assert rehearsed == expected
+    statuses = " ".join(str(response["statusCode"]) for _, response in rehearsed)
+    assert statuses == "201 201 200 200 200 200 404 200 400 400 400 400"
+    assert all(
+        event is given for (event, _), given in zip(rehearsed, REHEARSAL_EVENTS, strict=True)
+    )
+
+
+def test_rehearsal_leaves_this_process_as_it_was(backend_table):
+    """No mock in this process, even while the rehearsal runs: a call on another thread (a
+    button click) still reaches the lab's backend; and no variable of the handler's is left."""
+    environment = dict(os.environ)
+    rehearsal = threading.Thread(target=functions.rehearse, args=([{"action": "list"}],))
+    rehearsal.start()
+    seen = []
+    while rehearsal.is_alive():
+        seen.append(client("dynamodb").list_tables()["TableNames"])
+    rehearsal.join()
+    seen.append(client("dynamodb").list_tables()["TableNames"])
+    assert all(backend_table in names and "note_tbl" not in names for names in seen)
+    assert dict(os.environ) == environment
+    assert handler.TABLE_NAME_VARIABLE not in os.environ
+    assert handler.REGION_VARIABLE not in os.environ
+
+
+def test_rehearsal_never_sees_the_learners_aws_set_up(monkeypatch):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIALEARNERSOWNKEY00")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "learners-own-secret")
+    monkeypatch.setenv("AWS_PROFILE", "learner")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing answers there
+    environment = functions._rehearsal_environment()
+    assert environment["AWS_ACCESS_KEY_ID"] == DUMMY_CREDENTIALS["aws_access_key_id"]
+    assert environment["AWS_SECRET_ACCESS_KEY"] == DUMMY_CREDENTIALS["aws_secret_access_key"]
+    assert "AWS_PROFILE" not in environment and "AWS_ENDPOINT_URL" not in environment
+    ((_, response),) = functions.rehearse([{"action": "list"}])
+    assert (response["statusCode"], response["body"]) == (200, "[]")
+
+
+def test_rehearsal_failure_in_its_process_is_a_lab_error():
+    with pytest.raises(LabError) as refused:
+        functions.rehearse([{"action": "list"}], table_name="x")  # too short for DynamoDB
+    assert refused.value.code == "functions.rehearsal_failed"
+    assert "ValidationException" in refused.value.message
+
+
+def test_rehearsal_that_never_ends_is_a_lab_error(monkeypatch):
+    monkeypatch.setattr(functions, "REHEARSAL_START_SECONDS", 0.01)
+    with pytest.raises(LabError) as refused:
+        functions.rehearse([])
+    assert refused.value.code == "functions.rehearsal_timeout"
+
+
+def test_rehearsal_refuses_requests_that_are_not_json():
+    with pytest.raises(LabError) as refused:
+        functions.rehearse([{"action": "add", "note": {"tags": {"a", "b"}}}])
+    assert refused.value.code == "functions.rehearsal_not_json"
 
 
 # --- the execution role ----------------------------------------------------------------------

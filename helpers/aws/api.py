@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from helpers.aws import functions, invoker
 from helpers.aws.checks import Check
+from helpers.core import journal
 from helpers.core.clients import account_id, client, friendly_errors
 from helpers.core.errors import LabError, aws_error_code
 from helpers.core.messages import t
@@ -117,8 +118,6 @@ def describe() -> LabApi | None:
 
 
 def journal_stage() -> str:
-    from helpers.core import journal
-
     return journal.choices(CHAPTER).get("stage") or DEFAULT_STAGE
 
 

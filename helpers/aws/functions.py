@@ -14,12 +14,17 @@ import io
 import json
 import os
 import re
+import subprocess
+import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from helpers.aws.checks import Check
+from helpers.aws.networking import find_lab_network
 from helpers.core import journal
+from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import account_id, client, friendly_errors
 from helpers.core.errors import LabError, Problem, aws_error_code
 from helpers.core.messages import t
@@ -48,6 +53,12 @@ VPC_ACCESS_POLICY_NAME = "AWSLambdaVPCAccessExecutionRole"
 DESCRIPTION = "Note app of the VPC endpoint lab"
 ROLE_PROPAGATION_SECONDS = 120
 ROLE_RETRY_SECONDS = 5
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# Run as a script (-P: its folder stays off sys.path), not with -m, so that the rehearsal's
+# process imports boto3, moto and the handler only, not the lab's whole package.
+REHEARSAL_SCRIPT = Path(__file__).with_name("rehearsal.py")
+# Seconds the rehearsal's own process may take to start Python, boto3 and moto.
+REHEARSAL_START_SECONDS = 60
 # Lambda's answers while IAM has not yet propagated a new role or a newly attached policy.
 _NOT_YET_PROPAGATED = ("cannot be assumed", "does not have permissions to call")
 
@@ -143,40 +154,63 @@ def code_sha256(package: bytes) -> str:
 
 
 def rehearse(events: list[dict], table_name: str = "note_tbl") -> list[tuple[dict, dict]]:
-    """Each event with the handler's answer, run in this process against a throwaway
-    in-memory DynamoDB (moto's mock, as in the unit tests): no account, nothing left behind."""
-    import boto3
-    from moto import mock_aws
+    """Each event with the handler's answer, run against a throwaway in-memory DynamoDB
+    (moto's mock, as in the unit tests): no account, nothing left behind.
 
-    region = current().region
-    settings = {
-        TABLE_VARIABLE: table_name,
-        REGION_VARIABLE: region,
-        "AWS_ENDPOINT_URL": None,
-        "AWS_ENDPOINT_URL_DYNAMODB": None,
-    }
-    saved = {name: os.environ.get(name) for name in settings}
-    try:
-        for name, value in settings.items():
-            _set_environment(name, value)
-        with mock_aws():
-            boto3.client("dynamodb", region_name=region).create_table(
-                TableName=table_name,
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": note_handler.KEY, "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": note_handler.KEY, "AttributeType": "S"}],
+    It runs in a process of its own (``helpers.aws.rehearsal``): moto's mock and the handler's
+    environment variables would otherwise act on the whole kernel, button clicks included."""
+    with tempfile.TemporaryDirectory(prefix="lab-rehearsal-") as workdir:
+        result_file = Path(workdir) / "responses.json"
+        job = {
+            "events": events,
+            "table_name": table_name,
+            "region": current().region,
+            "result_file": str(result_file),
+        }
+        try:
+            job_text = json.dumps(job)
+        except (TypeError, ValueError) as error:
+            raise LabError("functions.rehearsal_not_json", reason=str(error)) from None
+        # Each event gets the function's default Lambda timeout, once the process has started.
+        seconds = REHEARSAL_START_SECONDS + DEFAULT_TIMEOUT_SECONDS * len(events)
+        try:
+            finished = subprocess.run(
+                [sys.executable, "-P", str(REHEARSAL_SCRIPT)],
+                input=job_text,
+                text=True,
+                capture_output=True,
+                env=_rehearsal_environment(),
+                timeout=seconds,
             )
-            return [(event, note_handler.lambda_handler(event, None)) for event in events]
-    finally:
-        for name, value in saved.items():
-            _set_environment(name, value)
+        except subprocess.TimeoutExpired:
+            raise LabError("functions.rehearsal_timeout", seconds=seconds) from None
+        print(finished.stdout, end="")  # the handler's own prints, shown as if it ran here
+        if finished.returncode != 0 or not result_file.exists():
+            lines = finished.stderr.strip().splitlines()
+            reason = lines[-1] if lines else f"exit status {finished.returncode}"
+            raise LabError("functions.rehearsal_failed", reason=reason)
+        responses = json.loads(result_file.read_text(encoding="utf-8"))
+    return list(zip(events, responses, strict=True))
 
 
-def _set_environment(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+def _rehearsal_environment() -> dict:
+    """Dummy credentials and nothing of the learner's AWS set-up (keys, profiles, endpoint
+    URLs): every call the handler makes must stay inside the rehearsal's mock."""
+    environment = {
+        name: os.environ[name]
+        for name in ("PATH", "LANG", "TZ", "SYSTEMROOT")
+        if name in os.environ
+    }
+    environment.update(
+        {
+            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "PYTHONPATH": str(REPO_ROOT),  # for the note app's handler
+        }
+    )
+    return environment
 
 
 def check_code() -> list[Check]:
@@ -672,8 +706,6 @@ def check_chapter() -> list[Check]:
 
 
 def _function_checks(function: dict, role: dict | None, table_name: str | None) -> list[Check]:
-    from helpers.aws.networking import find_lab_network
-
     network = find_lab_network()
     vpc = function.get("VpcConfig") or {}
     subnets = vpc.get("SubnetIds", [])

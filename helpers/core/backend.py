@@ -23,6 +23,7 @@ from filelock import FileLock
 from helpers.core.backend_process import INFO_PATH
 from helpers.core.errors import LabError
 from helpers.core.home import lab_home
+from helpers.core.settings import current
 
 START_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
@@ -169,8 +170,6 @@ def start(
     home: Path | None = None, region: str | None = None, warm_up: bool = True
 ) -> RunningBackend:
     """The learner's running backend, started (and warmed, unless told not to) if need be."""
-    from helpers.core.settings import current
-
     home = home or lab_home()
     existing = running(home)  # the common case needs no lock
     if existing:

@@ -10,6 +10,7 @@ import json
 import os
 
 from helpers.core.home import lab_home
+from helpers.core.settings import current
 
 
 def _path():
@@ -51,8 +52,6 @@ def choices(chapter: str) -> dict:
 
 def record(chapter: str, values: dict) -> None:
     """Remember ``values`` (JSON-able, never credentials) as ``chapter``'s choices."""
-    from helpers.core.settings import current
-
     journal = read()
     journal[chapter] = values
     journal.setdefault(LAB_KEY, {}).setdefault("region", current().region)

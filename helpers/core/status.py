@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers.core import backend
+from helpers.core.clients import account_id
 from helpers.core.settings import EMBEDDED_ACCOUNT_ID, current
 
 
@@ -26,8 +27,6 @@ def describe(start: bool = False) -> dict:
             warm=backend.warm_status() if running else None,
         )
     else:
-        from helpers.core.clients import account_id
-
         status.update(
             endpoint=settings.endpoint_url or f"AWS ({settings.region})",
             account_id=account_id(settings),

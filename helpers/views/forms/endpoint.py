@@ -9,6 +9,10 @@ only for the chosen endpoint type (route tables for Gateway, subnets and costs f
 from __future__ import annotations
 
 import json
+import threading
+
+import ipywidgets as widgets
+import traitlets
 
 from helpers.aws import endpoints, networking
 from helpers.aws.endpoints import GATEWAY, INTERFACE
@@ -359,10 +363,6 @@ def tag_editor(description: str, pairs):
     Its ``value`` is the list of ``[key, value]`` rows, so the base view reads, sets and
     observes it like any other control.
     """
-    import threading
-
-    import ipywidgets as widgets
-    import traitlets
 
     class TagEditor(widgets.Box):
         value = traitlets.List()
@@ -444,14 +444,14 @@ class EndpointFormView(FormView):
             t("endpoints.column_owner"),
             t("endpoints.column_type"),
         )
-        self.services_header = self._widgets.HTML(
+        self.services_header = widgets.HTML(
             "<style>.lab-services select{font-family:monospace}</style>"
             f"<pre style='margin:0'>{text(_service_row(*header))}</pre>"
         )
         self._apply_visibility()
 
     def _make_control(self, f: Field, values: dict):
-        w = self._widgets
+        w = widgets
         if f.name == "tags":
             return tag_editor(f.label, values.get(f.name))
         if f.name == "service":
