@@ -6,7 +6,11 @@ import re
 import string
 from pathlib import Path
 
+import pytest
+
 from helpers.core.messages import catalogue, t
+
+pytestmark = pytest.mark.nobackend
 
 ROOT = Path(__file__).resolve().parents[1]
 

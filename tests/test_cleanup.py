@@ -78,6 +78,7 @@ def lab_and_decoys(fresh_lab):
     return made, decoys
 
 
+@pytest.mark.nobackend
 def test_every_kind_of_resource_has_its_place_in_the_deletion_order():
     assert sorted(DELETION_ORDER) == sorted(inventory.KINDS)
     assert (

@@ -10,6 +10,8 @@ import pytest
 
 from helpers.views import clicks
 
+pytestmark = pytest.mark.nobackend
+
 
 @pytest.fixture
 def browser_clicks(monkeypatch):

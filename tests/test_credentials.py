@@ -137,6 +137,7 @@ def test_no_notebook_output_or_lab_file_shows_the_credentials(backend_kind, tmp_
     assert not problems, "credentials leaked:\n" + "\n".join(problems)
 
 
+@pytest.mark.nobackend
 def test_the_scan_finds_a_credential_when_one_is_shown():
     """The scanner itself works: a printed (even cut-short) key is caught."""
     assert _leaks("key=" + FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"][:12] + "…")

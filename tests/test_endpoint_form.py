@@ -267,6 +267,7 @@ def test_journal_keeps_route_tables_by_lab_role(form):
     ]
 
 
+@pytest.mark.nobackend
 def test_tag_pairs_skip_blank_rows():
     assert tag_pairs([["team", "notes"], ["", ""], [" k ", "v"]]) == [("team", "notes"), ("k", "v")]
     assert tag_pairs({"a": "b"}) == [("a", "b")]

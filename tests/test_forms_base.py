@@ -6,8 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
 from helpers.views import clicks
 from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
+
+pytestmark = pytest.mark.nobackend
 
 
 class CountingForm(FormModel):

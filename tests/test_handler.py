@@ -178,6 +178,7 @@ def test_direct_actions_add_list_update_delete(notes_table):
 
 
 # --- which DynamoDB action an event needs ------------------------------------------------------
+@pytest.mark.nobackend
 @pytest.mark.parametrize(
     "event, action",
     [
@@ -196,6 +197,7 @@ def test_dynamodb_action_names_the_call_an_event_needs(event, action):
     assert handler.dynamodb_action(event) == action
 
 
+@pytest.mark.nobackend
 @pytest.mark.parametrize("event", [{"httpMethod": "OPTIONS"}, {"action": "shred"}, {}, "text"])
 def test_dynamodb_action_refuses_what_the_app_does_not_offer(event):
     with pytest.raises(handler.BadRequest):

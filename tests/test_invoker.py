@@ -12,7 +12,8 @@ from dataclasses import dataclass
 import pytest
 
 from helpers import chapter
-from helpers.aws import endpoints, functions, invoker, networking
+from helpers.aws import endpoints, functions, invoker, networking, reachability
+from helpers.aws.policy import PolicyKind, Refusal
 from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.settings import current
@@ -139,8 +140,9 @@ def _assert_timed_out(result: invoker.InvokeResult, seconds: int = TIMEOUT_SECON
     assert result.timed_out
 
 
-def _assert_denied(result: invoker.InvokeResult, because: str):
-    """The handler caught DynamoDB's AccessDeniedException and answered 500 with it."""
+def _assert_denied(result: invoker.InvokeResult, because: str, refusal: Refusal):
+    """The handler caught DynamoDB's AccessDeniedException and answered 500 with it, and the
+    verdict names the policy that refused (``refusal``: kind, explicit deny or no allow)."""
     assert result.ok  # the note app turns DynamoDB errors into an HTTP 500 answer
     assert result.payload["statusCode"] == 500
     body = json.loads(result.payload["body"])
@@ -151,6 +153,13 @@ def _assert_denied(result: invoker.InvokeResult, because: str):
         f"arn:aws:dynamodb:{current().region}:123456789012:table/{TABLE}"
     )
     assert body["message"].endswith(because)
+    assert result.verdict.failure.refusal == refusal
+
+
+def _refusal(policy: PolicyKind, explicit: bool) -> Refusal:
+    """The refusal of POST_NOTE's PutItem on the lab's table."""
+    table = f"arn:aws:dynamodb:{current().region}:123456789012:table/{TABLE}"
+    return Refusal(policy, explicit, "dynamodb:PutItem", table)
 
 
 def test_reachable_function_stores_the_note_and_lists_it(lab):
@@ -234,7 +243,11 @@ def test_endpoint_policy_deny_is_named(lab):
         },
     )
     result = invoker.invoke(None, POST_NOTE)
-    _assert_denied(result, "with an explicit deny in a VPC endpoint policy")
+    _assert_denied(
+        result,
+        "with an explicit deny in a VPC endpoint policy",
+        _refusal(PolicyKind.ENDPOINT, explicit=True),
+    )
     assert result.verdict.hop("endpoint_policy").status == "failed"
     assert _body(invoker.invoke(None, LIST_NOTES)) == []  # Scan is still allowed
 
@@ -252,6 +265,7 @@ def test_endpoint_policy_without_an_allow_is_named(lab):
     _assert_denied(
         invoker.invoke(None, POST_NOTE),
         "because no VPC endpoint policy allows the dynamodb:PutItem action",
+        _refusal(PolicyKind.ENDPOINT, explicit=False),
     )
 
 
@@ -267,7 +281,11 @@ def test_role_without_the_permission_is_named(lab):
         ),
     )
     result = invoker.invoke(None, POST_NOTE)
-    _assert_denied(result, "because no identity-based policy allows the dynamodb:PutItem action")
+    _assert_denied(
+        result,
+        "because no identity-based policy allows the dynamodb:PutItem action",
+        _refusal(PolicyKind.IDENTITY, explicit=False),
+    )
     assert result.verdict.hop("role").status == "failed"
     assert result.verdict.hop("endpoint_policy").status == "ok"
 
@@ -280,6 +298,9 @@ def test_role_without_vpc_access_cannot_be_invoked(lab):
         invoker.invoke(None, POST_NOTE)
     assert refused.value.code == "EC2AccessDeniedException"
     assert "ec2:CreateNetworkInterface" in refused.value.message
+    assert reachability.explain().failure.refusal == Refusal(
+        PolicyKind.IDENTITY, False, "ec2:CreateNetworkInterface", "*"
+    )
 
 
 def test_a_request_the_app_refuses_needs_no_network(lab):

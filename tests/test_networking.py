@@ -8,6 +8,7 @@ import pytest
 
 from helpers import chapter
 from helpers.aws import networking
+from helpers.aws.networking import build
 from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.tags import as_aws, from_aws, tag_specification
@@ -53,6 +54,7 @@ def quiet(_text: str) -> None:
 ZONES = ["us-east-1a", "us-east-1b", "us-east-1c"]
 
 
+@pytest.mark.nobackend
 def test_default_plan_has_the_consoles_names_and_cidrs():
     plan = networking.plan_network({}, ZONES)
     assert plan.vpc_name == "vpc-private-vpc"
@@ -68,6 +70,7 @@ def test_default_plan_has_the_consoles_names_and_cidrs():
     assert plan.nat_gateways == ()
 
 
+@pytest.mark.nobackend
 def test_two_zones_two_private_subnets_each_and_a_nat_gateway_per_zone():
     plan = networking.plan_network(
         {
@@ -101,6 +104,7 @@ def test_two_zones_two_private_subnets_each_and_a_nat_gateway_per_zone():
     }
 
 
+@pytest.mark.nobackend
 def test_one_nat_gateway_serves_every_private_route_table():
     plan = networking.plan_network(
         {
@@ -115,11 +119,13 @@ def test_one_nat_gateway_serves_every_private_route_table():
     assert {r.nat_slot for r in plan.route_tables if r.role == "private-route-table"} == {"nat1"}
 
 
+@pytest.mark.nobackend
 def test_small_vpc_gets_the_smallest_subnets_aws_allows():
     plan = networking.plan_network({"cidr": "192.168.1.0/24"}, ZONES)
     assert [s.cidr for s in plan.subnets] == ["192.168.1.0/28", "192.168.1.128/28"]
 
 
+@pytest.mark.nobackend
 def test_no_public_subnets_means_no_internet_gateway_and_no_public_route_table():
     plan = networking.plan_network({"public_subnets": 0}, ZONES)
     assert plan.internet_gateway_name is None
@@ -374,9 +380,9 @@ class _PendingNat:
 
 
 def test_waiting_for_a_nat_gateway_reports_progress(fresh_lab, monkeypatch):
-    monkeypatch.setattr(networking, "NAT_POLL_SECONDS", 0)
+    monkeypatch.setattr(build, "NAT_POLL_SECONDS", 0)
     lines = []
-    builder = networking._Builder(networking.plan_network({}, ZONES), lines.append)
+    builder = build._Builder(networking.plan_network({}, ZONES), lines.append)
     builder.ec2 = _PendingNat("available")
     assert (
         builder._wait_available({"NatGatewayId": "nat-0123456789abcdef0", "State": "pending"})
@@ -386,8 +392,8 @@ def test_waiting_for_a_nat_gateway_reports_progress(fresh_lab, monkeypatch):
 
 
 def test_a_failed_nat_gateway_is_reported_not_waited_for_forever(fresh_lab, monkeypatch):
-    monkeypatch.setattr(networking, "NAT_POLL_SECONDS", 0)
-    builder = networking._Builder(networking.plan_network({}, ZONES), quiet)
+    monkeypatch.setattr(build, "NAT_POLL_SECONDS", 0)
+    builder = build._Builder(networking.plan_network({}, ZONES), quiet)
     builder.ec2 = _PendingNat("failed")
     with pytest.raises(LabError) as failed:
         builder._wait_available({"NatGatewayId": "nat-0123456789abcdef0", "State": "pending"})
@@ -545,6 +551,7 @@ def _fake_network():
     return vpc, subnets, tables, connections
 
 
+@pytest.mark.nobackend
 def test_resource_map_draws_each_association_and_route_as_a_line():
     svg = resource_map_svg(*_fake_network())
     assert svg.startswith("<svg") and svg.endswith("</svg>")
@@ -557,6 +564,7 @@ def test_resource_map_draws_each_association_and_route_as_a_line():
     assert svg.count("class='lab-map-edge'") == 3 + 3 + 2
 
 
+@pytest.mark.nobackend
 def test_route_table_html_highlights_the_chosen_route_and_names_its_subnets():
     _, _, tables, _ = _fake_network()
     html = route_table_html(

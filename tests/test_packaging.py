@@ -7,7 +7,10 @@ import re
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.nobackend
 
 ROOT = Path(__file__).resolve().parents[1]
 

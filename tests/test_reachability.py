@@ -1,4 +1,5 @@
-"""The reachability explainer: each hop's verdict, and the policy evaluation behind two of them."""
+"""The reachability explainer: each hop's verdict, and the policy evaluation behind two of them
+(``helpers.aws.policy``), which names the policy that refuses."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import pytest
 from test_invoker import build_lab
 
 from helpers import chapter
-from helpers.aws import api, endpoints, reachability
+from helpers.aws import api, endpoints, functions, reachability
+from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal
 from helpers.core.clients import client
 from helpers.core.settings import current
 from helpers.views import path
 from helpers.views.forms import breakfix
+from note_app.handler import DYNAMODB_ACTIONS
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/note-app-execution-role"
 TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/note_tbl"
@@ -24,7 +27,7 @@ ALLOW_TABLE = {
 
 
 def _authorizer(endpoint_policy=None, role_policies=(ALLOW_TABLE,)):
-    return reachability.Authorizer(
+    return Authorizer(
         principal_arn=ROLE_ARN,
         session_arn="arn:aws:sts::123456789012:assumed-role/r/f",
         role_policies=[["p", p] for p in role_policies],
@@ -35,12 +38,24 @@ def _authorizer(endpoint_policy=None, role_policies=(ALLOW_TABLE,)):
 
 
 # --- policies (moto's evaluator behind the lab's two policy hops) ------------------------------
+@pytest.mark.nobackend
+def test_the_note_apps_actions_are_its_handlers_and_every_module_uses_them():
+    assert set(NOTE_APP_ACTIONS) == set(DYNAMODB_ACTIONS.values())
+    assert endpoints.NOTE_APP_ACTIONS is NOTE_APP_ACTIONS
+    assert functions.TABLE_ACTIONS is NOTE_APP_ACTIONS
+
+
+@pytest.mark.nobackend
 def test_full_access_endpoint_policy_and_a_table_role_allow():
     authorizer = _authorizer(endpoints.FULL_ACCESS_POLICY)
     assert authorizer.denial("dynamodb:PutItem", TABLE_ARN) is None
-    assert authorizer.denied_by("dynamodb:Scan", TABLE_ARN) == "role"
+    assert authorizer.refusal("dynamodb:PutItem", TABLE_ARN) is None
+    assert authorizer.refusal("dynamodb:Scan", TABLE_ARN) == Refusal(
+        PolicyKind.IDENTITY, False, "dynamodb:Scan", TABLE_ARN
+    )
 
 
+@pytest.mark.nobackend
 def test_endpoint_policy_for_another_principal_does_not_allow():
     policy = {
         "Statement": [
@@ -56,6 +71,7 @@ def test_endpoint_policy_for_another_principal_does_not_allow():
     assert message.endswith("because no VPC endpoint policy allows the dynamodb:PutItem action")
 
 
+@pytest.mark.nobackend
 def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
     policy = {
         "Statement": [
@@ -70,6 +86,7 @@ def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
     assert _authorizer(policy).denial("dynamodb:PutItem", TABLE_ARN) is None
 
 
+@pytest.mark.nobackend
 def test_endpoint_policy_conditions_on_the_endpoint_are_evaluated():
     def only(effect, endpoint):
         return {
@@ -102,6 +119,7 @@ def test_endpoint_policy_conditions_on_the_endpoint_are_evaluated():
     )
 
 
+@pytest.mark.nobackend
 def test_a_statement_for_another_resource_does_not_match():
     policy = {
         "Statement": [
@@ -113,20 +131,43 @@ def test_a_statement_for_another_resource_does_not_match():
             }
         ]
     }
-    assert _authorizer(policy).denied_by("dynamodb:PutItem", TABLE_ARN) == "endpoint_policy"
+    assert _authorizer(policy).refusal("dynamodb:PutItem", TABLE_ARN) == Refusal(
+        PolicyKind.ENDPOINT, False, "dynamodb:PutItem", TABLE_ARN
+    )
 
 
+@pytest.mark.nobackend
 def test_explicit_deny_in_the_role_wins_over_its_allow():
     deny = {"Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
-    message = _authorizer(None, (ALLOW_TABLE, deny)).denial("dynamodb:PutItem", TABLE_ARN)
+    authorizer = _authorizer(None, (ALLOW_TABLE, deny))
+    message = authorizer.denial("dynamodb:PutItem", TABLE_ARN)
     assert message.endswith("with an explicit deny in an identity-based policy")
+    assert authorizer.refusal("dynamodb:PutItem", TABLE_ARN) == Refusal(
+        PolicyKind.IDENTITY, True, "dynamodb:PutItem", TABLE_ARN
+    )
 
 
+@pytest.mark.nobackend
+def test_an_explicit_deny_is_named_before_a_missing_allow_and_the_endpoint_before_the_role():
+    deny = {"Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
+    nothing = {"Statement": []}
+    assert _authorizer(nothing, (deny,)).refusal("dynamodb:PutItem", TABLE_ARN).policy == (
+        PolicyKind.IDENTITY
+    )
+    assert _authorizer(deny, (deny,)).refusal("dynamodb:PutItem", TABLE_ARN).policy == (
+        PolicyKind.ENDPOINT
+    )
+    # What Lambda does with the role itself never meets the endpoint policy.
+    assert _authorizer(nothing).role_refusal("dynamodb:PutItem", TABLE_ARN) is None
+
+
+@pytest.mark.nobackend
 def test_no_endpoint_policy_applies_off_the_endpoint_path():
     assert _authorizer(None).denial("dynamodb:PutItem", TABLE_ARN) is None
 
 
 # --- routes -------------------------------------------------------------------------------------
+@pytest.mark.nobackend
 def test_longest_prefix_wins_and_a_cidr_route_beats_an_equal_prefix_list_route():
     table = {
         "Routes": [
@@ -152,7 +193,7 @@ def lab(fresh_lab):
 def test_every_hop_is_green_on_the_finished_lab(lab):
     verdict = reachability.explain()
     assert [h.key for h in verdict.hops] == list(reachability.HOP_KEYS)
-    assert all(h.status == "ok" for h in verdict.hops), reachability.rows(verdict)
+    assert all(h.status == "ok" for h in verdict.hops), [path.row(h) for h in verdict.hops]
     assert verdict.ok and verdict.via == "endpoint"
     assert verdict.hop("subnet").resource.startswith(lab.network.private_subnet_ids[0])
     assert verdict.hop("route_table").resource.startswith(lab.network.private_route_table_ids[0])
@@ -250,6 +291,7 @@ def test_breaking_and_restoring_the_path(lab):
     assert read_only.response.json["error"] == "AccessDeniedException"
     assert "VPC endpoint policy" in read_only.response.json["message"]
     assert read_only.verdict.hop("endpoint_policy").status == "failed"
+    assert read_only.verdict.failure.refusal.policy == PolicyKind.ENDPOINT
     restored = breakfix.restore()
     assert restored.verdict.ok
     assert restored.response.status == 201

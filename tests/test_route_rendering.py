@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from helpers.aws.endpoints import EndpointSnapshot, PrefixList
 from helpers.core import costs
 from helpers.views.routes import (
@@ -13,6 +15,8 @@ from helpers.views.routes import (
     render_snapshot,
     route_table_label,
 )
+
+pytestmark = pytest.mark.nobackend
 
 PL = PrefixList(
     "pl-02cd2c6b", "com.amazonaws.us-east-1.dynamodb", ["3.218.182.0/24", "52.94.0.0/22"]

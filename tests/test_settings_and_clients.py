@@ -1,13 +1,16 @@
-"""Settings pick the backend; clients never send a learner's real credentials to the wrong place."""
+"""Settings pick the backend; clients never send a learner's real credentials to the wrong place;
+AWS's answers keep their code, and every module reads "not found" the same way.
+"""
 
 from __future__ import annotations
 
 import json
 
 import pytest
+from botocore.exceptions import ClientError
 
 from helpers.core import clients, settings
-from helpers.core.errors import LabError
+from helpers.core.errors import LabError, none_if_missing
 
 
 @pytest.fixture
@@ -20,12 +23,14 @@ def env(monkeypatch, tmp_path):
     clients._clients.clear()
 
 
+@pytest.mark.nobackend
 def test_default_is_the_embedded_backend_in_us_east_1(env):
     current = settings.current()
     assert (current.backend, current.region, current.language) == ("embedded", "us-east-1", "en")
     assert not current.is_real_aws
 
 
+@pytest.mark.nobackend
 def test_settings_file_is_read_and_environment_wins(env, tmp_path):
     (tmp_path / "settings.json").write_text(json.dumps({"region": "eu-west-1", "language": "vi"}))
     assert settings.current().region == "eu-west-1"
@@ -34,6 +39,7 @@ def test_settings_file_is_read_and_environment_wins(env, tmp_path):
     assert settings.current().region == "ap-southeast-1"
 
 
+@pytest.mark.nobackend
 def test_real_aws_only_when_named(env):
     env.setenv("AWS_ACCESS_KEY_ID", "AKIA_LEARNERS_OWN_KEY")
     assert settings.current().backend == "embedded"
@@ -41,6 +47,7 @@ def test_real_aws_only_when_named(env):
     assert settings.current().is_real_aws
 
 
+@pytest.mark.nobackend
 def test_unknown_backend_is_refused_in_words(env):
     env.setenv("LAB_BACKEND", "prod")
     with pytest.raises(LabError) as refused:
@@ -48,6 +55,7 @@ def test_unknown_backend_is_refused_in_words(env):
     assert "prod" in refused.value.message and "embedded" in refused.value.message
 
 
+@pytest.mark.nobackend
 def test_endpoint_backend_needs_a_url(env):
     env.setenv("LAB_BACKEND", "endpoint")
     with pytest.raises(LabError) as refused:
@@ -69,6 +77,7 @@ def test_embedded_clients_use_dummy_credentials_not_the_learners(env, lab_home):
     assert ec2.meta.config.retries["mode"] == "standard"
 
 
+@pytest.mark.nobackend
 def test_endpoint_clients_go_to_the_configured_url_in_the_configured_region(env):
     env.setenv("LAB_BACKEND", "endpoint")
     env.setenv("AWS_ENDPOINT_URL", "http://localhost:4566")
@@ -78,6 +87,7 @@ def test_endpoint_clients_go_to_the_configured_url_in_the_configured_region(env)
     assert ec2.meta.region_name == "ap-southeast-1"
 
 
+@pytest.mark.nobackend
 def test_unreachable_endpoint_is_one_clear_sentence(env):
     env.setenv("LAB_BACKEND", "endpoint")
     env.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
@@ -93,3 +103,34 @@ def test_aws_errors_keep_their_code(fresh_lab):
     with pytest.raises(LabError) as failed, clients.friendly_errors():
         clients.client("ec2").describe_vpcs(VpcIds=["vpc-00000000000000000"])
     assert failed.value.code == "InvalidVpcID.NotFound"
+
+
+def _answering(code: str):
+    def call():
+        raise ClientError({"Error": {"Code": code, "Message": code}}, "Describe")
+
+    return call
+
+
+@pytest.mark.nobackend
+@pytest.mark.parametrize(
+    "code",
+    [
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NotFoundException",
+        "NatGatewayNotFound",
+        "InvalidVpcEndpointId.NotFound",
+    ],
+)
+def test_not_found_answers_are_none(code):
+    assert none_if_missing(_answering(code)) is None
+
+
+@pytest.mark.nobackend
+def test_other_answers_and_codes_not_named_are_raised():
+    assert none_if_missing(lambda: {"Table": {}}) == {"Table": {}}
+    assert none_if_missing(_answering("Bad.Malformed"), "Bad.NotFound", "Bad.Malformed") is None
+    for code, named in [("AccessDenied", ()), ("NoSuchEntity", ("ResourceNotFoundException",))]:
+        with pytest.raises(ClientError):
+            none_if_missing(_answering(code), *named)

@@ -135,12 +135,14 @@ def test_table_class_on_the_embedded_backend_is_the_recorded_choice(clean):
 
 
 # --- cost ------------------------------------------------------------------------------------
+@pytest.mark.nobackend
 def test_standard_class_within_the_free_tier_costs_nothing():
     estimate = tables.monthly_estimate("STANDARD", "PROVISIONED", 1, 1)
     assert estimate.capacity_usd == costs.monthly(0.00013 + 0.00065)
     assert estimate.after_free_tier_usd == 0.0 and estimate.free_tier_applies
 
 
+@pytest.mark.nobackend
 def test_standard_ia_is_billed_from_the_first_unit():
     estimate = tables.monthly_estimate("STANDARD_INFREQUENT_ACCESS", "PROVISIONED", 1, 1)
     assert estimate.after_free_tier_usd == costs.monthly(0.00016 + 0.00081) == 0.71
@@ -148,15 +150,18 @@ def test_standard_ia_is_billed_from_the_first_unit():
     assert estimate.storage_usd_per_gb == 0.10
 
 
+@pytest.mark.nobackend
 def test_standard_beyond_the_free_tier_pays_for_the_excess_only():
     estimate = tables.monthly_estimate("STANDARD", "PROVISIONED", 30, 25)
     assert estimate.after_free_tier_usd == costs.monthly(5 * 0.00013)
 
 
+@pytest.mark.nobackend
 def test_on_demand_has_no_fixed_monthly_cost():
     assert tables.monthly_estimate("STANDARD", "PAY_PER_REQUEST", 0, 0).after_free_tier_usd == 0
 
 
+@pytest.mark.nobackend
 def test_cost_panel_shows_the_amount_and_the_source():
     html = cost_html("STANDARD_INFREQUENT_ACCESS", "PROVISIONED", 1, 1)
     assert "$0.71" in html.replace("<span>$</span>", "$") and costs.DYNAMODB_PROVISIONED in html

@@ -7,7 +7,7 @@ import pytest
 from helpers.aws import networking
 from helpers.core import costs, journal
 from helpers.core.clients import client
-from helpers.core.tags import tag_specification
+from helpers.core.tags import ec2_filters, tag_specification
 from helpers.views.forms.vpc import VpcForm, VpcFormView
 
 
@@ -273,7 +273,7 @@ def test_preview_says_an_existing_lab_vpc_will_be_reused(fresh_lab):
 
 # --- idempotency ----------------------------------------------------------------------------------
 def lab_vpc_count() -> int:
-    return len(ec2().describe_vpcs(Filters=networking.ec2_filters("vpc", "01"))["Vpcs"])
+    return len(ec2().describe_vpcs(Filters=ec2_filters("vpc", "01"))["Vpcs"])
 
 
 def test_submitting_twice_makes_one_vpc_and_shows_it_again(fresh_lab):

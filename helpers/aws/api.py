@@ -17,7 +17,7 @@ from helpers.aws import functions, invoker
 from helpers.aws.checks import Check
 from helpers.core import journal
 from helpers.core.clients import account_id, client, friendly_errors
-from helpers.core.errors import LabError, aws_error_code
+from helpers.core.errors import LabError, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, is_lab_resource, lab_tags
@@ -308,13 +308,10 @@ def _ensure_cors(
 
 
 def _permission_statements(function_name: str) -> list[dict]:
-    try:
-        policy = client("lambda").get_policy(FunctionName=function_name)["Policy"]
-    except Exception as error:
-        if aws_error_code(error) == "ResourceNotFoundException":
-            return []
-        raise
-    return json.loads(policy).get("Statement", [])
+    policy = none_if_missing(
+        lambda: client("lambda").get_policy(FunctionName=function_name)["Policy"]
+    )
+    return [] if policy is None else json.loads(policy).get("Statement", [])
 
 
 def _may_invoke(function_name: str, api_id: str) -> bool:

@@ -21,7 +21,7 @@ from helpers.aws.checks import Check
 from helpers.aws.inventory import KINDS, InventoryItem
 from helpers.core import journal
 from helpers.core.clients import client, friendly_errors
-from helpers.core.errors import LabError, aws_error_code
+from helpers.core.errors import LabError, aws_error_code, is_not_found, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import is_lab_resource
@@ -42,20 +42,14 @@ BUSY_CODES = {
     "InvalidIPAddress.InUse",
     "IncorrectState",
 }
-# Answers meaning "already gone": clean-up's goal is reached.
-_GONE_CODES = {
-    "NoSuchEntity",
-    "ResourceNotFoundException",
-    "NotFoundException",
-    "NatGatewayNotFound",
-    "Gateway.NotAttached",
-}
+# Besides "not found", answers meaning "already gone": clean-up's goal is reached.
+_ALSO_GONE_CODES = {"Gateway.NotAttached"}
 
 Progress = Callable[[int, int, str], None]  # (done, total, what is happening now)
 
 
 def is_gone_code(code: str | None) -> bool:
-    return bool(code) and (code in _GONE_CODES or code.endswith(".NotFound"))
+    return is_not_found(code) or code in _ALSO_GONE_CODES
 
 
 @dataclass
@@ -321,15 +315,10 @@ def _raise_unsuccessful(answer: dict, operation: str) -> None:
 
 
 def _endpoint_gone(endpoint_id: str) -> bool:
-    try:
-        endpoints = client("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])[
-            "VpcEndpoints"
-        ]
-    except ClientError as error:
-        if is_gone_code(aws_error_code(error)):
-            return True
-        raise
-    return all(e.get("State", "").lower() == "deleted" for e in endpoints)
+    endpoints = none_if_missing(
+        lambda: client("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
+    )
+    return endpoints is None or all(e.get("State", "").lower() == "deleted" for e in endpoints)
 
 
 def _delete_endpoint(run: _Run, item: InventoryItem) -> None:
@@ -342,13 +331,10 @@ def _delete_endpoint(run: _Run, item: InventoryItem) -> None:
 
 
 def _nat_gateway_gone(gateway_id: str) -> bool:
-    try:
-        gateways = client("ec2").describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"]
-    except ClientError as error:
-        if is_gone_code(aws_error_code(error)):
-            return True
-        raise
-    return all(g.get("State") == "deleted" for g in gateways)
+    gateways = none_if_missing(
+        lambda: client("ec2").describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"]
+    )
+    return gateways is None or all(g.get("State") == "deleted" for g in gateways)
 
 
 def _delete_nat_gateway(run: _Run, item: InventoryItem) -> None:

@@ -19,9 +19,12 @@ from botocore.exceptions import ClientError
 
 from helpers.aws import networking
 from helpers.aws.checks import Check
+from helpers.aws.functions import DEFAULT_ROLE_NAME, IAM_PATH, table_arn
+from helpers.aws.policy import NOTE_APP_ACTIONS, policy_permits
+from helpers.aws.tables import DEFAULT_TABLE_NAME
 from helpers.core import costs, tags
-from helpers.core.clients import client
-from helpers.core.errors import LabError, aws_error_code
+from helpers.core.clients import account_id, client
+from helpers.core.errors import LabError, aws_error_code, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 
@@ -40,14 +43,6 @@ POLICY_VERSIONS = ("2008-10-17", "2012-10-17")
 TAG_KEY_MAX, TAG_VALUE_MAX, TAGS_MAX = 128, 256, 50
 GONE_STATES = {"deleting", "deleted", "failed", "rejected", "expired"}
 WAIT_SECONDS, POLL_SECONDS = 600, 5
-# What the note app's Lambda functions call on DynamoDB (chapter 03).
-NOTE_APP_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:GetItem",
-    "dynamodb:Scan",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-)
 LAB_TAG_KEYS = {tags.LAB_KEY, tags.CHAPTER_KEY, tags.ROLE_KEY}
 
 
@@ -188,15 +183,16 @@ def find_existing(request: EndpointRequest) -> dict | None:
 
 
 def endpoint(endpoint_id: str) -> dict:
-    try:
-        found = client("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])
-        return found["VpcEndpoints"][0]
-    except ClientError as error:
-        if aws_error_code(error) != "InvalidVpcEndpointId.NotFound":
-            raise
-    raise LabError(
-        "endpoints.endpoint_missing", code="InvalidVpcEndpointId.NotFound", endpoint_id=endpoint_id
+    found = none_if_missing(
+        lambda: client("ec2").describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
     )
+    if found is None:
+        raise LabError(
+            "endpoints.endpoint_missing",
+            code="InvalidVpcEndpointId.NotFound",
+            endpoint_id=endpoint_id,
+        )
+    return found[0]
 
 
 # --- route tables ------------------------------------------------------------------------------
@@ -258,12 +254,7 @@ def parse_policy(text: str) -> dict:
 
 def note_app_actions_refused(policy: dict) -> list[str]:
     """The note app's DynamoDB actions that ``policy`` (an endpoint policy) would refuse to
-    the lab's function on the lab's table — decided by the explainer's evaluator."""
-    from helpers.aws.functions import DEFAULT_ROLE_NAME, IAM_PATH, table_arn
-    from helpers.aws.reachability import policy_permits
-    from helpers.aws.tables import DEFAULT_TABLE_NAME
-    from helpers.core.clients import account_id
-
+    the lab's function on the lab's table — decided as the explainer decides it."""
     role_arn = f"arn:aws:iam::{account_id()}:role{IAM_PATH}{DEFAULT_ROLE_NAME}"
     return [
         action

@@ -23,10 +23,11 @@ from pathlib import Path
 
 from helpers.aws.checks import Check
 from helpers.aws.networking import find_lab_network
+from helpers.aws.policy import NOTE_APP_ACTIONS
 from helpers.core import journal
 from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import account_id, client, friendly_errors
-from helpers.core.errors import LabError, Problem, aws_error_code
+from helpers.core.errors import LabError, Problem, aws_error_code, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, as_aws, from_aws, is_lab_resource, lab_tags
@@ -48,7 +49,7 @@ TIMEOUT_RANGE_SECONDS = (1, 900)
 TABLE_VARIABLE = note_handler.TABLE_NAME_VARIABLE
 REGION_VARIABLE = note_handler.REGION_VARIABLE
 # Exactly what the handler calls: the least privilege the function needs.
-TABLE_ACTIONS = tuple(sorted(set(note_handler.DYNAMODB_ACTIONS.values())))
+TABLE_ACTIONS = NOTE_APP_ACTIONS
 VPC_ACCESS_POLICY_NAME = "AWSLambdaVPCAccessExecutionRole"
 DESCRIPTION = "Note app of the VPC endpoint lab"
 ROLE_PROPAGATION_SECONDS = 120
@@ -410,13 +411,8 @@ def role_table_name() -> str | None:
 
 
 def _function_with_tags(name: str) -> tuple[dict, dict] | None:
-    try:
-        found = client("lambda").get_function(FunctionName=name)
-    except Exception as error:
-        if aws_error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
-    return found["Configuration"], found.get("Tags") or {}
+    found = none_if_missing(lambda: client("lambda").get_function(FunctionName=name))
+    return None if found is None else (found["Configuration"], found.get("Tags") or {})
 
 
 def find_lab_function() -> dict | None:

@@ -6,7 +6,8 @@ in a separate Python process (the kernel is never disturbed) against the backend
 each AWS call through only where the function could really reach the service, as decided by
 ``helpers.aws.reachability``: with no network path the invocation ends as Lambda's does, "Task
 timed out after 15.00 seconds" (reported at once, not waited for); a DynamoDB call the
-endpoint policy or the execution role refuses gets DynamoDB's ``AccessDeniedException``.
+endpoint policy or the execution role refuses (``helpers.aws.policy`` decides, call by call)
+gets DynamoDB's ``AccessDeniedException``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers.aws import reachability
+from helpers.aws.policy import Authorizer
 from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import client, endpoint_url, friendly_errors
 from helpers.core.errors import LabError
@@ -298,7 +300,7 @@ def _request_region(request) -> str:
     return scope[2] if len(scope) > 2 else os.environ["AWS_REGION"]
 
 
-def _network_guard(via: str | None, authorizer: reachability.Authorizer | None):
+def _network_guard(via: str | None, authorizer: Authorizer | None):
     """A botocore ``before-send`` hook: every AWS call the handler makes passes through it."""
     from botocore.awsrequest import AWSResponse
 
@@ -388,7 +390,7 @@ def _serve() -> None:
 
     job = json.load(sys.stdin)
     sys.path.insert(0, job["task_root"])
-    authorizer = reachability.Authorizer.from_json(job["authorizer"]) if job["authorizer"] else None
+    authorizer = Authorizer.from_json(job["authorizer"]) if job["authorizer"] else None
     # Registered before the handler builds any session, so every client it makes has it.
     botocore.handlers.BUILTIN_HANDLERS.append(
         ("before-send", _network_guard(job["via"], authorizer))

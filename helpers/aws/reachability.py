@@ -3,21 +3,24 @@
 Lambda function → subnet → route table → matching route → security group and network ACL →
 gateway endpoint → endpoint policy → execution role → table. Only describe/get calls are
 made, so the verdict on a real account is computed exactly as on the embedded backend, and
-the lab's invoker uses this same verdict to decide how an invocation ends.
+the lab's invoker uses this same verdict to decide how an invocation ends. Each hop has a
+function of its own; whether a policy lets a request through is ``helpers.aws.policy``'s to
+decide, and its ``Refusal`` says at which of the two policy hops the path breaks.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
-from moto.iam.access_control import IAMPolicy, PermissionResult
-
 from helpers.aws import endpoints, networking
+from helpers.aws.checks import Check
+from helpers.aws.functions import find_lab_function
+from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal
 from helpers.core import clients
-from helpers.core.errors import aws_error_code
+from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 
@@ -33,6 +36,8 @@ HOP_KEYS = (
     "role",
     "table",
 )
+# The hop at which each kind of policy is judged.
+POLICY_HOPS = {PolicyKind.ENDPOINT: "endpoint_policy", PolicyKind.IDENTITY: "role"}
 
 # What Lambda needs on EC2 to attach a function to a VPC (AWSLambdaVPCAccessExecutionRole).
 VPC_ACCESS_ACTIONS = (
@@ -58,74 +63,13 @@ class Hop:
 
 
 @dataclass
-class Authorizer:
-    """The two policies a DynamoDB request must pass (endpoint policy only on the endpoint path).
-
-    Plain JSON-able data, so the invoker's sandboxed handler decides each call with it.
-    """
-
-    principal_arn: str  # the execution role
-    session_arn: str  # how DynamoDB names the caller: the role's session for the function
-    role_policies: list[list] = field(default_factory=list)  # [policy name, document] pairs
-    endpoint_id: str | None = None
-    endpoint_policy: dict | None = None
-    context: dict = field(default_factory=dict)  # condition keys (lower case) → values
-
-    def role_result(self, action: str, resource: str) -> PermissionResult:
-        return _evaluate(
-            [document for _, document in self.role_policies],
-            action,
-            resource,
-            self.principal_arn,
-            self.context,
-        )
-
-    def endpoint_result(self, action: str, resource: str) -> PermissionResult:
-        if self.endpoint_policy is None:  # not on the endpoint path: no endpoint policy applies
-            return PERMITTED
-        return _evaluate([self.endpoint_policy], action, resource, self.principal_arn, self.context)
-
-    def denial(self, action: str, resource: str) -> str | None:
-        """AWS's AccessDeniedException message for ``action`` on ``resource``, or None."""
-        role, endpoint = self.role_result(action, resource), self.endpoint_result(action, resource)
-        if endpoint == DENIED:
-            because = "with an explicit deny in a VPC endpoint policy"
-        elif role == DENIED:
-            because = "with an explicit deny in an identity-based policy"
-        elif endpoint != PERMITTED:
-            because = f"because no VPC endpoint policy allows the {action} action"
-        elif role != PERMITTED:
-            because = f"because no identity-based policy allows the {action} action"
-        else:
-            return None
-        return (
-            f"User: {self.session_arn} is not authorized to perform: {action} "
-            f"on resource: {resource} {because}"
-        )
-
-    def denied_by(self, action: str, resource: str) -> str | None:
-        """Which policy refuses: "endpoint_policy", "role", or None."""
-        message = self.denial(action, resource)
-        if message is None:
-            return None
-        return "endpoint_policy" if "VPC endpoint policy" in message else "role"
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict) -> Authorizer:
-        return cls(**data)
-
-
-@dataclass
 class Failure:
     """How the invocation ends when the path is broken, exactly as Lambda reports it."""
 
     kind: str  # "timeout" (function error), "access_denied" (from DynamoDB), "invoke_error"
     code: str  # AWS's error code, or "Task timed out"
     message: str
-    denied_by: str | None = None  # "endpoint_policy" or "role" for access_denied
+    refusal: Refusal | None = None  # the policy that refused, when one did
 
 
 @dataclass
@@ -153,98 +97,162 @@ class PathVerdict:
         return next((h for h in self.hops if h.status == FAILED), None)
 
 
-# --- policy evaluation: moto's IAM evaluator, fed documents in the shape it understands ---
-PERMITTED, DENIED, NEUTRAL = (
-    PermissionResult.PERMITTED,
-    PermissionResult.DENIED,
-    PermissionResult.NEUTRAL,
-)
+@dataclass(frozen=True)
+class _Function:
+    """What the hops read from the function's configuration."""
+
+    name: str
+    arn: str
+    role_arn: str
+    timeout: int
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+    table_name: str | None  # from the handler's environment variables
+    table_region: str
+
+    @classmethod
+    def of(cls, configuration: dict) -> _Function:
+        arn = configuration["FunctionArn"]
+        vpc = configuration.get("VpcConfig", {})
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        return cls(
+            name=configuration["FunctionName"],
+            arn=arn,
+            role_arn=configuration["Role"],
+            timeout=configuration.get("Timeout", 3),
+            subnet_ids=vpc.get("SubnetIds") or [],
+            security_group_ids=vpc.get("SecurityGroupIds", []),
+            table_name=variables.get("AWS_DYNAMO_TABLE_NAME_VALUE"),
+            table_region=variables.get("AWS_REGION_VALUE") or arn.split(":")[3],
+        )
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def in_vpc(self) -> bool:
+        return bool(self.subnet_ids)
+
+    @property
+    def role_name(self) -> str:
+        return self.role_arn.split("/")[-1]
+
+    @property
+    def table_arn(self) -> str | None:
+        if not self.table_name:
+            return None
+        return f"arn:aws:dynamodb:{self.table_region}:{self.account}:table/{self.table_name}"
 
 
-def _as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+# --- the walk ---------------------------------------------------------------------------------
+def explain(function_name: str | None = None, actions: list[str] | None = None) -> PathVerdict:
+    """Follow the path from the function (default: the lab's) to its table, hop by hop.
 
-
-def _principal_matches(principal, principal_arn: str) -> bool:
-    if principal is None or principal == "*":
-        return True
-    if not isinstance(principal, dict) or "AWS" not in principal:
-        return False  # a service or federated principal is never the function's role
-    account = principal_arn.split(":")[4]
-    accepted = {"*", principal_arn, account, f"arn:aws:iam::{account}:root"}
-    return any(p in accepted for p in _as_list(principal["AWS"]))
-
-
-def _for_moto(document: dict, principal_arn: str) -> list[dict]:
-    """The statements of ``document`` that concern the role, in the shape moto's evaluator reads.
-
-    IAM matches actions and condition keys case-insensitively while moto compares them
-    exactly, so both are lower-cased (and so is the action asked about). Principals are
-    matched here, because moto treats a statement for another principal as a deny.
+    ``actions``: the DynamoDB actions to judge the policies on (default: all the note app's).
     """
-    statements = []
-    for statement in _as_list(document.get("Statement", [])):
-        if not _principal_matches(statement.get("Principal"), principal_arn):
-            continue
-        statement = {k: v for k, v in statement.items() if k != "Principal"}
-        for key in ("Action", "NotAction"):
-            if key in statement:
-                statement[key] = [a.lower() for a in _as_list(statement[key])]
-        if "Condition" in statement:
-            statement["Condition"] = {
-                op: {k.lower(): v for k, v in values.items()}
-                for op, values in statement["Condition"].items()
-            }
-        statements.append(statement)
-    return statements
+    with clients.friendly_errors():
+        return _explain(function_name, actions or list(NOTE_APP_ACTIONS))
 
 
-def _applies(statement: dict, action: str, resource: str, context: dict) -> bool:
-    """Whether ``statement`` matches the request (action, resource and conditions).
-
-    moto answers "denied" both for a matching Deny and for any statement whose condition is
-    not met; asking about the statement as an Allow separates the two: PERMITTED means it
-    matches, whatever its real effect.
-    """
-    probe = {"Version": "2012-10-17", "Statement": [{**statement, "Effect": "Allow"}]}
-    return (
-        IAMPolicy(json.dumps(probe)).is_action_permitted(action.lower(), resource, None, context)
-        == PERMITTED
+def _explain(function_name: str | None, actions: list[str]) -> PathVerdict:
+    configuration = _function_config(function_name)
+    if configuration is None:
+        return _no_function(function_name, actions)
+    function = _Function.of(configuration)
+    network_hops, via, endpoint, network_failure = _network(function)
+    policies, role_problem = _role_facts(function.role_arn)
+    authorizer = _authorizer(function, policies, via, endpoint)
+    role_hop, role_failure = _role_hop(function, authorizer, role_problem, actions)
+    hops = [
+        _function_hop(function),
+        *network_hops,
+        _endpoint_policy_hop(function, authorizer, via, actions),
+        role_hop,
+        _table_hop(function.table_name, function.table_region, via),
+    ]
+    # Lambda refuses to run first; then a call with no way out hangs; then a policy refuses.
+    failure = (
+        network_failure
+        or role_failure
+        or _timeout(function, via)
+        or _access_denied(function, authorizer, actions)
+    )
+    return PathVerdict(
+        function.name,
+        function.arn,
+        function.timeout,
+        function.table_name,
+        function.table_arn,
+        actions,
+        hops,
+        via,
+        authorizer,
+        failure,
     )
 
 
-def _evaluate(
-    documents: list[dict], action: str, resource: str, principal_arn: str, context: dict
-) -> PermissionResult:
-    """Explicit deny wins, then any allow, else neutral (an implicit deny)."""
-    matching = [
-        statement
-        for document in documents
-        for statement in _for_moto(document, principal_arn)
-        if _applies(statement, action, resource, context)
-    ]
-    if any(statement.get("Effect") == "Deny" for statement in matching):
-        return DENIED
-    return PERMITTED if matching else NEUTRAL
+def _no_function(function_name: str | None, actions: list[str]) -> PathVerdict:
+    name = function_name or "-"
+    failure = Failure(
+        "invoke_error",
+        "ResourceNotFoundException",
+        t("reachability.function_missing", function=function_name)
+        if function_name
+        else t("reachability.no_lab_function"),
+    )
+    return PathVerdict(
+        name,
+        None,
+        0,
+        None,
+        None,
+        actions,
+        [Hop("function", name, FAILED, failure.message)],
+        None,
+        None,
+        failure,
+    )
 
 
-def policy_permits(document: dict, action: str, resource: str, principal_arn: str) -> bool:
-    """Whether ``document`` on its own lets ``principal_arn`` do ``action`` on ``resource``."""
-    return _evaluate([document], action, resource, principal_arn, {}) == PERMITTED
+def _timeout(function: _Function, via: str | None) -> Failure | None:
+    """With no way out, the handler's first call hangs until the function's timeout."""
+    if via is not None:
+        return None
+    return Failure(
+        "timeout", "Task timed out", f"Task timed out after {function.timeout:.2f} seconds"
+    )
+
+
+def _access_denied(
+    function: _Function, authorizer: Authorizer, actions: list[str]
+) -> Failure | None:
+    """DynamoDB's answer to the first of ``actions`` that a policy refuses on the table."""
+    if function.table_arn is None:
+        return None
+    for action in actions:
+        refusal = authorizer.refusal(action, function.table_arn)
+        if refusal:
+            return Failure(
+                "access_denied",
+                "AccessDeniedException",
+                refusal.message(authorizer.session_arn),
+                refusal,
+            )
+    return None
 
 
 # --- gathering the facts (describe/get calls only) ------------------------------------------
 def _function_config(function_name: str | None) -> dict | None:
     if function_name is None:
-        from helpers.aws.functions import find_lab_function
-
         return find_lab_function()
-    try:
-        return clients.client("lambda").get_function_configuration(FunctionName=function_name)
-    except Exception as error:
-        if aws_error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
+    return none_if_missing(
+        lambda: clients.client("lambda").get_function_configuration(FunctionName=function_name)
+    )
 
 
 def _prefix_list(region: str) -> tuple[str | None, list[str]]:
@@ -272,6 +280,253 @@ def _name(resource: dict, id_key: str) -> str:
     return f"{resource[id_key]} ({name})" if name else resource[id_key]
 
 
+def _role_facts(role_arn: str) -> tuple[list[list], str | None]:
+    """The role's policies as [name, document] pairs (inline and attached), or a reason."""
+    iam = clients.client("iam")
+    role_name = role_arn.split("/")[-1]
+    if none_if_missing(lambda: iam.get_role(RoleName=role_name)) is None:
+        return [], t("reachability.role_missing", role=role_name)
+    policies = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
+        for name in page["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+            policies.append([name, _document(document)])
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
+        for attached in page["AttachedPolicies"]:
+            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+            version = iam.get_policy_version(
+                PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
+            )
+            policies.append(
+                [attached["PolicyName"], _document(version["PolicyVersion"]["Document"])]
+            )
+    return policies, None
+
+
+def _document(document) -> dict:
+    """IAM answers documents as dicts through boto3, but URL-encoded JSON over some paths."""
+    return document if isinstance(document, dict) else json.loads(unquote(document))
+
+
+# --- the hops, in order -----------------------------------------------------------------------
+def _function_hop(function: _Function) -> Hop:
+    return Hop(
+        "function",
+        function.name,
+        OK,
+        t(
+            "reachability.function_ok",
+            timeout=function.timeout,
+            where=t("reachability.in_vpc" if function.in_vpc else "reachability.outside_vpc"),
+            region=function.region,
+            table_region=function.table_region,
+        ),
+    )
+
+
+def _network(function: _Function) -> tuple[list[Hop], str | None, dict | None, Failure | None]:
+    """The network hops of the best subnet, how traffic leaves, and the endpoint used."""
+    subnet_ids = function.subnet_ids
+    if not subnet_ids:
+        reason = t("reachability.not_in_vpc")
+        return [Hop(key, "-", SKIPPED, reason) for key in HOP_KEYS[1:6]], "public", None, None
+    ec2 = clients.client("ec2")
+    subnets = none_if_missing(lambda: ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"])
+    if subnets is None:
+        reason = t("reachability.subnet_missing", subnets=", ".join(subnet_ids))
+        failure = Failure("invoke_error", "InvalidSubnetIDException", reason)
+        return _padded([Hop("subnet", ", ".join(subnet_ids), FAILED, reason)]), None, None, failure
+    prefix = _prefix_list(function.table_region)
+    paths = [_subnet_path(ec2, subnet, function, prefix) for subnet in subnets]
+    working = [p for p in paths if p.via]
+    chosen = working[0] if working else max(paths, key=lambda p: p.progress)
+    hops = list(chosen.hops)
+    broken = [p.subnet for p in paths if not p.via]
+    if working and broken:
+        hops[0] = replace(
+            hops[0],
+            status=WARNING,
+            reason=hops[0].reason
+            + " "
+            + t("reachability.some_subnets_broken", subnets=", ".join(broken)),
+        )
+    return _padded(hops), chosen.via, chosen.endpoint, None
+
+
+def _padded(hops: list[Hop]) -> list[Hop]:
+    """Every network hop, in order; those after a failure are shown as not reached."""
+    found = {hop.key: hop for hop in hops}
+    return [
+        found.get(key) or Hop(key, "-", SKIPPED, t("reachability.not_reached"))
+        for key in HOP_KEYS[1:6]
+    ]
+
+
+@dataclass
+class _SubnetPath:
+    """What the network says for one of the function's subnets."""
+
+    subnet: str
+    hops: list[Hop]
+    via: str | None
+    endpoint: dict | None = None
+
+    @property
+    def progress(self) -> int:
+        return sum(1 for h in self.hops if h.status == OK)
+
+
+def _subnet_path(
+    ec2, subnet: dict, function: _Function, prefix: tuple[str | None, list[str]]
+) -> _SubnetPath:
+    """One subnet's way out to DynamoDB, hop by hop up to the first that fails."""
+    subnet_id, region = subnet["SubnetId"], function.table_region
+    hops = [_subnet_hop(ec2, subnet)]
+    if hops[-1].status != OK:
+        return _SubnetPath(subnet_id, hops, None)
+    route_table = _route_table_of(subnet)
+    hops.append(_route_table_hop(subnet_id, route_table))
+    if route_table is None:
+        return _SubnetPath(subnet_id, hops, None)
+    route_hop, via, target = _route_hop(ec2, subnet, route_table, prefix, region)
+    hops.append(route_hop)
+    if via is None:
+        return _SubnetPath(subnet_id, hops, None)
+    hops.append(_firewall_hop(ec2, subnet_id, function.security_group_ids, prefix))
+    if hops[-1].status != OK:
+        return _SubnetPath(subnet_id, hops, None)
+    if via == "nat":
+        hop, endpoint = _nat_hop(ec2, target, *prefix), None
+    else:
+        hop, endpoint = _endpoint_hop(ec2, target, subnet["VpcId"], region)
+    hops.append(hop)
+    return _SubnetPath(subnet_id, hops, via if hop.status == OK else None, endpoint)
+
+
+def _subnet_hop(ec2, subnet: dict) -> Hop:
+    """A subnet leads on only if its VPC resolves DNS: the handler must find DynamoDB's name."""
+    label = _name(subnet, "SubnetId")
+    dns = ec2.describe_vpc_attribute(VpcId=subnet["VpcId"], Attribute="enableDnsSupport")
+    if not dns["EnableDnsSupport"]["Value"]:
+        return Hop("subnet", label, FAILED, t("reachability.dns_off", vpc=subnet["VpcId"]))
+    return Hop(
+        "subnet",
+        label,
+        OK,
+        t(
+            "reachability.subnet_ok",
+            vpc=subnet["VpcId"],
+            cidr=subnet["CidrBlock"],
+            zone=subnet["AvailabilityZone"],
+        ),
+    )
+
+
+def _route_table_hop(subnet_id: str, route_table: dict | None) -> Hop:
+    if route_table is None:
+        return Hop("route_table", "-", FAILED, t("reachability.no_route_table"))
+    how = t(
+        "reachability.associated_table"
+        if subnet_id in networking.associated_subnet_ids(route_table)
+        else "reachability.main_table"
+    )
+    return Hop("route_table", _name(route_table, "RouteTableId"), OK, how)
+
+
+def _route_hop(
+    ec2, subnet: dict, route_table: dict, prefix: tuple[str | None, list[str]], region: str
+) -> tuple[Hop, str | None, str | None]:
+    """The route DynamoDB's addresses take; how it leaves ("endpoint", "nat") and its target."""
+    prefix_list_id, cidrs = prefix
+    destination_label = prefix_list_id or cidrs[0]
+    routes = [_route_for(route_table, prefix_list_id, cidr) for cidr in cidrs]
+    missing = [cidr for cidr, route in zip(cidrs, routes, strict=False) if route is None]
+    if missing:
+        hint = _other_endpoints_hint(ec2, subnet["VpcId"], route_table["RouteTableId"], region)
+        return (
+            Hop(
+                "route",
+                t("reachability.route_missing_label", prefix_list=destination_label),
+                FAILED,
+                t(
+                    "reachability.route_missing",
+                    route_table=route_table["RouteTableId"],
+                    prefix_list=destination_label,
+                    cidr=missing[0],
+                    hint=hint,
+                ),
+            ),
+            None,
+            None,
+        )
+    targets = {networking.route_target(route) for route in routes}
+    destination = routes[0].get("DestinationPrefixListId") or routes[0].get("DestinationCidrBlock")
+    target = networking.route_target(routes[0])
+    label = f"{destination} → {target}"
+    if len(targets) > 1:
+        reason = t("reachability.route_split", targets=", ".join(sorted(targets)))
+    elif any(r.get("State") != "active" for r in routes):
+        reason = t("reachability.route_blackhole", target=target)
+    elif target.startswith("igw-"):
+        reason = t("reachability.route_to_igw", target=target)
+    elif not target.startswith(("vpce-", "nat-")):
+        reason = t("reachability.route_elsewhere", target=target)
+    else:
+        return (
+            Hop(
+                "route",
+                label,
+                OK,
+                t(
+                    "reachability.route_ok",
+                    cidrs=", ".join(cidrs),
+                    prefix_list=destination_label,
+                    target=target,
+                ),
+            ),
+            ("endpoint" if target.startswith("vpce-") else "nat"),
+            target,
+        )
+    return Hop("route", label, FAILED, reason), None, None
+
+
+def _other_endpoints_hint(ec2, vpc_id: str, route_table_id: str, region: str) -> str:
+    """Why the route is missing, when an endpoint exists but is not where it should be."""
+    endpoints = ec2.describe_vpc_endpoints(
+        Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]},
+            {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
+        ]
+    )["VpcEndpoints"]
+    hints = []
+    for endpoint in endpoints:
+        if endpoint["State"].lower() in ("deleted", "deleting") or not endpoint[
+            "ServiceName"
+        ].endswith(".dynamodb"):
+            continue
+        if endpoint["ServiceName"] != f"com.amazonaws.{region}.dynamodb":
+            hints.append(
+                t(
+                    "reachability.hint_other_region",
+                    endpoint=endpoint["VpcEndpointId"],
+                    service=endpoint["ServiceName"],
+                    region=region,
+                )
+            )
+        elif route_table_id not in endpoint.get("RouteTableIds", []):
+            tables = ", ".join(endpoint.get("RouteTableIds", []))
+            key = "hint_other_tables" if tables else "hint_no_tables"
+            hints.append(
+                t(
+                    f"reachability.{key}",
+                    endpoint=endpoint["VpcEndpointId"],
+                    tables=tables,
+                    route_table=route_table_id,
+                )
+            )
+    return " ".join(hints) or t("reachability.hint_no_endpoint")
+
+
 def _route_for(route_table: dict, prefix_list_id: str | None, cidr: str) -> dict | None:
     """The route traffic to ``cidr`` takes: the longest prefix wins; a prefix-list route counts
     as long as ``cidr`` itself, and on a tie the CIDR route wins (AWS's route priority)."""
@@ -293,6 +548,21 @@ def _covers(cidr: str, destination: str | None) -> bool:
         return False
     inner, outer = ipaddress.ip_network(cidr), ipaddress.ip_network(destination)
     return inner.version == outer.version and inner.subnet_of(outer)
+
+
+def _firewall_hop(
+    ec2, subnet_id: str, group_ids: list[str], prefix: tuple[str | None, list[str]]
+) -> Hop:
+    """HTTPS out through the security groups, and through the network ACL both ways."""
+    prefix_list_id, cidrs = prefix
+    group_ok, group_detail = _security_groups_allow(ec2, group_ids, prefix_list_id, cidrs)
+    acl_ok, acl_detail = _network_acl_allows(ec2, subnet_id, cidrs)
+    if not group_ok:
+        return Hop("firewall", "-", FAILED, group_detail)
+    if not acl_ok:
+        return Hop("firewall", "-", FAILED, acl_detail)
+    label = ", ".join(detail for detail in (group_detail, acl_detail) if detail)
+    return Hop("firewall", label or "-", OK, t("reachability.firewall_ok"))
 
 
 def _port_rule_matches(protocol: str, port_range: tuple | None, port: int) -> bool:
@@ -357,30 +627,12 @@ def _network_acl_allows(ec2, subnet_id: str, cidrs: list[str]) -> tuple[bool, st
     return True, acl["NetworkAclId"]
 
 
-@dataclass
-class _SubnetPath:
-    """What the network says for one of the function's subnets."""
-
-    subnet: str
-    hops: list[Hop]
-    via: str | None
-    endpoint: dict | None = None
-
-    @property
-    def progress(self) -> int:
-        return sum(1 for h in self.hops if h.status == OK)
-
-
 def _endpoint_hop(ec2, endpoint_id: str, vpc_id: str, region: str) -> tuple[Hop, dict | None]:
-    try:
-        found = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"]
-    except Exception as error:
-        if aws_error_code(error) not in (
-            "InvalidVpcEndpointId.NotFound",
-            "InvalidVpcEndpointId.Malformed",
-        ):
-            raise
-        found = []
+    found = none_if_missing(  # an id too mangled to exist is as missing as a deleted one
+        lambda: ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint_id])["VpcEndpoints"],
+        "InvalidVpcEndpointId.NotFound",
+        "InvalidVpcEndpointId.Malformed",
+    )
     if not found or found[0]["State"].lower() in ("deleted", "deleting"):
         return Hop(
             "endpoint",
@@ -446,246 +698,97 @@ def _nat_hop(ec2, nat_id: str, prefix_list_id: str, cidrs: list[str]) -> Hop:
     return Hop("endpoint", nat_id, OK, t("reachability.nat_ok", subnet=nat["SubnetId"]))
 
 
-def _other_endpoints_hint(ec2, vpc_id: str, route_table_id: str, region: str) -> str:
-    """Why the route is missing, when an endpoint exists but is not where it should be."""
-    endpoints = ec2.describe_vpc_endpoints(
-        Filters=[
-            {"Name": "vpc-id", "Values": [vpc_id]},
-            {"Name": "vpc-endpoint-type", "Values": ["Gateway"]},
-        ]
-    )["VpcEndpoints"]
-    hints = []
-    for endpoint in endpoints:
-        if endpoint["State"].lower() in ("deleted", "deleting") or not endpoint[
-            "ServiceName"
-        ].endswith(".dynamodb"):
-            continue
-        if endpoint["ServiceName"] != f"com.amazonaws.{region}.dynamodb":
-            hints.append(
-                t(
-                    "reachability.hint_other_region",
-                    endpoint=endpoint["VpcEndpointId"],
-                    service=endpoint["ServiceName"],
-                    region=region,
-                )
-            )
-        elif route_table_id not in endpoint.get("RouteTableIds", []):
-            tables = ", ".join(endpoint.get("RouteTableIds", []))
-            key = "hint_other_tables" if tables else "hint_no_tables"
-            hints.append(
-                t(
-                    f"reachability.{key}",
-                    endpoint=endpoint["VpcEndpointId"],
-                    tables=tables,
-                    route_table=route_table_id,
-                )
-            )
-    return " ".join(hints) or t("reachability.hint_no_endpoint")
-
-
-def _route_hop(
-    ec2, subnet: dict, route_table: dict, prefix: tuple[str | None, list[str]], region: str
-) -> tuple[Hop, str | None, str | None]:
-    """The route DynamoDB's addresses take; how it leaves ("endpoint", "nat") and its target."""
-    prefix_list_id, cidrs = prefix
-    destination_label = prefix_list_id or cidrs[0]
-    routes = [_route_for(route_table, prefix_list_id, cidr) for cidr in cidrs]
-    missing = [cidr for cidr, route in zip(cidrs, routes, strict=False) if route is None]
-    if missing:
-        hint = _other_endpoints_hint(ec2, subnet["VpcId"], route_table["RouteTableId"], region)
-        return (
-            Hop(
-                "route",
-                t("reachability.route_missing_label", prefix_list=destination_label),
-                FAILED,
-                t(
-                    "reachability.route_missing",
-                    route_table=route_table["RouteTableId"],
-                    prefix_list=destination_label,
-                    cidr=missing[0],
-                    hint=hint,
-                ),
+def _authorizer(
+    function: _Function, policies: list[list], via: str | None, endpoint: dict | None
+) -> Authorizer:
+    """The policies a DynamoDB call from the function meets, and what their conditions read."""
+    on_endpoint = via == "endpoint"
+    return Authorizer(
+        principal_arn=function.role_arn,
+        session_arn=(
+            f"arn:aws:sts::{function.account}:assumed-role/{function.role_name}/{function.name}"
+        ),
+        role_policies=policies,
+        endpoint_id=endpoint["VpcEndpointId"] if on_endpoint else None,
+        endpoint_policy=(
+            json.loads(endpoint.get("PolicyDocument") or '{"Statement": []}')
+            if on_endpoint
+            else None
+        ),
+        context={
+            "aws:principalarn": function.role_arn,
+            "aws:principalaccount": function.account,
+            **(
+                {"aws:sourcevpce": endpoint["VpcEndpointId"], "aws:sourcevpc": endpoint["VpcId"]}
+                if on_endpoint
+                else {}
             ),
-            None,
-            None,
-        )
-    targets = {networking.route_target(route) for route in routes}
-    destination = routes[0].get("DestinationPrefixListId") or routes[0].get("DestinationCidrBlock")
-    target = networking.route_target(routes[0])
-    label = f"{destination} → {target}"
-    if len(targets) > 1:
-        reason = t("reachability.route_split", targets=", ".join(sorted(targets)))
-    elif any(r.get("State") != "active" for r in routes):
-        reason = t("reachability.route_blackhole", target=target)
-    elif target.startswith("igw-"):
-        reason = t("reachability.route_to_igw", target=target)
-    elif not target.startswith(("vpce-", "nat-")):
-        reason = t("reachability.route_elsewhere", target=target)
-    else:
-        return (
-            Hop(
-                "route",
-                label,
-                OK,
-                t(
-                    "reachability.route_ok",
-                    cidrs=", ".join(cidrs),
-                    prefix_list=destination_label,
-                    target=target,
-                ),
-            ),
-            ("endpoint" if target.startswith("vpce-") else "nat"),
-            target,
-        )
-    return Hop("route", label, FAILED, reason), None, None
-
-
-def _subnet_path(
-    ec2, subnet: dict, function: dict, prefix: tuple[str | None, list[str]], region: str
-) -> _SubnetPath:
-    subnet_id = subnet["SubnetId"]
-    hops = []
-    dns = ec2.describe_vpc_attribute(VpcId=subnet["VpcId"], Attribute="enableDnsSupport")
-    if not dns["EnableDnsSupport"]["Value"]:
-        hops.append(
-            Hop(
-                "subnet",
-                _name(subnet, "SubnetId"),
-                FAILED,
-                t("reachability.dns_off", vpc=subnet["VpcId"]),
-            )
-        )
-        return _SubnetPath(subnet_id, hops, None)
-    hops.append(
-        Hop(
-            "subnet",
-            _name(subnet, "SubnetId"),
-            OK,
-            t(
-                "reachability.subnet_ok",
-                vpc=subnet["VpcId"],
-                cidr=subnet["CidrBlock"],
-                zone=subnet["AvailabilityZone"],
-            ),
-        )
+        },
     )
-    route_table = _route_table_of(subnet)
-    if route_table is None:
-        hops.append(Hop("route_table", "-", FAILED, t("reachability.no_route_table")))
-        return _SubnetPath(subnet_id, hops, None)
-    table_label = _name(route_table, "RouteTableId")
-    how = t(
-        "reachability.associated_table"
-        if subnet_id in networking.associated_subnet_ids(route_table)
-        else "reachability.main_table"
-    )
-    hops.append(Hop("route_table", table_label, OK, how))
-    prefix_list_id, cidrs = prefix
-    route_hop, via, target = _route_hop(ec2, subnet, route_table, prefix, region)
-    hops.append(route_hop)
-    if via is None:
-        return _SubnetPath(subnet_id, hops, None)
-    group_ok, group_detail = _security_groups_allow(
-        ec2, function.get("VpcConfig", {}).get("SecurityGroupIds", []), prefix_list_id, cidrs
-    )
-    acl_ok, acl_detail = _network_acl_allows(ec2, subnet_id, cidrs)
-    firewall_label = ", ".join(x for x in (group_detail, acl_detail) if x and group_ok and acl_ok)
-    if not group_ok or not acl_ok:
-        hops.append(Hop("firewall", "-", FAILED, group_detail if not group_ok else acl_detail))
-        return _SubnetPath(subnet_id, hops, None)
-    hops.append(Hop("firewall", firewall_label or "-", OK, t("reachability.firewall_ok")))
-    if via == "nat":
-        hop = _nat_hop(ec2, target, prefix_list_id, cidrs)
-        hops.append(hop)
-        return _SubnetPath(subnet_id, hops, via if hop.status == OK else None)
-    hop, endpoint = _endpoint_hop(ec2, target, subnet["VpcId"], region)
-    hops.append(hop)
-    return _SubnetPath(subnet_id, hops, via if hop.status == OK else None, endpoint)
 
 
-def _network(
-    function: dict, region: str
-) -> tuple[list[Hop], str | None, dict | None, Failure | None]:
-    """The network hops of the best subnet, how traffic leaves, and the endpoint used."""
-    subnet_ids = function.get("VpcConfig", {}).get("SubnetIds") or []
-    if not subnet_ids:
-        reason = t("reachability.not_in_vpc")
-        return [Hop(key, "-", SKIPPED, reason) for key in HOP_KEYS[1:6]], "public", None, None
-    ec2 = clients.client("ec2")
-    try:
-        subnets = ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]
-    except Exception as error:
-        if aws_error_code(error) != "InvalidSubnetID.NotFound":
-            raise
-        reason = t("reachability.subnet_missing", subnets=", ".join(subnet_ids))
-        failure = Failure(
-            "invoke_error",
-            "InvalidSubnetIDException",
-            t("reachability.subnet_missing", subnets=", ".join(subnet_ids)),
+def _endpoint_policy_hop(
+    function: _Function, authorizer: Authorizer, via: str | None, actions: list[str]
+) -> Hop:
+    if function.table_arn is None:
+        return Hop("endpoint_policy", "-", SKIPPED, t("reachability.no_table_variable"))
+    if via != "endpoint":
+        reason = (
+            t("reachability.endpoint_policy_not_on_path") if via else t("reachability.not_reached")
         )
-        return _padded([Hop("subnet", ", ".join(subnet_ids), FAILED, reason)]), None, None, failure
-    prefix = _prefix_list(region)
-    paths = [_subnet_path(ec2, subnet, function, prefix, region) for subnet in subnets]
-    working = [p for p in paths if p.via]
-    chosen = working[0] if working else max(paths, key=lambda p: p.progress)
-    hops = list(chosen.hops)
-    broken = [p.subnet for p in paths if not p.via]
-    if working and broken:
-        hops[0] = replace(
-            hops[0],
-            status=WARNING,
-            reason=hops[0].reason
-            + " "
-            + t("reachability.some_subnets_broken", subnets=", ".join(broken)),
-        )
-    return _padded(hops), chosen.via, chosen.endpoint, None
+        return Hop("endpoint_policy", "-", SKIPPED, reason)
+    return _policy_hop(
+        PolicyKind.ENDPOINT,
+        authorizer.endpoint_id,
+        authorizer,
+        actions,
+        function.table_arn,
+        "reachability.endpoint_policy_ok",
+    )
 
 
-def _padded(hops: list[Hop]) -> list[Hop]:
-    """Every network hop, in order; those after a failure are shown as not reached."""
-    found = {hop.key: hop for hop in hops}
-    return [
-        found.get(key) or Hop(key, "-", SKIPPED, t("reachability.not_reached"))
-        for key in HOP_KEYS[1:6]
+def _role_hop(
+    function: _Function, authorizer: Authorizer, role_problem: str | None, actions: list[str]
+) -> tuple[Hop, Failure | None]:
+    """The execution role: Lambda refuses to invoke without it or, in a VPC, without its EC2
+    permissions; the handler's calls need it to allow ``actions`` on the table."""
+    name = function.role_name
+    if role_problem:
+        failure = Failure("invoke_error", "AccessDeniedException", role_problem)
+        return Hop("role", name, FAILED, role_problem), failure
+    vpc_refusals = [
+        refusal
+        for action in (VPC_ACCESS_ACTIONS if function.in_vpc else ())
+        if (refusal := authorizer.role_refusal(action, "*"))
     ]
-
-
-def _role_facts(role_arn: str) -> tuple[list[list], str | None]:
-    """The role's policies as [name, document] pairs (inline and attached), or a reason."""
-    iam = clients.client("iam")
-    role_name = role_arn.split("/")[-1]
-    try:
-        iam.get_role(RoleName=role_name)
-    except Exception as error:
-        if aws_error_code(error) == "NoSuchEntity":
-            return [], t("reachability.role_missing", role=role_name)
-        raise
-    policies = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
-        for name in page["PolicyNames"]:
-            document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-            policies.append([name, _document(document)])
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
-        for attached in page["AttachedPolicies"]:
-            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-            version = iam.get_policy_version(
-                PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
-            )
-            policies.append(
-                [attached["PolicyName"], _document(version["PolicyVersion"]["Document"])]
-            )
-    return policies, None
-
-
-def _document(document) -> dict:
-    """IAM answers documents as dicts through boto3, but URL-encoded JSON over some paths."""
-    return document if isinstance(document, dict) else json.loads(unquote(document))
+    if vpc_refusals:
+        message = t(
+            "reachability.role_no_vpc_access",
+            role=name,
+            actions=", ".join(refusal.action for refusal in vpc_refusals),
+        )
+        failure = Failure("invoke_error", "EC2AccessDeniedException", message, vpc_refusals[0])
+        return Hop("role", name, FAILED, message), failure
+    if function.table_arn is None:
+        return Hop("role", name, SKIPPED, t("reachability.no_table_variable")), None
+    hop = _policy_hop(
+        PolicyKind.IDENTITY, name, authorizer, actions, function.table_arn, "reachability.role_ok"
+    )
+    return hop, None
 
 
 def _policy_hop(
-    key: str, label: str, authorizer: Authorizer, actions: list[str], resource: str, ok_key: str
+    kind: PolicyKind,
+    label: str,
+    authorizer: Authorizer,
+    actions: list[str],
+    resource: str,
+    ok_key: str,
 ) -> Hop:
-    refused = [a for a in actions if authorizer.denied_by(a, resource) == key]
+    """The hop of ``kind``'s policy: failed with the actions that policy is the one to refuse."""
+    key = POLICY_HOPS[kind]
+    refusals = (authorizer.refusal(action, resource) for action in actions)
+    refused = [refusal.action for refusal in refusals if refusal and refusal.policy is kind]
     if refused:
         return Hop(
             key,
@@ -696,169 +799,12 @@ def _policy_hop(
     return Hop(key, label, OK, t(ok_key, actions=", ".join(actions)))
 
 
-def note_app_actions() -> list[str]:
-    """The DynamoDB actions the note app's handler uses, one per API method."""
-    from note_app.handler import dynamodb_action
-
-    actions = []
-    for method in ("GET", "POST", "PUT", "DELETE"):
-        action = dynamodb_action({"httpMethod": method, "resource": "/notes", "path": "/notes"})
-        if action and action not in actions:
-            actions.append(action)
-    return actions
-
-
-def explain(function_name: str | None = None, actions: list[str] | None = None) -> PathVerdict:
-    """Follow the path from the function (default: the lab's) to its table, hop by hop."""
-    with clients.friendly_errors():
-        return _explain(function_name, actions or note_app_actions())
-
-
-def _explain(function_name: str | None, actions: list[str]) -> PathVerdict:
-    function = _function_config(function_name)
-    if function is None:
-        name = function_name or "-"
-        failure = Failure(
-            "invoke_error",
-            "ResourceNotFoundException",
-            t("reachability.function_missing", function=function_name)
-            if function_name
-            else t("reachability.no_lab_function"),
-        )
-        return PathVerdict(
-            name,
-            None,
-            0,
-            None,
-            None,
-            actions,
-            [Hop("function", name, FAILED, failure.message)],
-            None,
-            None,
-            failure,
-        )
-    arn = function["FunctionArn"]
-    region, account = arn.split(":")[3], arn.split(":")[4]
-    variables = function.get("Environment", {}).get("Variables", {})
-    table_name = variables.get("AWS_DYNAMO_TABLE_NAME_VALUE")
-    table_region = variables.get("AWS_REGION_VALUE") or region
-    table_arn = (
-        f"arn:aws:dynamodb:{table_region}:{account}:table/{table_name}" if table_name else None
-    )
-    in_vpc = bool(function.get("VpcConfig", {}).get("SubnetIds"))
-    hops = [
-        Hop(
-            "function",
-            function["FunctionName"],
-            OK,
-            t(
-                "reachability.function_ok",
-                timeout=function.get("Timeout", 3),
-                where=t("reachability.in_vpc" if in_vpc else "reachability.outside_vpc"),
-                region=region,
-                table_region=table_region,
-            ),
-        )
-    ]
-    network_hops, via, endpoint, failure = _network(function, table_region)
-    hops += network_hops
-    role_arn = function["Role"]
-    role_name = role_arn.split("/")[-1]
-    policies, role_problem = _role_facts(role_arn)
-    authorizer = Authorizer(
-        principal_arn=role_arn,
-        session_arn=f"arn:aws:sts::{account}:assumed-role/{role_name}/{function['FunctionName']}",
-        role_policies=policies,
-        endpoint_id=endpoint["VpcEndpointId"] if via == "endpoint" else None,
-        endpoint_policy=(
-            json.loads(endpoint.get("PolicyDocument") or '{"Statement": []}')
-            if via == "endpoint"
-            else None
-        ),
-        context={
-            "aws:principalarn": role_arn,
-            "aws:principalaccount": account,
-            **(
-                {"aws:sourcevpce": endpoint["VpcEndpointId"], "aws:sourcevpc": endpoint["VpcId"]}
-                if via == "endpoint"
-                else {}
-            ),
-        },
-    )
-    if table_arn is None:
-        hops.append(Hop("endpoint_policy", "-", SKIPPED, t("reachability.no_table_variable")))
-    elif via == "endpoint":
-        hops.append(
-            _policy_hop(
-                "endpoint_policy",
-                authorizer.endpoint_id,
-                authorizer,
-                actions,
-                table_arn,
-                "reachability.endpoint_policy_ok",
-            )
-        )
-    else:
-        reason = (
-            t("reachability.endpoint_policy_not_on_path") if via else t("reachability.not_reached")
-        )
-        hops.append(Hop("endpoint_policy", "-", SKIPPED, reason))
-    vpc_refused = [
-        a for a in VPC_ACCESS_ACTIONS if in_vpc and authorizer.role_result(a, "*") != PERMITTED
-    ]
-    if role_problem:
-        hops.append(Hop("role", role_name, FAILED, role_problem))
-        failure = failure or Failure("invoke_error", "AccessDeniedException", role_problem, "role")
-    elif vpc_refused:
-        message = t(
-            "reachability.role_no_vpc_access", role=role_name, actions=", ".join(vpc_refused)
-        )
-        hops.append(Hop("role", role_name, FAILED, message))
-        failure = failure or Failure("invoke_error", "EC2AccessDeniedException", message, "role")
-    elif table_arn:
-        hops.append(
-            _policy_hop("role", role_name, authorizer, actions, table_arn, "reachability.role_ok")
-        )
-    hops.append(_table_hop(table_name, table_region, via))
-    if failure is None and via is None:
-        timeout = function.get("Timeout", 3)
-        failure = Failure(
-            "timeout", "Task timed out", f"Task timed out after {timeout:.2f} seconds"
-        )
-    if failure is None and table_arn:
-        for action in actions:
-            message = authorizer.denial(action, table_arn)
-            if message:
-                failure = Failure(
-                    "access_denied",
-                    "AccessDeniedException",
-                    message,
-                    authorizer.denied_by(action, table_arn),
-                )
-                break
-    return PathVerdict(
-        function["FunctionName"],
-        arn,
-        function.get("Timeout", 3),
-        table_name,
-        table_arn,
-        actions,
-        hops,
-        via,
-        authorizer,
-        failure,
-    )
-
-
 def _table_hop(table_name: str | None, region: str, via: str | None) -> Hop:
     if not table_name:
         return Hop("table", "-", FAILED, t("reachability.no_table_variable"))
     dynamodb = clients.client("dynamodb", replace(current(), region=region))
-    try:
-        table = dynamodb.describe_table(TableName=table_name)["Table"]
-    except Exception as error:
-        if aws_error_code(error) != "ResourceNotFoundException":
-            raise
+    table = none_if_missing(lambda: dynamodb.describe_table(TableName=table_name)["Table"])
+    if table is None:
         return Hop(
             "table",
             table_name,
@@ -876,12 +822,7 @@ def _table_hop(table_name: str | None, region: str, via: str | None) -> Hop:
     )
 
 
-def rows(verdict: PathVerdict) -> list[list[str]]:
-    """The explainer as table rows: hop, resource, verdict, reason."""
-    marks = {OK: "✔", FAILED: "✘", WARNING: "!", SKIPPED: "–"}
-    return [[hop.title, hop.resource, marks[hop.status], hop.reason] for hop in verdict.hops]
-
-
+# --- what the verdict says -------------------------------------------------------------------
 def summary(verdict: PathVerdict) -> str:
     """One sentence: does the note app work, and if not, what fails first."""
     if verdict.ok:
@@ -905,10 +846,8 @@ def summary(verdict: PathVerdict) -> str:
     )
 
 
-def check_chapter() -> list:
+def check_chapter() -> list[Check]:
     """Chapter 07's "Check your work": the private path works, through the endpoint."""
-    from helpers.aws.checks import Check
-
     verdict = explain()
     checks = [
         Check(hop.title, hop.status in (OK, WARNING), f"{hop.resource}: {hop.reason}")

@@ -9,7 +9,7 @@ from helpers.aws import functions
 from helpers.aws.checks import Check
 from helpers.core import costs, journal
 from helpers.core.clients import client, friendly_errors
-from helpers.core.errors import aws_error_code
+from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, as_aws, from_aws, is_lab_resource, lab_tags
@@ -36,12 +36,7 @@ def function_table_name() -> str | None:
 
 
 def _describe(name: str) -> dict | None:
-    try:
-        return client("dynamodb").describe_table(TableName=name)["Table"]
-    except Exception as error:
-        if aws_error_code(error) == "ResourceNotFoundException":
-            return None
-        raise
+    return none_if_missing(lambda: client("dynamodb").describe_table(TableName=name)["Table"])
 
 
 def _is_lab_table(description: dict) -> bool:

@@ -36,7 +36,8 @@ class Chapter:
     something_missing_key = "checks.something_missing"
 
     def __init__(self, lab: list[Chapter] | None = None):
-        self.lab = [self] if lab is None else lab  # every chapter of the lab, in order (the registry's)
+        # every chapter of the lab, in order (the registry's)
+        self.lab = [self] if lab is None else lab
 
     @property
     def notebook(self) -> str:

@@ -1,8 +1,12 @@
-"""LabError: an expected problem, told to the learner in one message (no traceback)."""
+"""LabError: an expected problem, told to the learner in one message (no traceback); and AWS's
+error codes, read in one place, so that every module agrees on which answer means "not found".
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from helpers.core.messages import t
 
@@ -32,6 +36,31 @@ def aws_error_code(error: Exception) -> str | None:
     if isinstance(response, dict):
         return response.get("Error", {}).get("Code")
     return None
+
+
+# AWS's answers meaning "no such resource"; EC2 also spells them ``InvalidVpcID.NotFound``…
+NOT_FOUND_CODES = frozenset(
+    {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NatGatewayNotFound"}
+)
+T = TypeVar("T")
+
+
+def is_not_found(code: str | None) -> bool:
+    """Whether an AWS error code means that the resource asked for does not exist."""
+    return bool(code) and (code in NOT_FOUND_CODES or code.endswith(".NotFound"))
+
+
+def none_if_missing(call: Callable[[], T], *codes: str) -> T | None:
+    """``call()``, or None when AWS answers that what it asked for does not exist: with any
+    not-found code, or with one of ``codes`` when the caller names them."""
+    try:
+        return call()
+    except Exception as error:
+        code = aws_error_code(error)
+        missing = code in codes if codes else is_not_found(code)
+        if not missing:
+            raise
+        return None
 
 
 @dataclass

@@ -131,6 +131,11 @@ def diagram(verdict) -> str:
     )
 
 
+def row(hop) -> list[str]:
+    """A hop as a table row: hop, resource, verdict mark, reason."""
+    return [hop.title, hop.resource, MARKS[hop.status], hop.reason]
+
+
 def hops_table(verdict) -> str:
     """The hops as a table: hop, resource, verdict, reason (failed rows in red)."""
     head = "".join(
@@ -145,10 +150,7 @@ def hops_table(verdict) -> str:
     body = []
     for hop in verdict.hops:
         fill, colour = COLOURS[hop.status]
-        cells = "".join(
-            f"<td style='text-align:left'>{escape(str(v))}</td>"
-            for v in (hop.title, hop.resource, MARKS[hop.status], hop.reason)
-        )
+        cells = "".join(f"<td style='text-align:left'>{escape(str(v))}</td>" for v in row(hop))
         body.append(
             f"<tr class='lab-hop-{hop.status}' style='background:{fill};color:{colour}'>"
             f"{cells}</tr>"

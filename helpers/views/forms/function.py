@@ -15,6 +15,7 @@ from helpers.aws import functions, networking
 from helpers.aws.tables import DEFAULT_TABLE_NAME
 from helpers.core import journal
 from helpers.core.clients import client
+from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
 from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
@@ -103,11 +104,7 @@ class ExecutionRoleForm(FormModel):
 
 
 def _role_exists(name: str) -> bool:
-    try:
-        client("iam").get_role(RoleName=name)
-        return True
-    except client("iam").exceptions.NoSuchEntityException:
-        return False
+    return none_if_missing(lambda: client("iam").get_role(RoleName=name)) is not None
 
 
 def policy_html(title: str, document: dict, note: str = "") -> str:

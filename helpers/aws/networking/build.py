@@ -1,0 +1,328 @@
+"""Making chapter 01's network: whatever is missing of a plan, idempotently.
+
+``ensure_network`` makes what is missing of a plan (finding the lab's resources by their tags,
+never by name) and waits for NAT gateways on real AWS. A lab VPC that already exists is
+finished as it was planned, so a re-run or catch-up never makes a second one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from helpers.aws.networking.find import (
+    EVERYWHERE,
+    LabNetwork,
+    associated_subnet_ids,
+    availability_zones,
+    find_lab_vpc,
+    lab_elastic_ips,
+    lab_internet_gateways,
+    lab_nat_gateways,
+    lab_route_tables,
+    lab_subnets,
+    main_route_table,
+    network_from,
+    route_target,
+)
+from helpers.aws.networking.plan import (
+    NetworkPlan,
+    plan_for_existing,
+    plan_network,
+    refusals,
+    wizard_tag,
+)
+from helpers.aws.networking.roles import (
+    CHAPTER,
+    PREFIX_KEY,
+    ROLE_ELASTIC_IP,
+    ROLE_INTERNET_GATEWAY,
+    ROLE_MAIN_ROUTE_TABLE,
+    ROLE_NAT_GATEWAY,
+    ROLE_PRIVATE_ROUTE_TABLE,
+    ROLE_PUBLIC_ROUTE_TABLE,
+    ROLE_VPC,
+    SLOT_KEY,
+    VPC_KEY,
+    WIZARD_KEY,
+    role_of,
+    slot_of,
+)
+from helpers.core.clients import client, friendly_errors
+from helpers.core.errors import LabError
+from helpers.core.messages import t
+from helpers.core.tags import as_aws, lab_tags, tag_specification
+
+NAT_POLL_SECONDS = 15
+
+
+@dataclass
+class EnsureResult:
+    network: LabNetwork
+    plan: NetworkPlan
+    created: list[str]  # names of what this call made ([] when everything already existed)
+    reused_existing_vpc: bool
+
+
+def print_progress(text: str) -> None:
+    print(text, flush=True)
+
+
+class _Builder:
+    """Makes what is missing of ``plan`` in the lab's VPC, reporting each step."""
+
+    def __init__(self, plan: NetworkPlan, report: Callable[[str], None]):
+        self.plan = plan
+        self.report = report
+        self.ec2 = client("ec2")
+        self.created: list[str] = []
+
+    def tags(self, role: str, name: str | None, **extra) -> dict:
+        return lab_tags(CHAPTER, role, name, {k: v for k, v in extra.items() if v})
+
+    def made(self, name: str, resource_id: str) -> None:
+        self.created.append(name)
+        self.report(t("networking.progress_created", name=name, id=resource_id))
+
+    def vpc(self, existing: dict | None) -> str:
+        if existing:
+            return existing["VpcId"]
+        plan = self.plan
+        tags = self.tags(
+            ROLE_VPC, plan.vpc_name, **{PREFIX_KEY: plan.name_prefix, WIZARD_KEY: wizard_tag(plan)}
+        )
+        vpc_id = self.ec2.create_vpc(
+            CidrBlock=plan.cidr, TagSpecifications=tag_specification("vpc", tags)
+        )["Vpc"]["VpcId"]
+        self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
+        self.made(plan.vpc_name, vpc_id)
+        return vpc_id
+
+    def dns(self, vpc_id: str) -> None:
+        # Resolution first (hostnames build on it), and one attribute per call: AWS refuses
+        # two attributes in one ModifyVpcAttribute request.
+        for attribute, member, choice in (
+            ("enableDnsSupport", "EnableDnsSupport", "dns_resolution"),
+            ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames"),
+        ):
+            wanted = self.plan.choices[choice]
+            found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
+            if found[member]["Value"] != wanted:
+                self.ec2.modify_vpc_attribute(VpcId=vpc_id, **{member: {"Value": wanted}})
+
+    def tag_main_route_table(self, vpc_id: str) -> None:
+        main = main_route_table(vpc_id)
+        if main and role_of(main) != ROLE_MAIN_ROUTE_TABLE:
+            self.ec2.create_tags(
+                Resources=[main["RouteTableId"]],
+                Tags=as_aws(self.tags(ROLE_MAIN_ROUTE_TABLE, None)),
+            )
+
+    def subnets(self, vpc_id: str) -> dict[str, str]:
+        existing = {slot_of(s): s["SubnetId"] for s in lab_subnets(vpc_id)}
+        for planned in self.plan.subnets:
+            if planned.slot in existing:
+                continue
+            tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
+            subnet_id = self.ec2.create_subnet(
+                VpcId=vpc_id,
+                CidrBlock=planned.cidr,
+                AvailabilityZone=planned.zone,
+                TagSpecifications=tag_specification("subnet", tags),
+            )["Subnet"]["SubnetId"]
+            existing[planned.slot] = subnet_id
+            self.made(planned.name, subnet_id)
+        return existing
+
+    def internet_gateway(self, vpc_id: str) -> str | None:
+        if not self.plan.internet_gateway_name:
+            return None
+        gateways = lab_internet_gateways(vpc_id)
+        if gateways:
+            gateway_id = gateways[0]["InternetGatewayId"]
+        else:
+            tags = self.tags(
+                ROLE_INTERNET_GATEWAY, self.plan.internet_gateway_name, **{VPC_KEY: vpc_id}
+            )
+            gateway_id = self.ec2.create_internet_gateway(
+                TagSpecifications=tag_specification("internet-gateway", tags)
+            )["InternetGateway"]["InternetGatewayId"]
+            self.made(self.plan.internet_gateway_name, gateway_id)
+            gateways = [{"Attachments": []}]
+        if not any(a.get("VpcId") == vpc_id for a in gateways[0].get("Attachments", [])):
+            self.ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc_id)
+        return gateway_id
+
+    def nat_gateways(self, vpc_id: str, subnet_ids: dict[str, str]) -> dict[str, str]:
+        if not self.plan.nat_gateways:
+            return {}
+        gateways = {slot_of(g): g for g in lab_nat_gateways(vpc_id)}
+        addresses = {slot_of(a): a for a in lab_elastic_ips(vpc_id)}
+        for planned in self.plan.nat_gateways:
+            if planned.slot in gateways:
+                continue
+            address = addresses.get(planned.slot)
+            if address is None or address.get("AssociationId"):
+                tags = self.tags(
+                    ROLE_ELASTIC_IP,
+                    planned.elastic_ip_name,
+                    **{SLOT_KEY: planned.slot, VPC_KEY: vpc_id},
+                )
+                address = self.ec2.allocate_address(
+                    Domain="vpc", TagSpecifications=tag_specification("elastic-ip", tags)
+                )
+                self.made(planned.elastic_ip_name, address["AllocationId"])
+            tags = self.tags(ROLE_NAT_GATEWAY, planned.name, **{SLOT_KEY: planned.slot})
+            gateway = self.ec2.create_nat_gateway(
+                SubnetId=subnet_ids[planned.subnet_slot],
+                AllocationId=address["AllocationId"],
+                ConnectivityType="public",
+                TagSpecifications=tag_specification("natgateway", tags),
+            )["NatGateway"]
+            gateways[planned.slot] = gateway
+            self.made(planned.name, gateway["NatGatewayId"])
+        return {slot: self._wait_available(gateway) for slot, gateway in gateways.items()}
+
+    def _wait_available(self, gateway: dict) -> str:
+        """Wait for a NAT gateway to be ``available`` (a few minutes on AWS), showing progress."""
+        gateway_id = gateway["NatGatewayId"]
+        started = time.monotonic()
+        state = gateway["State"]
+        while state == "pending":
+            self.report(
+                t(
+                    "networking.progress_nat_waiting",
+                    id=gateway_id,
+                    seconds=int(time.monotonic() - started),
+                )
+            )
+            time.sleep(NAT_POLL_SECONDS)
+            state = self.ec2.describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"][0][
+                "State"
+            ]
+        if state != "available":
+            raise LabError(
+                "networking.nat_failed", code="NatGatewayFailed", id=gateway_id, state=state
+            )
+        return gateway_id
+
+    def route_tables(
+        self,
+        vpc_id: str,
+        subnet_ids: dict[str, str],
+        gateway_id: str | None,
+        nat_ids: dict[str, str],
+    ) -> None:
+        existing = {
+            slot_of(table): table
+            for table in lab_route_tables(vpc_id)
+            if role_of(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)
+        }
+        for planned in self.plan.route_tables:
+            table = existing.get(planned.slot)
+            if table is None:
+                tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
+                table = self.ec2.create_route_table(
+                    VpcId=vpc_id, TagSpecifications=(tag_specification("route-table", tags))
+                )["RouteTable"]
+                self.made(planned.name, table["RouteTableId"])
+            self._associate(table, [subnet_ids[slot] for slot in planned.subnet_slots], vpc_id)
+            target = (
+                {"GatewayId": gateway_id}
+                if planned.role == ROLE_PUBLIC_ROUTE_TABLE
+                else {"NatGatewayId": nat_ids[planned.nat_slot]}
+                if planned.nat_slot
+                else None
+            )
+            if target:
+                self._default_route(table, target)
+
+    def _associate(self, table: dict, subnet_ids: list[str], vpc_id: str) -> None:
+        already = set(associated_subnet_ids(table))
+        tables = None
+        for subnet_id in subnet_ids:
+            if subnet_id in already:
+                continue
+            tables = (
+                tables
+                or client("ec2").describe_route_tables(
+                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+                )["RouteTables"]
+            )
+            current_association = next(
+                (
+                    a
+                    for other in tables
+                    for a in other.get("Associations", [])
+                    if a.get("SubnetId") == subnet_id
+                ),
+                None,
+            )
+            if current_association:
+                self.ec2.replace_route_table_association(
+                    AssociationId=current_association["RouteTableAssociationId"],
+                    RouteTableId=table["RouteTableId"],
+                )
+            else:
+                self.ec2.associate_route_table(
+                    RouteTableId=table["RouteTableId"], SubnetId=subnet_id
+                )
+
+    def _default_route(self, table: dict, target: dict) -> None:
+        current_route = next(
+            (r for r in table.get("Routes", []) if r.get("DestinationCidrBlock") == EVERYWHERE),
+            None,
+        )
+        if (
+            current_route
+            and route_target(current_route) == next(iter(target.values()))
+            and current_route.get("State") == "active"
+        ):
+            return
+        call = self.ec2.replace_route if current_route else self.ec2.create_route
+        call(RouteTableId=table["RouteTableId"], DestinationCidrBlock=EVERYWHERE, **target)
+
+
+def ensure_network(
+    choices: dict | None = None, report: Callable[[str], None] = print_progress
+) -> EnsureResult:
+    """Make whatever is missing of the lab's network; reuse the lab's VPC when there is one.
+
+    A lab VPC found by its tags is finished as it was planned (its own stored choices), so
+    a second Create, a re-run, or catch-up never makes a second VPC. Without one, ``choices``
+    are checked first and LabError is raised for the first refusal (nothing is created).
+    """
+    with friendly_errors():
+        existing = find_lab_vpc()
+        if existing:
+            plan = plan_for_existing(existing)
+        else:
+            problems = refusals(choices or {})
+            if problems:
+                raise problems[0]
+            plan = plan_network(choices or {}, availability_zones())
+        builder = _Builder(plan, report)
+        vpc_id = builder.vpc(existing)
+        builder.dns(vpc_id)
+        builder.tag_main_route_table(vpc_id)
+        subnet_ids = builder.subnets(vpc_id)
+        gateway_id = builder.internet_gateway(vpc_id)
+        nat_ids = builder.nat_gateways(vpc_id, subnet_ids)
+        builder.route_tables(vpc_id, subnet_ids, gateway_id, nat_ids)
+        network = network_from(find_lab_vpc())
+    return EnsureResult(network, plan, builder.created, existing is not None)
+
+
+def summary(result: EnsureResult) -> str:
+    """One line for the learner: which VPC, and whether it was made or reused."""
+    network = result.network
+    key = "networking.summary_created" if result.created else "networking.summary_reused"
+    return t(
+        key,
+        name=result.plan.vpc_name,
+        id=network.vpc_id,
+        cidr=network.cidr,
+        subnets=len(network.public_subnet_ids) + len(network.private_subnet_ids),
+        created=len(result.created),
+    )
