@@ -78,7 +78,7 @@ def main(argv: list[str]) -> int:
                 if run(python, *rule) != 0:
                     return 1
         # Test files run on all cores, each worker with a backend of its own.
-        options = argv[1:] or ["-n", "auto", "--dist", "loadfile"]
+        options = argv[1:] or ["-n", "auto", "--dist", "loadgroup"]
         return run(python, "-m", "pytest", *options)
     if command == "backend":
         return run(set_up(""), "-m", "helpers", "backend", *argv[1:])

@@ -25,7 +25,7 @@ IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
 # exactly the first row's last five.
 BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 152, 106, 24, 6, 20
 # How many characters of each line fit in a box (bold 12 px titles, 11 px resource names).
-TITLE_CHARACTERS, RESOURCE_CHARACTERS = 19, 24
+TITLE_CHARACTERS, RESOURCE_CHARACTERS = 19, 22  # 22 digits of an id at 11 px fit
 
 
 def _lines(text: str, width: int, most: int) -> list[str]:
