@@ -195,7 +195,7 @@ def test_rehearsal_leaves_this_process_as_it_was(backend_table):
 
 @pytest.mark.nobackend
 def test_rehearsal_never_sees_the_learners_aws_set_up(monkeypatch):
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIALEARNERSOWNKEY00")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA_LEARNERS_OWN_KEY")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "learners-own-secret")
     monkeypatch.setenv("AWS_PROFILE", "learner")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing answers there
