@@ -23,8 +23,9 @@ COLOURS = {
 IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
 # Six boxes a row: the function and the five VPC hops on the first, so the VPC frame holds
 # exactly the first row's last five.
-BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 152, 106, 24, 6, 20
-# How many characters of each line fit in a box (bold 12 px titles, 11 px resource names).
+BOX_WIDTH, BOX_HEIGHT, GAP, PER_ROW, MARGIN = 152, 120, 24, 6, 20
+# How many characters of each line fit in a box (bold 12 px titles, 11 px resource names),
+# and how many lines: an id with a long Name tag takes four.
 TITLE_CHARACTERS, RESOURCE_CHARACTERS = 19, 22  # 22 digits of an id at 11 px fit
 
 
@@ -119,8 +120,8 @@ def diagram(verdict) -> str:
                 colour,
                 bold=True,
             )
-            + _text(_lines(hop.resource, RESOURCE_CHARACTERS, 3), x + 8, y + 52, 11, colour)
-            + _text([t(f"reachability.status_{hop.status}")], x + 8, y + 98, 10, colour)
+            + _text(_lines(hop.resource, RESOURCE_CHARACTERS, 4), x + 8, y + 52, 11, colour)
+            + _text([t(f"reachability.status_{hop.status}")], x + 8, y + BOX_HEIGHT - 8, 10, colour)
             + "</g>"
         )
     return (
