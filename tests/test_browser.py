@@ -513,7 +513,7 @@ def test_request_form_refuses_a_delete_without_id_and_reads_a_note_by_id(noteboo
     form = code_cell(page, 'request_form(method="GET")')
     note_id = form.get_by_label(re.compile(r"^Note id"))
     form.get_by_label("Method", exact=True).select_option(label="DELETE")
-    text = click_and_read(form, "Send request", "[MissingId]")
+    text = click_and_read(form, "Send request", "A DELETE request needs the note's id")
     assert "Note id" in text and "A DELETE request needs the note's id" in text
     assert "Traceback" not in text
     assert len(_notes()) == len(notes_before)  # nothing was sent, nothing deleted

@@ -293,7 +293,11 @@ def test_view_search_and_type_filter_narrow_the_services(network):
     view.set(service_search="", service_type_filter="Interface")
     names = [value for _, value in view.controls["service"].options]
     assert "com.amazonaws.us-east-1.sqs" in names
-    assert "com.amazonaws.us-east-1.dynamodb" not in names
+    assert "com.amazonaws.us-east-1.dynamodb" in names  # AWS offers both types
+    view.set(service_type_filter="Gateway")
+    names = [value for _, value in view.controls["service"].options]
+    assert "com.amazonaws.us-east-1.dynamodb" in names
+    assert "com.amazonaws.us-east-1.sqs" not in names
 
 
 def test_view_returns_to_dynamodb_after_another_category(network):

@@ -303,7 +303,7 @@ def test_role_is_put_back_exactly_after_extra_policies_were_added(role):
 @pytest.mark.parametrize(
     "values, field, code",
     [
-        ({"role_name": "bad role name!"}, "role_name", "ValidationException"),
+        ({"role_name": "bad role name!"}, "role_name", "ValidationError"),
         ({"table_name": "ab"}, "table_name", "ValidationException"),
     ],
 )
@@ -392,7 +392,8 @@ def _refused(result, field, code):
     "values, field, code",
     [
         ({"function_name": "note app!"}, "function_name", "ValidationException"),
-        ({"runtime": "python2.7"}, "runtime", "InvalidParameterValueException"),
+        ({"runtime": "python2.7"}, "runtime", "functions.bad_runtime"),
+        ({"runtime": "python9"}, "runtime", "ValidationException"),
         ({"memory": 100}, "memory", "ValidationException"),
         ({"memory": 20000}, "memory", "ValidationException"),
         ({"timeout": 0}, "timeout", "ValidationException"),
@@ -409,7 +410,7 @@ def _refused(result, field, code):
         (
             {"environment": "AWS_DYNAMO_TABLE_NAME_VALUE note_tbl\nAWS_REGION_VALUE=us-east-1"},
             "environment",
-            "InvalidParameterValueException",
+            "functions.env_no_equals",
         ),
         (
             {"environment": "AWS_DYNAMO_TABLE_NAME_VALUE=x\nAWS_REGION_VALUE=us-east-1"},
@@ -417,9 +418,17 @@ def _refused(result, field, code):
             "ValidationException",
         ),
         ({"subnets": []}, "subnets", "InvalidParameterValueException"),
-        ({"subnets": ["subnet-0123456789abcdef0"]}, "subnets", "InvalidSubnetID.NotFound"),
+        (
+            {"subnets": ["subnet-0123456789abcdef0"]},
+            "subnets",
+            "InvalidParameterValueException",
+        ),
         ({"security_groups": []}, "security_groups", "InvalidParameterValueException"),
-        ({"security_groups": ["sg-0123456789abcdef0"]}, "security_groups", "InvalidGroup.NotFound"),
+        (
+            {"security_groups": ["sg-0123456789abcdef0"]},
+            "security_groups",
+            "InvalidParameterValueException",
+        ),
     ],
 )
 def test_function_form_refuses_bad_values_and_creates_nothing(role, values, field, code):
@@ -441,7 +450,7 @@ def test_function_form_refuses_a_security_group_of_another_vpc(role):
 
 
 def test_function_form_refuses_a_vpc_that_does_not_exist(role):
-    _refused(function_form().submit(vpc="vpc-0123456789abcdef0"), "vpc", "InvalidVpcID.NotFound")
+    _refused(function_form().submit(vpc="vpc-0123456789abcdef0"), "vpc", "functions.vpc_not_found")
 
 
 def test_function_form_needs_the_execution_role_first(lab):

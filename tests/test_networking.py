@@ -299,17 +299,19 @@ def test_look_alike_vpc_without_lab_tags_is_ignored(fresh_lab):
     assert len(subnets_of(decoy)) == 1  # the learner's own VPC is left alone
 
 
-def test_defaults_overlapping_a_learners_own_vpc_are_refused_with_a_free_suggestion(fresh_lab):
-    ec2().create_vpc(
+def test_defaults_overlapping_a_learners_own_vpc_build_the_labs_vpc_beside_it(fresh_lab):
+    learner = ec2().create_vpc(
         CidrBlock="10.0.0.0/16",
         TagSpecifications=tag_specification("vpc", {"Name": "vpc-private-vpc"}),
-    )
+    )["Vpc"]["VpcId"]
     vpcs_before = len(ec2().describe_vpcs()["Vpcs"])
-    with pytest.raises(LabError) as refused:
-        chapter("01").catch_up({})
-    assert refused.value.key == "networking.cidr_overlaps"
-    assert "10.1.0.0/16" in refused.value.message
-    assert len(ec2().describe_vpcs()["Vpcs"]) == vpcs_before
+    chapter("01").catch_up({})
+    network = networking.find_lab_network()
+    assert network.vpc_id != learner and network.cidr == "10.0.0.0/16"
+    assert len(ec2().describe_vpcs()["Vpcs"]) == vpcs_before + 1
+    warning = networking.warnings({})[0]
+    assert warning.key == "networking.cidr_overlaps" and learner in warning.message
+    assert "10.1.0.0/16" in warning.message
 
 
 def test_wizard_choices_are_kept_on_the_vpc(fresh_lab):
@@ -397,7 +399,7 @@ def test_a_failed_nat_gateway_is_reported_not_waited_for_forever(fresh_lab, monk
     builder.ec2 = _PendingNat("failed")
     with pytest.raises(LabError) as failed:
         builder._wait_available({"NatGatewayId": "nat-0123456789abcdef0", "State": "pending"})
-    assert failed.value.code == "NatGatewayFailed" and "failed" in failed.value.message
+    assert failed.value.code == "networking.nat_failed" and "failed" in failed.value.message
 
 
 # --- lists other chapters use ---------------------------------------------------------------------
@@ -464,12 +466,13 @@ def test_check_names_what_is_missing_and_what_is_wrong(fresh_lab):
     )
     ec2().delete_subnet(SubnetId=network.public_subnet_ids[0])
     ec2().modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsHostnames={"Value": False})
+    ec2().modify_vpc_attribute(VpcId=network.vpc_id, EnableDnsSupport={"Value": False})
 
     checks = {c.what: c for c in networking.check_chapter()}
     wrong = {what: c.detail for what, c in checks.items() if not c.ok}
     assert len(wrong) == 3
     assert any(DEFAULT_PUBLIC in detail for detail in wrong.values())
-    assert any("DNS hostnames" in detail for detail in wrong.values())
+    assert any("DNS resolution is off" in detail for detail in wrong.values())
     assert any(DEFAULT_PRIVATE in detail and "main" in detail for detail in wrong.values())
 
 

@@ -11,7 +11,7 @@ from test_invoker import build_lab
 
 from helpers import chapter
 from helpers.aws import api, endpoints, functions, reachability
-from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal
+from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal, request_context
 from helpers.core.clients import client
 from helpers.core.settings import current
 from helpers.views import path
@@ -33,11 +33,11 @@ def _authorizer(endpoint_policy=None, role_policies=(ALLOW_TABLE,)):
         role_policies=[["p", p] for p in role_policies],
         endpoint_id="vpce-1",
         endpoint_policy=endpoint_policy,
-        context={"aws:sourcevpce": "vpce-1"},
+        context=request_context(ROLE_ARN, "vpce-1", "vpc-1"),
     )
 
 
-# --- policies (moto's evaluator behind the lab's two policy hops) ------------------------------
+# --- policies (the lab's evaluator behind the policy hops) --------------------------------------
 @pytest.mark.nobackend
 def test_the_note_apps_actions_are_its_handlers_and_every_module_uses_them():
     assert set(NOTE_APP_ACTIONS) == set(DYNAMODB_ACTIONS.values())
@@ -73,13 +73,17 @@ def test_endpoint_policy_for_another_principal_does_not_allow():
 
 @pytest.mark.nobackend
 def test_endpoint_policy_for_the_role_allows_and_actions_match_in_any_case():
+    """A gateway endpoint names a role through aws:PrincipalArn, with "Principal": "*"
+    ("Control access to VPC endpoints using endpoint policies", principals for gateway
+    endpoints); IAM matches action names in any case."""
     policy = {
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": [ROLE_ARN]},
+                "Principal": "*",
                 "Action": "DynamoDB:putitem",
                 "Resource": TABLE_ARN,
+                "Condition": {"ArnEquals": {"aws:PrincipalArn": [ROLE_ARN]}},
             }
         ]
     }
@@ -150,11 +154,12 @@ def test_explicit_deny_in_the_role_wins_over_its_allow():
 @pytest.mark.nobackend
 def test_an_explicit_deny_is_named_before_a_missing_allow_and_the_endpoint_before_the_role():
     deny = {"Statement": [{"Effect": "Deny", "Action": "dynamodb:*", "Resource": "*"}]}
+    endpoint_deny = {"Statement": [{**deny["Statement"][0], "Principal": "*"}]}
     nothing = {"Statement": []}
     assert _authorizer(nothing, (deny,)).refusal("dynamodb:PutItem", TABLE_ARN).policy == (
         PolicyKind.IDENTITY
     )
-    assert _authorizer(deny, (deny,)).refusal("dynamodb:PutItem", TABLE_ARN).policy == (
+    assert _authorizer(endpoint_deny, (deny,)).refusal("dynamodb:PutItem", TABLE_ARN).policy == (
         PolicyKind.ENDPOINT
     )
     # What Lambda does with the role itself never meets the endpoint policy.

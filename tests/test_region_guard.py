@@ -18,7 +18,7 @@ def test_switching_region_is_refused_until_the_lab_is_cleaned_up(fresh_lab, monk
     monkeypatch.setenv("LAB_REGION", "eu-west-1")
     with pytest.raises(LabError) as refused:
         catch_up()
-    assert refused.value.code == "RegionMismatch"
+    assert refused.value.code == "chapters.region_mismatch"
     assert "us-east-1" in refused.value.message and "LAB_REGION=us-east-1" in refused.value.message
     with pytest.raises(LabError):
         clean_up()  # in eu-west-1 it could only delete the global IAM role of the real lab

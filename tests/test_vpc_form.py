@@ -46,35 +46,23 @@ REFUSALS = {
     "cidr-malformed": ({"cidr": "10.0.300.0/16"}, "cidr", "InvalidParameterValue", ["not a valid"]),
     "cidr-without-size": ({"cidr": "10.0.0.0"}, "cidr", "InvalidParameterValue", ["size"]),
     "cidr-ipv6": ({"cidr": "2001:db8::/56"}, "cidr", "InvalidParameterValue", ["IPv6"]),
-    "cidr-overlaps-the-default-vpc": (
-        {"cidr": "172.31.128.0/20"},
-        "cidr",
-        "networking.cidr_overlaps",
-        ["default VPC", "10.0.0.0/20"],
-    ),
     "name-prefix-empty": (
         {"name_prefix": "   "},
         "name_prefix",
         "networking.name_prefix_empty",
         ["empty"],
     ),
-    "name-prefix-bad-characters": (
-        {"name_prefix": "my<vpc>"},
-        "name_prefix",
-        "InvalidParameterValue",
-        ["<>"],
-    ),
     "name-prefix-reserved": (
         {"name_prefix": "aws:lab"},
         "name_prefix",
-        "InvalidParameterValue",
-        ["aws:"],
+        "networking.name_prefix_reserved",
+        ["aws:", "lab's own rule"],
     ),
     "name-prefix-too-long": (
         {"name_prefix": "x" * 129},
         "name_prefix",
-        "InvalidParameterValue",
-        ["129", "128"],
+        "networking.name_prefix_too_long",
+        ["129", "128", "not AWS's"],
     ),
     "too-many-azs-for-the-wizard": (
         {"azs": 4, "public_subnets": 4, "private_subnets": 4},
@@ -150,17 +138,22 @@ def test_more_azs_than_the_region_has_is_refused(fresh_lab, monkeypatch):
     assert inventory() == before
 
 
-def test_overlap_with_a_learners_look_alike_vpc_suggests_a_free_block(fresh_lab):
-    ec2().create_vpc(
+def test_overlap_with_a_learners_look_alike_vpc_warns_and_suggests_a_free_block(fresh_lab):
+    learner = ec2().create_vpc(
         CidrBlock="10.0.0.0/16",
         TagSpecifications=tag_specification("vpc", {"Name": "vpc-private-vpc"}),
-    )
-    before = inventory()
+    )["Vpc"]["VpcId"]
     result = quiet_form().submit()
-    assert result.codes == ["networking.cidr_overlaps"]
-    assert "10.1.0.0/16" in result.errors[0].message
-    assert inventory() == before
-    assert quiet_form().submit(cidr="10.1.0.0/16").ok
+    assert result.ok and result.codes == ["networking.cidr_overlaps"]
+    assert result.warnings[0].field == "cidr" and "10.1.0.0/16" in result.warnings[0].message
+    assert result.resource.vpc_id != learner and result.resource.cidr == "10.0.0.0/16"
+
+
+def test_overlap_with_the_default_vpc_is_a_warning(fresh_lab):
+    result = quiet_form().submit(cidr="172.31.128.0/20")
+    assert result.ok and result.codes == ["networking.cidr_overlaps"]
+    assert "default VPC" in result.warnings[0].message
+    assert "10.0.0.0/20" in result.warnings[0].message
 
 
 def test_several_mistakes_are_all_reported_at_once(fresh_lab):
@@ -175,11 +168,25 @@ def test_nat_gateway_without_private_subnets_is_a_warning_not_a_refusal(fresh_la
     assert len(networking.find_lab_network().nat_gateway_ids) == 1
 
 
-def test_dns_turned_off_is_a_warning_saying_why_the_lab_would_fail(fresh_lab):
-    result = quiet_form().submit(dns_hostnames=False)
-    assert result.ok and result.codes == ["networking.dns_off"]
-    assert result.warnings[0].field == "dns_hostnames"
+def test_dns_resolution_turned_off_is_a_warning_saying_why_the_lab_would_fail(fresh_lab):
+    result = quiet_form().submit(dns_resolution=False)
+    assert result.ok and result.codes == ["networking.dns_resolution_off"]
+    assert result.warnings[0].field == "dns_resolution"
     assert "dynamodb.us-east-1.amazonaws.com" in result.warnings[0].message
+    vpc_id = result.resource.vpc_id
+    assert (
+        ec2().describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")[
+            "EnableDnsSupport"
+        ]["Value"]
+        is False
+    )
+
+
+def test_dns_hostnames_turned_off_is_a_warning_citing_aws_asking_for_both(fresh_lab):
+    result = quiet_form().submit(dns_hostnames=False)
+    assert result.ok and result.codes == ["networking.dns_hostnames_off"]
+    assert result.warnings[0].field == "dns_hostnames"
+    assert "both DNS hostnames and DNS resolution" in result.warnings[0].message
     vpc_id = result.resource.vpc_id
     assert (
         ec2().describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[

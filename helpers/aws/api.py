@@ -39,6 +39,11 @@ PERMISSION_PREFIX = "lab-apigateway-"
 MISSING_TOKEN = {"message": "Missing Authentication Token"}
 FORBIDDEN = {"message": "Forbidden"}
 INTERNAL_ERROR = {"message": "Internal server error"}
+TIMED_OUT = {"message": "Endpoint request timed out"}
+# How long API Gateway waits for an integration unless the integration says otherwise
+# (timeoutInMillis: 50 ms to 29 s; a Regional or private REST API may go above 29 s once the
+# account's quota is raised). When it gives up it answers 504; the function runs on.
+DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
 
 
 @dataclass
@@ -432,6 +437,14 @@ def _play_api_gateway(
         invocation = invoker.invoke(function_arn, event)
     except LabError as error:
         return _gateway_answer(502, INTERNAL_ERROR, error.message)
+    waited_ms = int(integration.get("timeoutInMillis") or DEFAULT_INTEGRATION_TIMEOUT_MS)
+    if invocation.duration_ms > waited_ms:
+        problem = t(
+            "api.integration_timeout",
+            seconds=waited_ms / 1000,
+            outcome=invocation.error_message or t("api.function_went_on"),
+        )
+        return _gateway_answer(504, TIMED_OUT, problem, invocation)
     payload = invocation.payload
     if not invocation.ok:
         return _gateway_answer(502, INTERNAL_ERROR, invocation.error_message, invocation)

@@ -38,7 +38,7 @@ LOCAL_POLL_SECONDS = 0.25
 BUSY_CODES = {
     "DependencyViolation",
     "ResourceInUseException",
-    "ConcurrentModificationException",
+    "ConcurrentModification",  # IAM's spelling
     "InvalidIPAddress.InUse",
     "IncorrectState",
 }
@@ -517,7 +517,6 @@ def clean_up(progress: Progress | None = None, wait_seconds: float | None = None
     if built_in and built_in != settings.region:  # IAM is global: never take the other lab's role
         raise LabError(
             "chapters.region_mismatch",
-            code="RegionMismatch",
             lab_region=built_in,
             region=settings.region,
         )

@@ -12,7 +12,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from botocore.exceptions import ClientError
@@ -20,7 +20,15 @@ from botocore.exceptions import ClientError
 from helpers.aws import networking
 from helpers.aws.checks import Check
 from helpers.aws.functions import DEFAULT_ROLE_NAME, IAM_PATH, table_arn
-from helpers.aws.policy import NOTE_APP_ACTIONS, policy_permits
+from helpers.aws.policy import (
+    NOTE_APP_ACTIONS,
+    PolicyKind,
+    policy_permits,
+    principal_is_everyone,
+    request_context,
+    statements,
+    unsupported_condition,
+)
 from helpers.aws.tables import DEFAULT_TABLE_NAME
 from helpers.core import costs, tags
 from helpers.core.clients import account_id, client
@@ -30,7 +38,7 @@ from helpers.core.settings import current
 
 CHAPTER = "02"
 ROLE = "dynamodb-endpoint"
-OTHER_SERVICE_ROLE = "endpoint"  # an endpoint the learner made for another service
+OTHER_SERVICE_ROLE = "endpoint"  # any other endpoint the learner made (service or type)
 DEFAULT_NAME = "vpc-endpoint-lambda-dynamodb"
 GATEWAY, INTERFACE = "Gateway", "Interface"
 FULL_ACCESS_POLICY = {
@@ -51,6 +59,9 @@ class EndpointService:
     name: str
     owner: str
     types: tuple[str, ...]  # "Gateway", "Interface" (a service may offer both)
+    # Whether its interface endpoints can have private DNS: AWS lists a private DNS name for
+    # the service (DynamoDB has none: clients use the endpoint's own vpce-… DNS name).
+    private_dns: bool = False
 
 
 class PrefixList(NamedTuple):
@@ -93,6 +104,10 @@ def dynamodb_service_name(region: str | None = None) -> str:
     return f"com.amazonaws.{region or current().region}.dynamodb"
 
 
+# The services AWS offers as both Gateway and Interface endpoints, and whether their interface
+# endpoints can have private DNS (see ``_with_both_types``).
+GATEWAY_AND_INTERFACE_SERVICES = {"dynamodb": False, "s3": True}
+
 _services_cache: dict[tuple, list[EndpointService]] = {}
 
 
@@ -104,15 +119,42 @@ def endpoint_services() -> list[EndpointService]:
         merged: dict[str, EndpointService] = {}
         for detail in _pages(client("ec2").describe_vpc_endpoint_services, "ServiceDetails"):
             name = detail["ServiceName"]
-            types = tuple(t_["ServiceType"] for t_ in detail.get("ServiceType", []))
+            types = {t_["ServiceType"] for t_ in detail.get("ServiceType", [])}
             known = merged.get(name)
             merged[name] = EndpointService(
                 name,
                 detail.get("Owner", ""),
-                tuple(sorted(set(types) | set(known.types if known else ()))),
+                tuple(sorted(types | set(known.types if known else ()))),
+                (known is not None and known.private_dns)
+                or (INTERFACE in types and bool(detail.get("PrivateDnsName"))),
             )
+        _with_both_types(merged, settings.region)
         _services_cache[key] = sorted(merged.values(), key=lambda s: s.name)
     return _services_cache[key]
+
+
+def _with_both_types(services: dict[str, EndpointService], region: str) -> None:
+    """Give DynamoDB and S3 the endpoint type the backend leaves out, in place.
+
+    AWS offers both services as Gateway *and* Interface endpoints (DynamoDB Developer Guide,
+    "AWS PrivateLink for DynamoDB": "You can use two types of Amazon VPC endpoints to access
+    Amazon DynamoDB: gateway endpoints and interface endpoints"; Amazon S3 User Guide, "AWS
+    PrivateLink for Amazon S3", the same for S3). The embedded backend (moto 5) lists DynamoDB
+    as Gateway only, so without this the lab would refuse an interface endpoint AWS accepts.
+    On AWS both types are listed already and nothing is added twice (types are a set).
+    DynamoDB's interface endpoints have no private DNS: "AWS PrivateLink for Amazon DynamoDB
+    does not support ... Private and Hybrid Domain Name System (DNS) services" (same page).
+    """
+    for short_name, private_dns in GATEWAY_AND_INTERFACE_SERVICES.items():
+        name = f"com.amazonaws.{region}.{short_name}"
+        known = services.get(name)
+        if known is None or (INTERFACE in known.types and GATEWAY in known.types):
+            continue
+        services[name] = replace(
+            known,
+            types=(GATEWAY, INTERFACE),
+            private_dns=known.private_dns if INTERFACE in known.types else private_dns,
+        )
 
 
 def find_service(name: str) -> EndpointService | None:
@@ -145,8 +187,13 @@ def _pages(call: Callable, key: str, **params) -> list:
 
 
 # --- finding the lab's endpoints ---------------------------------------------------------------
-def role_for(service_name: str) -> str:
-    return ROLE if service_name == dynamodb_service_name() else OTHER_SERVICE_ROLE
+def role_for(request: EndpointRequest) -> str:
+    """The lab's role tag: ``ROLE`` only for the Gateway endpoint to DynamoDB, the one the
+    chapters use; an Interface endpoint to DynamoDB is "another" endpoint, like SQS's."""
+    is_lab_endpoint = (
+        request.service_name == dynamodb_service_name() and request.endpoint_type == GATEWAY
+    )
+    return ROLE if is_lab_endpoint else OTHER_SERVICE_ROLE
 
 
 def _lab_endpoints(role: str | None = None, extra_filters: list | None = None) -> list[dict]:
@@ -170,7 +217,7 @@ def find_existing(request: EndpointRequest) -> dict | None:
     return next(
         iter(
             _lab_endpoints(
-                role_for(request.service_name),
+                role_for(request),
                 [
                     {"Name": "vpc-id", "Values": [request.vpc_id]},
                     {"Name": "service-name", "Values": [request.service_name]},
@@ -218,7 +265,8 @@ def endpoint_route(table: dict, prefix_list_id: str) -> dict | None:
 
 # --- checking a request as AWS would -----------------------------------------------------------
 def parse_policy(text: str) -> dict:
-    """The policy as a dict, or LabError InvalidPolicyDocument saying what is wrong."""
+    """The policy as a dict, or LabError InvalidPolicyDocument saying what is wrong — or, for
+    a condition the lab cannot evaluate, a LabError saying so (AWS itself would judge it)."""
 
     def refuse(reason_key: str, **values):
         return LabError(
@@ -249,17 +297,55 @@ def parse_policy(text: str) -> dict:
             raise refuse("endpoints.policy_bad_effect", number=number)
         if "Action" not in statement and "NotAction" not in statement:
             raise refuse("endpoints.policy_no_action", number=number)
+        # "Control access to VPC endpoints using endpoint policies": an endpoint policy "must
+        # contain a Principal element".
+        if "Principal" not in statement:
+            raise refuse("endpoints.policy_no_principal", number=number)
+        condition = statement.get("Condition", {})
+        if not isinstance(condition, dict) or not all(
+            isinstance(block, dict) for block in condition.values()
+        ):
+            raise refuse("endpoints.policy_bad_condition", number=number)
+    unsupported = unsupported_condition(policy)
+    if unsupported:
+        raise unsupported
     return policy
 
 
-def note_app_actions_refused(policy: dict) -> list[str]:
-    """The note app's DynamoDB actions that ``policy`` (an endpoint policy) would refuse to
-    the lab's function on the lab's table — decided as the explainer decides it."""
-    role_arn = f"arn:aws:iam::{account_id()}:role{IAM_PATH}{DEFAULT_ROLE_NAME}"
+def note_app_role_arn() -> str:
+    return f"arn:aws:iam::{account_id()}:role{IAM_PATH}{DEFAULT_ROLE_NAME}"
+
+
+def note_app_actions_refused(
+    policy: dict, endpoint_id: str | None = None, vpc_id: str | None = None
+) -> list[str]:
+    """The note app's DynamoDB actions that ``policy`` (a gateway endpoint's policy) would
+    refuse to the lab's function on the lab's table — decided as the explainer decides it, with
+    the condition keys a call through the endpoint ``endpoint_id`` of ``vpc_id`` carries."""
+    context = request_context(note_app_role_arn(), endpoint_id, vpc_id)
     return [
         action
         for action in NOTE_APP_ACTIONS
-        if not policy_permits(policy, action, table_arn(DEFAULT_TABLE_NAME), role_arn)
+        if not policy_permits(
+            policy, PolicyKind.ENDPOINT, action, table_arn(DEFAULT_TABLE_NAME), context
+        )
+    ]
+
+
+def principal_warnings(policy: dict) -> list[LabError]:
+    """Statements of a gateway endpoint's policy whose principal is not everyone: AWS grants
+    an account or ``…:root`` principal there to the root user alone ("Principals for gateway
+    endpoints"), so the note app's role is not among them."""
+    return [
+        LabError(
+            "endpoints.policy_principal_gateway",
+            field="policy",
+            number=number,
+            principal=json.dumps(statement["Principal"]),
+            role_arn=note_app_role_arn(),
+        )
+        for number, statement in enumerate(statements(policy), start=1)
+        if "Principal" in statement and not principal_is_everyone(statement["Principal"])
     ]
 
 
@@ -310,7 +396,7 @@ def tag_problems(pairs: dict[str, str], field_name: str = "tags") -> list[LabErr
 def all_tags(request: EndpointRequest) -> dict[str, str]:
     return tags.lab_tags(
         CHAPTER,
-        role_for(request.service_name),
+        role_for(request),
         request.name.strip() or None,
         extra=request.extra_tags,
     )
@@ -381,7 +467,7 @@ def refusals(request: EndpointRequest) -> list[LabError]:
             ignore_endpoint=find_existing(request),
         )
     elif request.endpoint_type == INTERFACE:
-        problems += _interface_problems(request)
+        problems += _interface_problems(request, service)
     return problems
 
 
@@ -435,7 +521,9 @@ def route_table_problems(
     return problems
 
 
-def _interface_problems(request: EndpointRequest) -> list[LabError]:
+def _interface_problems(
+    request: EndpointRequest, service: EndpointService | None
+) -> list[LabError]:
     ec2 = client("ec2")
     problems = []
     if not request.subnet_ids:
@@ -511,7 +599,17 @@ def _interface_problems(request: EndpointRequest) -> list[LabError]:
                     vpc_id=request.vpc_id,
                 )
             )
-    if request.private_dns and not _dns_enabled(request.vpc_id):
+    if request.private_dns and service is not None and not service.private_dns:
+        # AWS's own refusal (moto creates the endpoint anyway).
+        problems.append(
+            LabError(
+                "endpoints.private_dns_not_offered",
+                code="InvalidParameter",
+                field="private_dns",
+                service=service.name,
+            )
+        )
+    elif request.private_dns and not _dns_enabled(request.vpc_id):
         problems.append(
             LabError(
                 "endpoints.private_dns_needs_vpc_dns",
@@ -570,8 +668,18 @@ def warnings(request: EndpointRequest) -> list[LabError]:
                 dynamodb=dynamodb,
             )
         )
+    if request.endpoint_type == INTERFACE and request.service_name == dynamodb:
+        problems.append(
+            LabError(
+                "endpoints.interface_not_used_by_note_app",
+                field="endpoint_type",
+                service=dynamodb,
+                region=current().region,
+            )
+        )
     if request.endpoint_type != GATEWAY:
         return problems
+    problems += _custom_policy_warnings(request)
     if not request.route_table_ids:
         problems.append(
             LabError("endpoints.no_route_table", field="route_tables", service=request.service_name)
@@ -595,6 +703,25 @@ def warnings(request: EndpointRequest) -> list[LabError]:
                     service=request.service_name,
                 )
             )
+    return problems
+
+
+def _custom_policy_warnings(request: EndpointRequest) -> list[LabError]:
+    """A custom gateway-endpoint policy that AWS accepts but that would keep the note app out."""
+    if request.policy is None:
+        return []
+    try:
+        policy = parse_policy(request.policy)
+    except LabError:
+        return []  # already refused
+    problems = principal_warnings(policy)
+    refused = note_app_actions_refused(policy, vpc_id=request.vpc_id)
+    if refused:
+        problems.append(
+            LabError(
+                "endpoints.policy_refuses_note_app", field="policy", actions=", ".join(refused)
+            )
+        )
     return problems
 
 
@@ -882,7 +1009,7 @@ def check_chapter() -> list[Check]:
                 )
             )
     policy = json.loads(found.get("PolicyDocument") or json.dumps(FULL_ACCESS_POLICY))
-    refused = note_app_actions_refused(policy)
+    refused = note_app_actions_refused(policy, endpoint_id, found["VpcId"])
     checks.append(
         Check(
             t("endpoints.check_policy"),

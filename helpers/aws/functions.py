@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 from helpers.aws.checks import Check
@@ -40,7 +41,6 @@ TABLE_POLICY_NAME = "note-app-table-access"
 IAM_PATH = "/vpc-endpoint-lab/"  # narrows IAM listings to the lab's; tags still decide
 HANDLER_FILE = Path(note_handler.__file__)
 HANDLER = f"{HANDLER_FILE.stem}.lambda_handler"
-RUNTIMES = ("python3.13", "python3.12", "python3.11", "python3.10")
 DEFAULT_RUNTIME = "python3.12"
 DEFAULT_MEMORY_MB = 512
 MEMORY_RANGE_MB = (128, 10240)
@@ -62,6 +62,61 @@ REHEARSAL_SCRIPT = Path(__file__).with_name("rehearsal.py")
 REHEARSAL_START_SECONDS = 60
 # Lambda's answers while IAM has not yet propagated a new role or a newly attached policy.
 _NOT_YET_PROPAGATED = ("cannot be assumed", "does not have permissions to call")
+
+
+# --- runtimes ----------------------------------------------------------------------------------
+# Lambda's Python runtimes and the day each is (or was) deprecated, from the "Lambda runtimes"
+# page of the Lambda Developer Guide (its "Supported runtimes" and "Deprecated runtimes"
+# tables), as read on RUNTIME_TABLE_DATE. From its deprecation date Lambda no longer patches a
+# runtime and the console no longer offers it for new functions.
+RUNTIME_TABLE_DATE = date(2026, 12, 6)
+PYTHON_RUNTIMES = {
+    "python3.14": date(2029, 6, 30),
+    "python3.13": date(2029, 6, 30),
+    "python3.12": date(2028, 10, 31),
+    "python3.11": date(2026, 6, 30),
+    "python3.10": date(2026, 6, 30),
+    "python3.9": date(2025, 12, 15),
+}
+
+
+# What Lambda answers (InvalidParameterValueException, with EC2's answer inside) when
+# CreateFunction or UpdateFunctionConfiguration names a subnet or security group EC2 does not
+# know. The security-group text is Lambda's, as quoted from real answers; no real answer for a
+# missing subnet was found, so its text follows the same pattern with EC2's own message for a
+# missing subnet ("The subnet ID '…' does not exist").
+SUBNET_NOT_FOUND_MESSAGE = (
+    "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. "
+    "EC2 Error Message: The subnet ID '{id}' does not exist"
+)
+GROUP_NOT_FOUND_MESSAGE = (
+    "Error occurred while DescribeSecurityGroups. EC2 Error Code: InvalidGroup.NotFound. "
+    "EC2 Error Message: The security group '{id}' does not exist"
+)
+# Lambda's answer (InvalidParameterValueException) to subnets without security groups or the
+# reverse.
+VPC_PAIR_MESSAGE = "SubnetIds and SecurityIds must coexist or be both empty list."
+
+
+def lambda_runtime_identifiers() -> frozenset[str]:
+    """Every runtime identifier Lambda's API knows (its ``Runtime`` enum); any other value is
+    refused by the API's input validation (ValidationException) before Lambda looks at it."""
+    return frozenset(client("lambda").meta.service_model.shape_for("Runtime").enum)
+
+
+def runtime_deprecation(runtime: str) -> date | None:
+    """The day Lambda deprecates (or deprecated) ``runtime``; None when not in the table."""
+    return PYTHON_RUNTIMES.get(runtime)
+
+
+def is_deprecated(runtime: str, today: date | None = None) -> bool:
+    deprecation = runtime_deprecation(runtime)
+    return deprecation is not None and deprecation <= (today or date.today())
+
+
+def supported_runtimes(today: date | None = None) -> list[str]:
+    """The Python runtimes Lambda supports ``today``, newest first: what the console offers."""
+    return [runtime for runtime in PYTHON_RUNTIMES if not is_deprecated(runtime, today)]
 
 
 # --- names and documents ---------------------------------------------------------------------
@@ -303,19 +358,15 @@ def parse_environment(text: str) -> tuple[dict, list[Problem]]:
             continue
         name, equals, value = line.partition("=")
         name, value = name.strip(), value.strip()
-        if not equals:
+        if not equals:  # the form's own NAME=value text: nothing Lambda could be sent
             problems.append(
-                Problem(
-                    field,
-                    "InvalidParameterValueException",
-                    t("functions.env_no_equals", line=number),
-                )
+                Problem(field, "functions.env_no_equals", t("functions.env_no_equals", line=number))
             )
-        elif not VARIABLE_NAME.match(name):
+        elif not VARIABLE_NAME.match(name):  # the API's own pattern for variable names
             problems.append(
                 Problem(
                     field,
-                    "InvalidParameterValueException",
+                    "ValidationException",
                     t("functions.env_bad_name", name=name, line=number),
                 )
             )
@@ -729,7 +780,7 @@ def _function_checks(function: dict, role: dict | None, table_name: str | None) 
         ),
         Check(
             t("functions.check_runtime"),
-            function.get("Handler") == HANDLER and function.get("Runtime") in RUNTIMES,
+            function.get("Handler") == HANDLER and function.get("Runtime") in supported_runtimes(),
             f"{function.get('Runtime')}, {function.get('Handler')}",
         ),
         Check(

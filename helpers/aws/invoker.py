@@ -1,13 +1,14 @@
 """Invoking the note app's Lambda function, with real Lambda's outcome on every backend.
 
-On a real account the function is invoked for real. The embedded backend stores functions
-but runs no code, and a VPC means nothing to it, so the lab runs the deployed handler itself,
-in a separate Python process (the kernel is never disturbed) against the backend — and lets
-each AWS call through only where the function could really reach the service, as decided by
-``helpers.aws.reachability``: with no network path the invocation ends as Lambda's does, "Task
-timed out after 15.00 seconds" (reported at once, not waited for); a DynamoDB call the
-endpoint policy or the execution role refuses (``helpers.aws.policy`` decides, call by call)
-gets DynamoDB's ``AccessDeniedException``.
+On a real account the function is invoked for real. The embedded backend, or another
+AWS-compatible endpoint, stores functions but runs no code (or runs it where a VPC means
+nothing), so the lab runs the deployed handler itself (the code GetFunction hands back,
+checked against its CodeSha256), in a separate Python process (the kernel is never
+disturbed) against the backend — and lets each AWS call through only where the function
+could really reach the service, as decided by ``helpers.aws.reachability``: with no network
+path the invocation ends as Lambda's does, "Task timed out after 15.00 seconds" (reported at
+once, not waited for); a DynamoDB call the endpoint policy or the execution role refuses
+(``helpers.aws.policy`` decides, call by call) gets DynamoDB's ``AccessDeniedException``.
 """
 
 from __future__ import annotations
@@ -28,8 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+
+import requests
 
 from helpers.aws import reachability
+from helpers.aws.functions import code_sha256, deployment_package
 from helpers.aws.policy import Authorizer
 from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import client, endpoint_url, friendly_errors
@@ -53,6 +58,9 @@ class InvokeResult:
     function_error: str | None  # "Unhandled" when the function failed or timed out
     log: str
     verdict: reachability.PathVerdict
+    # How long the invocation ran, as its REPORT line says: a timeout the lab reports at once
+    # counts the function's whole timeout, so a caller (API Gateway) can tell who gave up first.
+    duration_ms: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -94,7 +102,7 @@ def invoke(function_name: str | None, event: dict) -> InvokeResult:
                 function=verdict.function_name,
                 reason=failure.message,
             )
-        return _invoke_embedded(verdict, event)
+        return _invoke_in_sandbox(verdict, event)
 
 
 def _invoke_real(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
@@ -117,39 +125,52 @@ def _invoke_real(verdict: reachability.PathVerdict, event: dict) -> InvokeResult
     )
 
 
-# --- the embedded backend: the deployed code, run in a sandbox process ---------------------
-def deployed_package(configuration: dict) -> bytes:
-    """The zip deployed to the function, as the embedded backend stored it.
+# --- any other backend: the deployed code, run by the lab in a sandbox process -------------
+def deployed_package(function_name: str, configuration: dict, location: str | None) -> bytes:
+    """The zip deployed to the function: its SHA-256 must be the function's CodeSha256, so the
+    lab never runs other code than what was deployed.
 
-    Its SHA-256 must be the function's CodeSha256: the lab never runs other code than what
-    was deployed.
+    The note app the lab deploys needs no download: the same SHA-256 proves the same bytes.
+    Other code is downloaded from GetFunction's ``Code.Location``.
     """
-    import requests
-
-    from helpers.aws.functions import code_sha256
-    from helpers.core.backend_process import LAMBDA_CODE_PATH
-
-    answer = requests.get(
-        endpoint_url() + LAMBDA_CODE_PATH,
-        timeout=30,
-        params={
-            "region": current().region,
-            "function": configuration["FunctionName"],
-            "account": configuration["FunctionArn"].split(":")[4],
-        },
-    )
-    if not answer.ok or code_sha256(answer.content) != configuration.get("CodeSha256"):
+    expected = configuration.get("CodeSha256")
+    package = deployment_package()
+    if code_sha256(package) == expected:
+        return package
+    downloaded = _download(location)
+    if downloaded is None:
         raise LabError(
-            "invoker.code_changed",
-            code="CodeVerificationFailedException",
-            function=configuration["FunctionName"],
+            "invoker.code_unavailable",
+            function=function_name,
+            location=location or "-",
         )
-    return answer.content
+    if code_sha256(downloaded) != expected:
+        raise LabError("invoker.code_changed", function=function_name)
+    return downloaded
 
 
-def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
-    configuration = client("lambda").get_function_configuration(FunctionName=verdict.function_arn)
-    package = deployed_package(configuration)
+def _download(location: str | None) -> bytes | None:
+    """The bytes at ``location``, or None when there are none to have.
+
+    A location on AWS's own hosts is never fetched on another backend: it cannot hold that
+    backend's code (moto names a bucket there that it never serves), and the lab talks to AWS
+    only when the learner asked for it by name.
+    """
+    if not location or (urlparse(location).hostname or "").endswith(".amazonaws.com"):
+        return None
+    try:
+        answer = requests.get(location, timeout=30)
+    except requests.RequestException:
+        return None
+    return answer.content if answer.ok else None
+
+
+def _invoke_in_sandbox(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
+    function = client("lambda").get_function(FunctionName=verdict.function_arn)
+    configuration = function["Configuration"]
+    package = deployed_package(
+        verdict.function_name, configuration, function.get("Code", {}).get("Location")
+    )
     request_id = str(uuid.uuid4())
     timeout = int(configuration.get("Timeout", 3))
     with tempfile.TemporaryDirectory(prefix="lab-lambda-") as workdir:
@@ -219,6 +240,7 @@ def _invoke_embedded(verdict: reachability.PathVerdict, event: dict) -> InvokeRe
         function_error,
         "\n".join(line for line in log if line),
         verdict,
+        milliseconds,
     )
 
 

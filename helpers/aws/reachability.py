@@ -18,9 +18,15 @@ from urllib.parse import unquote
 from helpers.aws import endpoints, networking
 from helpers.aws.checks import Check
 from helpers.aws.functions import find_lab_function
-from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal
+from helpers.aws.policy import (
+    NOTE_APP_ACTIONS,
+    Authorizer,
+    PolicyKind,
+    Refusal,
+    request_context,
+)
 from helpers.core import clients
-from helpers.core.errors import none_if_missing
+from helpers.core.errors import LabError, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 
@@ -37,7 +43,11 @@ HOP_KEYS = (
     "table",
 )
 # The hop at which each kind of policy is judged.
-POLICY_HOPS = {PolicyKind.ENDPOINT: "endpoint_policy", PolicyKind.IDENTITY: "role"}
+POLICY_HOPS = {
+    PolicyKind.ENDPOINT: "endpoint_policy",
+    PolicyKind.IDENTITY: "role",
+    PolicyKind.RESOURCE: "table",
+}
 
 # What Lambda needs on EC2 to attach a function to a VPC (AWSLambdaVPCAccessExecutionRole).
 VPC_ACCESS_ACTIONS = (
@@ -46,8 +56,10 @@ VPC_ACCESS_ACTIONS = (
     "ec2:DeleteNetworkInterface",
 )
 HTTPS_PORT = 443
-# Linux's ephemeral port range (Lambda runs on Linux): DynamoDB's answers come back to these.
-EPHEMERAL_PORTS = (32768, 60999)
+# The ports a Lambda function's connections leave from, so the ports DynamoDB's answers come
+# back to: "AWS Lambda functions use ports 1024-65535" (VPC User Guide, "Ephemeral ports").
+LAMBDA_EPHEMERAL_PORTS = (1024, 65535)
+ALL_PORTS = (0, 65535)
 
 
 @dataclass
@@ -166,20 +178,23 @@ def _explain(function_name: str | None, actions: list[str]) -> PathVerdict:
     function = _Function.of(configuration)
     network_hops, via, endpoint, network_failure = _network(function)
     policies, role_problem = _role_facts(function.role_arn)
-    authorizer = _authorizer(function, policies, via, endpoint)
-    role_hop, role_failure = _role_hop(function, authorizer, role_problem, actions)
+    table, table_policy = _table_facts(function)
+    authorizer = _authorizer(function, policies, via, endpoint, table_policy)
+    unjudged = authorizer.unsupported()
+    role_hop, role_failure = _role_hop(function, authorizer, role_problem, actions, unjudged)
     hops = [
         _function_hop(function),
         *network_hops,
-        _endpoint_policy_hop(function, authorizer, via, actions),
+        _endpoint_policy_hop(function, authorizer, via, actions, unjudged),
         role_hop,
-        _table_hop(function.table_name, function.table_region, via),
+        _table_hop(function, table, authorizer, via, actions, unjudged),
     ]
     # Lambda refuses to run first; then a call with no way out hangs; then a policy refuses.
     failure = (
         network_failure
         or role_failure
         or _timeout(function, via)
+        or _cannot_judge(unjudged)
         or _access_denied(function, authorizer, actions)
     )
     return PathVerdict(
@@ -226,6 +241,13 @@ def _timeout(function: _Function, via: str | None) -> Failure | None:
     return Failure(
         "timeout", "Task timed out", f"Task timed out after {function.timeout:.2f} seconds"
     )
+
+
+def _cannot_judge(unjudged: tuple[PolicyKind, LabError] | None) -> Failure | None:
+    """A policy the lab cannot evaluate: it says so rather than guess what AWS would answer."""
+    if unjudged is None:
+        return None
+    return Failure("cannot_judge", "", str(unjudged[1]))
 
 
 def _access_denied(
@@ -382,7 +404,7 @@ def _subnet_path(
     """One subnet's way out to DynamoDB, hop by hop up to the first that fails."""
     subnet_id, region = subnet["SubnetId"], function.table_region
     hops = [_subnet_hop(ec2, subnet)]
-    if hops[-1].status != OK:
+    if hops[-1].status == FAILED:
         return _SubnetPath(subnet_id, hops, None)
     route_table = _route_table_of(subnet)
     hops.append(_route_table_hop(subnet_id, route_table))
@@ -404,22 +426,24 @@ def _subnet_path(
 
 
 def _subnet_hop(ec2, subnet: dict) -> Hop:
-    """A subnet leads on only if its VPC resolves DNS: the handler must find DynamoDB's name."""
+    """A subnet leads on only if its VPC resolves DNS: the handler must find DynamoDB's name.
+    DNS hostnames off is a warning: AWS's "Gateway endpoints for Amazon DynamoDB" asks for it
+    too, though the lookup itself is DNS resolution's."""
     label = _name(subnet, "SubnetId")
-    dns = ec2.describe_vpc_attribute(VpcId=subnet["VpcId"], Attribute="enableDnsSupport")
+    vpc_id = subnet["VpcId"]
+    dns = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
     if not dns["EnableDnsSupport"]["Value"]:
-        return Hop("subnet", label, FAILED, t("reachability.dns_off", vpc=subnet["VpcId"]))
-    return Hop(
-        "subnet",
-        label,
-        OK,
-        t(
-            "reachability.subnet_ok",
-            vpc=subnet["VpcId"],
-            cidr=subnet["CidrBlock"],
-            zone=subnet["AvailabilityZone"],
-        ),
+        return Hop("subnet", label, FAILED, t("reachability.dns_off", vpc=vpc_id))
+    where = t(
+        "reachability.subnet_ok",
+        vpc=vpc_id,
+        cidr=subnet["CidrBlock"],
+        zone=subnet["AvailabilityZone"],
     )
+    hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+    if not hostnames["EnableDnsHostnames"]["Value"]:
+        return Hop("subnet", label, WARNING, f"{where} {t('reachability.dns_hostnames_off')}")
+    return Hop("subnet", label, OK, where)
 
 
 def _route_table_hop(subnet_id: str, route_table: dict | None) -> Hop:
@@ -565,12 +589,16 @@ def _firewall_hop(
     return Hop("firewall", label or "-", OK, t("reachability.firewall_ok"))
 
 
-def _port_rule_matches(protocol: str, port_range: tuple | None, port: int) -> bool:
+def _tcp_ports(protocol, port_range: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The TCP ports a security-group or network-ACL rule covers; None if it is not for TCP.
+
+    Protocol "-1" (all) covers every port whatever its port range; "6" (TCP) its range.
+    """
     if str(protocol) in ("-1", "all"):
-        return True
+        return ALL_PORTS
     if str(protocol) not in ("6", "tcp"):
-        return False
-    return port_range is None or port_range[0] <= port <= port_range[1]
+        return None
+    return port_range or ALL_PORTS
 
 
 def _security_groups_allow(
@@ -583,8 +611,11 @@ def _security_groups_allow(
         allowed = False
         for group in groups:
             for rule in group.get("IpPermissionsEgress", []):
-                ports = (rule["FromPort"], rule["ToPort"]) if "FromPort" in rule else None
-                if not _port_rule_matches(rule.get("IpProtocol", "-1"), ports, HTTPS_PORT):
+                span = _tcp_ports(
+                    rule.get("IpProtocol", "-1"),
+                    (rule["FromPort"], rule["ToPort"]) if "FromPort" in rule else None,
+                )
+                if span is None or not span[0] <= HTTPS_PORT <= span[1]:
                     continue
                 if any(_covers(cidr, r.get("CidrIp")) for r in rule.get("IpRanges", [])) or any(
                     p.get("PrefixListId") == prefix_list_id for p in rule.get("PrefixListIds", [])
@@ -597,34 +628,127 @@ def _security_groups_allow(
     return True, ", ".join(group_ids)
 
 
+# A block of TCP packets: every address of a network, on every port of a range.
+Block = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[int, int]]
+
+
+@dataclass
+class AclVerdict:
+    """What a network ACL does with a block of TCP packets, split by the rule that decides."""
+
+    allowed: list[Block]
+    dropped: list[Block]  # by a deny rule, or by the final "*" rule no packet escapes
+
+    @property
+    def dropped_ports(self) -> str:
+        """The dropped ports, merged, e.g. "1024–32767, 61000–65535"."""
+        merged: list[list[int]] = []
+        for low, high in sorted(ports for _, ports in self.dropped):
+            if merged and low <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], high)
+            else:
+                merged.append([low, high])
+        return ", ".join(f"{low}–{high}" if low != high else str(low) for low, high in merged)
+
+    @property
+    def dropped_addresses(self) -> str:
+        return ", ".join(
+            str(n) for n in ipaddress.collapse_addresses(network for network, _ in self.dropped)
+        )
+
+
+def acl_verdict(entries: list[dict], egress: bool, cidr: str, ports: tuple[int, int]) -> AclVerdict:
+    """Which TCP packets between ``cidr`` and the subnet, on ``ports``, the ACL lets through.
+
+    ``ports`` are the destination ports: 443 going out to DynamoDB, the function's own
+    (ephemeral) ports for the answers coming in. Entries are taken in rule-number order and
+    the first one that matches a packet decides it (VPC User Guide, "Network ACL rules"); a
+    packet no entry matches is denied. So a rule allows the whole range only if allowing
+    rules cover all of it before any deny rule covers a part of it.
+    """
+    undecided: list[Block] = [(ipaddress.ip_network(cidr), ports)]
+    verdict = AclVerdict([], [])
+    for entry in sorted((e for e in entries if e.get("Egress") == egress), key=_rule_number):
+        rule_block = _rule_block(entry)
+        if rule_block is None:
+            continue
+        still_undecided = []
+        for block in undecided:
+            matched, rest = _split(block, rule_block)
+            still_undecided += rest
+            if matched:
+                (verdict.allowed if entry["RuleAction"] == "allow" else verdict.dropped).append(
+                    matched
+                )
+        undecided = still_undecided
+    verdict.dropped += undecided
+    return verdict
+
+
+def _rule_number(entry: dict) -> int:
+    return entry["RuleNumber"]
+
+
+def _rule_block(entry: dict) -> Block | None:
+    """The TCP packets a network ACL entry matches (None: it matches no TCP packet)."""
+    ports = entry.get("PortRange")
+    span = _tcp_ports(entry.get("Protocol", "-1"), (ports["From"], ports["To"]) if ports else None)
+    cidr = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock")
+    if span is None or not cidr:
+        return None
+    return ipaddress.ip_network(cidr), span
+
+
+def _split(block: Block, rule: Block) -> tuple[Block | None, list[Block]]:
+    """``block`` split into the part ``rule`` matches (or None) and the parts it does not."""
+    (network, (low, high)), (rule_network, (rule_low, rule_high)) = block, rule
+    if (
+        network.version != rule_network.version
+        or not network.overlaps(rule_network)
+        or rule_high < low
+        or rule_low > high
+    ):
+        return None, [block]
+    # Two CIDR blocks that overlap are nested: the smaller lies inside the larger.
+    if network.subnet_of(rule_network):
+        shared, rest = network, []
+    else:
+        shared = rule_network
+        rest = [(part, (low, high)) for part in network.address_exclude(rule_network)]
+    if rule_low > low:
+        rest.append((shared, (low, rule_low - 1)))
+    if rule_high < high:
+        rest.append((shared, (rule_high + 1, high)))
+    return (shared, (max(low, rule_low), min(high, rule_high))), rest
+
+
 def _network_acl_allows(ec2, subnet_id: str, cidrs: list[str]) -> tuple[bool, str]:
+    """HTTPS out to each of DynamoDB's CIDRs, and every possible answer back, through the ACL."""
     acls = ec2.describe_network_acls(
         Filters=[{"Name": "association.subnet-id", "Values": [subnet_id]}]
     )["NetworkAcls"]
     if not acls:
         return True, ""
-    acl = acls[0]
-
-    def first_match(egress: bool, cidr: str, port: int) -> str:
-        entries = sorted(
-            (e for e in acl.get("Entries", []) if e.get("Egress") == egress),
-            key=lambda e: e["RuleNumber"],
-        )
-        for entry in entries:
-            ports = entry.get("PortRange")
-            span = (ports["From"], ports["To"]) if ports else None
-            if _covers(cidr, entry.get("CidrBlock")) and _port_rule_matches(
-                entry.get("Protocol", "-1"), span, port
-            ):
-                return entry["RuleAction"]
-        return "deny"
-
+    acl_id, entries = acls[0]["NetworkAclId"], acls[0].get("Entries", [])
+    lambda_ports = "–".join(map(str, LAMBDA_EPHEMERAL_PORTS))
     for cidr in cidrs:
-        if first_match(True, cidr, HTTPS_PORT) != "allow":
-            return False, t("reachability.acl_blocks_out", acl=acl["NetworkAclId"], cidr=cidr)
-        if any(first_match(False, cidr, port) != "allow" for port in EPHEMERAL_PORTS):
-            return False, t("reachability.acl_blocks_back", acl=acl["NetworkAclId"], cidr=cidr)
-    return True, acl["NetworkAclId"]
+        out = acl_verdict(entries, True, cidr, (HTTPS_PORT, HTTPS_PORT))
+        if out.dropped:
+            key = "acl_blocks_out_partly" if out.allowed else "acl_blocks_out"
+            return False, t(
+                f"reachability.{key}", acl=acl_id, cidr=cidr, addresses=out.dropped_addresses
+            )
+        back = acl_verdict(entries, False, cidr, LAMBDA_EPHEMERAL_PORTS)
+        if back.dropped:
+            key = "acl_blocks_back_partly" if back.allowed else "acl_blocks_back"
+            return False, t(
+                f"reachability.{key}",
+                acl=acl_id,
+                cidr=cidr,
+                ports=back.dropped_ports,
+                lambda_ports=lambda_ports,
+            )
+    return True, acl_id
 
 
 def _endpoint_hop(ec2, endpoint_id: str, vpc_id: str, region: str) -> tuple[Hop, dict | None]:
@@ -699,7 +823,11 @@ def _nat_hop(ec2, nat_id: str, prefix_list_id: str, cidrs: list[str]) -> Hop:
 
 
 def _authorizer(
-    function: _Function, policies: list[list], via: str | None, endpoint: dict | None
+    function: _Function,
+    policies: list[list],
+    via: str | None,
+    endpoint: dict | None,
+    table_policy: dict | None,
 ) -> Authorizer:
     """The policies a DynamoDB call from the function meets, and what their conditions read."""
     on_endpoint = via == "endpoint"
@@ -715,20 +843,21 @@ def _authorizer(
             if on_endpoint
             else None
         ),
-        context={
-            "aws:principalarn": function.role_arn,
-            "aws:principalaccount": function.account,
-            **(
-                {"aws:sourcevpce": endpoint["VpcEndpointId"], "aws:sourcevpc": endpoint["VpcId"]}
-                if on_endpoint
-                else {}
-            ),
-        },
+        table_policies={function.table_arn: table_policy} if table_policy else {},
+        context=request_context(
+            function.role_arn,
+            endpoint["VpcEndpointId"] if on_endpoint else None,
+            endpoint["VpcId"] if on_endpoint else None,
+        ),
     )
 
 
 def _endpoint_policy_hop(
-    function: _Function, authorizer: Authorizer, via: str | None, actions: list[str]
+    function: _Function,
+    authorizer: Authorizer,
+    via: str | None,
+    actions: list[str],
+    unjudged: tuple[PolicyKind, LabError] | None,
 ) -> Hop:
     if function.table_arn is None:
         return Hop("endpoint_policy", "-", SKIPPED, t("reachability.no_table_variable"))
@@ -744,11 +873,16 @@ def _endpoint_policy_hop(
         actions,
         function.table_arn,
         "reachability.endpoint_policy_ok",
+        unjudged,
     )
 
 
 def _role_hop(
-    function: _Function, authorizer: Authorizer, role_problem: str | None, actions: list[str]
+    function: _Function,
+    authorizer: Authorizer,
+    role_problem: str | None,
+    actions: list[str],
+    unjudged: tuple[PolicyKind, LabError] | None,
 ) -> tuple[Hop, Failure | None]:
     """The execution role: Lambda refuses to invoke without it or, in a VPC, without its EC2
     permissions; the handler's calls need it to allow ``actions`` on the table."""
@@ -756,6 +890,8 @@ def _role_hop(
     if role_problem:
         failure = Failure("invoke_error", "AccessDeniedException", role_problem)
         return Hop("role", name, FAILED, role_problem), failure
+    if unjudged and unjudged[0] is PolicyKind.IDENTITY:  # the lab cannot judge the role
+        return Hop("role", name, WARNING, str(unjudged[1])), None
     vpc_refusals = [
         refusal
         for action in (VPC_ACCESS_ACTIONS if function.in_vpc else ())
@@ -772,7 +908,13 @@ def _role_hop(
     if function.table_arn is None:
         return Hop("role", name, SKIPPED, t("reachability.no_table_variable")), None
     hop = _policy_hop(
-        PolicyKind.IDENTITY, name, authorizer, actions, function.table_arn, "reachability.role_ok"
+        PolicyKind.IDENTITY,
+        name,
+        authorizer,
+        actions,
+        function.table_arn,
+        "reachability.role_ok",
+        unjudged,
     )
     return hop, None
 
@@ -784,42 +926,78 @@ def _policy_hop(
     actions: list[str],
     resource: str,
     ok_key: str,
+    unjudged: tuple[PolicyKind, LabError] | None,
+    found: str = "",
 ) -> Hop:
-    """The hop of ``kind``'s policy: failed with the actions that policy is the one to refuse."""
+    """The hop of ``kind``'s policy: failed with the actions that policy is the one to refuse,
+    a warning if the lab cannot evaluate one of the policies (it says which). ``found``: what
+    the hop found before its policy (the table's status), put first in the reason."""
     key = POLICY_HOPS[kind]
-    refusals = (authorizer.refusal(action, resource) for action in actions)
+    lead = f"{found} " if found else ""
+    if unjudged and unjudged[0] is kind:
+        return Hop(key, label, WARNING, lead + str(unjudged[1]))
+    # With a policy the lab cannot judge, each other policy is judged on its own.
+    kinds = {kind} if unjudged else None
+    refusals = (authorizer.refusal(action, resource, kinds) for action in actions)
     refused = [refusal.action for refusal in refusals if refusal and refusal.policy is kind]
     if refused:
         return Hop(
             key,
             label,
             FAILED,
-            t(f"reachability.{key}_denies", actions=", ".join(refused), resource=resource),
+            lead + t(f"reachability.{key}_denies", actions=", ".join(refused), resource=resource),
         )
-    return Hop(key, label, OK, t(ok_key, actions=", ".join(actions)))
+    return Hop(key, label, OK, lead + t(ok_key, actions=", ".join(actions)))
 
 
-def _table_hop(table_name: str | None, region: str, via: str | None) -> Hop:
-    if not table_name:
+def _table_facts(function: _Function) -> tuple[dict | None, dict | None]:
+    """The function's table (None if missing) and its resource-based policy (None if none)."""
+    if not function.table_name:
+        return None, None
+    dynamodb = clients.client("dynamodb", replace(current(), region=function.table_region))
+    table = none_if_missing(lambda: dynamodb.describe_table(TableName=function.table_name)["Table"])
+    if table is None:
+        return None, None
+    policy = none_if_missing(
+        lambda: dynamodb.get_resource_policy(ResourceArn=table["TableArn"])["Policy"],
+        "PolicyNotFoundException",
+    )
+    return table, json.loads(policy) if policy else None
+
+
+def _table_hop(
+    function: _Function,
+    table: dict | None,
+    authorizer: Authorizer,
+    via: str | None,
+    actions: list[str],
+    unjudged: tuple[PolicyKind, LabError] | None,
+) -> Hop:
+    """The table exists and is active, and its own policy (if any) does not deny the calls."""
+    name, region = function.table_name, function.table_region
+    if not name:
         return Hop("table", "-", FAILED, t("reachability.no_table_variable"))
-    dynamodb = clients.client("dynamodb", replace(current(), region=region))
-    table = none_if_missing(lambda: dynamodb.describe_table(TableName=table_name)["Table"])
     if table is None:
         return Hop(
-            "table",
-            table_name,
-            FAILED,
-            t("reachability.table_missing", table=table_name, region=region),
+            "table", name, FAILED, t("reachability.table_missing", table=name, region=region)
         )
-    status = OK if table["TableStatus"] == "ACTIVE" else FAILED
+    found = t("reachability.table_found", status=table["TableStatus"], region=region)
     if via is None:
-        status = SKIPPED
-    return Hop(
-        "table",
-        table_name,
-        status,
-        t("reachability.table_found", status=table["TableStatus"], region=region),
-    )
+        return Hop("table", name, SKIPPED, found)
+    if table["TableStatus"] != "ACTIVE":
+        return Hop("table", name, FAILED, found)
+    if function.table_arn in authorizer.table_policies:
+        return _policy_hop(
+            PolicyKind.RESOURCE,
+            name,
+            authorizer,
+            actions,
+            function.table_arn,
+            "reachability.table_policy_ok",
+            unjudged,
+            found,
+        )
+    return Hop("table", name, OK, found)
 
 
 # --- what the verdict says -------------------------------------------------------------------

@@ -95,7 +95,6 @@ class Chapter:
         if built_in and built_in != region:  # a second lab elsewhere would share the IAM role
             raise LabError(
                 "chapters.region_mismatch",
-                code="RegionMismatch",
                 lab_region=built_in,
                 region=region,
             )

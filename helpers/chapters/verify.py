@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers.aws import api, reachability
+from helpers.aws import api, reachability, table_lock
 from helpers.aws.checks import Check
 from helpers.chapters.base import Chapter
 from helpers.views.forms import breakfix
@@ -30,6 +30,22 @@ class Verify(Chapter):
 
     def restrict_policy(self) -> breakfix.ExerciseResult:
         return breakfix.restrict_policy()
+
+    def lock_table(self, policy: dict | str | None = None) -> breakfix.ExerciseResult:
+        """Lock the note table to the endpoint (``policy``: your own table policy instead)."""
+        return breakfix.lock_table(policy)
+
+    def lock_policy(self) -> Html:
+        """The lab's table policy for your table and endpoint, to read (or copy and change)."""
+        return Html(breakfix.lock_policy_html())
+
+    def call_from_outside(self) -> Html:
+        """Scan the note table from this notebook: a call that does not use the endpoint."""
+        return Html(breakfix.outside_call_html(table_lock.call_from_outside()))
+
+    def unlock_table(self) -> Html:
+        """Take the table's policy off again."""
+        return Html(breakfix.unlock_table_html())
 
     def restore(self) -> breakfix.ExerciseResult:
         return breakfix.restore()

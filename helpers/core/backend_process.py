@@ -15,23 +15,24 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 INFO_PATH = "/lab-backend/info"
-LAMBDA_CODE_PATH = "/lab-backend/lambda-code"  # ?region=…&function=… → the deployed zip
+# ?account=…&region=…&function=…&qualifier=… → the deployed zip (GetFunction's Code.Location)
+LAMBDA_CODE_PATH = "/lab-backend/lambda-code"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
 def deployed_lambda_code(query: str) -> bytes | None:
     """The zip a Lambda function was deployed with (moto keeps it, but never returns it)."""
-    from urllib.parse import parse_qs
-
     from moto.awslambda.utils import get_backend  # the no-Docker backend, as configured
     from moto.core import DEFAULT_ACCOUNT_ID
 
     arguments = {key: values[0] for key, values in parse_qs(query).items()}
     try:
         backend = get_backend(arguments.get("account", DEFAULT_ACCOUNT_ID), arguments["region"])
-        return backend.get_function(arguments["function"]).code_bytes or None
+        function = backend.get_function(arguments["function"], arguments.get("qualifier"))
+        return function.code_bytes or None
     except Exception:  # unknown function, region or account: nothing to give
         return None
 
@@ -68,6 +69,30 @@ def configure_moto() -> None:
     from moto.moto_api._internal.models import moto_api_backend
 
     moto_api_backend.set_config({"lambda": {"use_docker": False}, "batch": {"use_docker": False}})
+
+
+def serve_code_locations(url: str) -> None:
+    """GetFunction's ``Code.Location`` becomes a URL the deployed zip downloads from, as on
+    AWS (moto's names an S3 bucket it never serves): this server's LAMBDA_CODE_PATH."""
+    from moto.awslambda.models import LambdaFunction
+
+    moto_get_code = LambdaFunction.get_code
+
+    def get_code(function: LambdaFunction) -> dict:
+        answer = moto_get_code(function)
+        if answer.get("Code", {}).get("RepositoryType") == "S3":
+            query = urlencode(
+                {
+                    "account": function.account_id,
+                    "region": function.region,
+                    "function": function.function_name,
+                    "qualifier": str(function.version),
+                }
+            )
+            answer["Code"]["Location"] = f"{url}{LAMBDA_CODE_PATH}?{query}"
+        return answer
+
+    LambdaFunction.get_code = get_code
 
 
 def warm_up(url: str, region: str, info: dict) -> None:
@@ -153,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     port = server.server_address[1]
     url = f"http://127.0.0.1:{port}"
     info["url"] = url
+    serve_code_locations(url)
 
     def shut_down(*_):
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -26,6 +26,7 @@ from helpers.core.errors import LabError, aws_error_code
 from helpers.core.settings import EMBEDDED_ACCOUNT_ID, Settings, current
 
 _clients: dict[tuple, object] = {}
+_accounts: dict[tuple, str] = {}  # the account behind each backend, asked once (STS)
 _clients_lock = threading.Lock()  # widget callbacks may run on kernel subshell threads
 
 
@@ -69,8 +70,11 @@ def account_id(settings: Settings | None = None) -> str:
     settings = settings or current()
     if settings.backend == "embedded":
         return EMBEDDED_ACCOUNT_ID
-    with friendly_errors():
-        return client("sts", settings).get_caller_identity()["Account"]
+    key = (settings.backend, settings.endpoint_url)
+    if key not in _accounts:
+        with friendly_errors():
+            _accounts[key] = client("sts", settings).get_caller_identity()["Account"]
+    return _accounts[key]
 
 
 @contextlib.contextmanager

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from helpers.core import backend
 from helpers.core.clients import account_id
-from helpers.core.settings import EMBEDDED_ACCOUNT_ID, current
+from helpers.core.home import settings_file
+from helpers.core.settings import EMBEDDED_ACCOUNT_ID, aws_config_files, current
 
 
 def describe(start: bool = False) -> dict:
@@ -13,6 +14,9 @@ def describe(start: bool = False) -> dict:
     status = {
         "backend": settings.backend,
         "region": settings.region,
+        "region_source": settings.region_source,
+        "region_profile": settings.region_profile,
+        "region_file": _region_file(settings.region_source),
         "language": settings.language,
         "home": str(settings.home),
     }
@@ -33,3 +37,12 @@ def describe(start: bool = False) -> dict:
             running=True,
         )
     return status
+
+
+def _region_file(source: str) -> str | None:
+    """The file the region was read from, if it came from one."""
+    if source == "settings_file":
+        return str(settings_file())
+    if source == "profile":
+        return str(aws_config_files()[0])
+    return None

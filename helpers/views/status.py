@@ -14,7 +14,7 @@ def panel_html(status: dict) -> str:
     rows = [
         (t("status.kind"), t(f"status.kind_{status['backend']}")),
         (t("status.endpoint"), status.get("endpoint") or t("status.not_running")),
-        (t("status.region"), status["region"]),
+        (t("status.region"), f"{region} ({region_source(status)})"),
         (t("status.account"), status.get("account_id") or "?"),
     ]
     cells = "".join(
@@ -33,4 +33,13 @@ def panel_html(status: dict) -> str:
         f"<div class='lab-status' style='background:{background};color:{colour};"
         f"border:2px solid {colour};padding:6px 10px'><strong>{escape(t('status.title'))}"
         f"</strong>{warning}<table>{cells}</table></div>"
+    )
+
+
+def region_source(status: dict) -> str:
+    """Where the region came from, in the learner's words."""
+    return t(
+        f"status.region_source_{status['region_source'].lower()}",
+        profile=status.get("region_profile"),
+        file=status.get("region_file"),
     )

@@ -7,8 +7,8 @@ plan):
 - ``roles``: the tags the lab's network is known by (roles, slots, the stored choices).
 - ``find``: the lab's VPC, subnets and route tables found by those tags, never by name, and
   the describe helpers later chapters use to read routing.
-- ``plan``: the wizard's choices as the exact names and CIDRs the console would use, and what
-  the console or AWS would refuse.
+- ``plan``: the wizard's choices as the exact names and CIDRs the console would use, what
+  the console or AWS would refuse, and what AWS accepts with a warning.
 - ``build``: ``ensure_network`` makes what is missing of a plan and waits for NAT gateways on
   real AWS.
 - ``check``: chapter 01's "Check your work".
@@ -46,6 +46,7 @@ from helpers.aws.networking.plan import (
     normalised,
     plan_network,
     refusals,
+    warnings,
     wizard_choices,
 )
 from helpers.aws.networking.roles import (
@@ -90,5 +91,6 @@ __all__ = [
     "vpc_choices",
     "vpc_label",
     "vpc_label_of",
+    "warnings",
     "wizard_choices",
 ]

@@ -202,9 +202,7 @@ class _Builder:
                 "State"
             ]
         if state != "available":
-            raise LabError(
-                "networking.nat_failed", code="NatGatewayFailed", id=gateway_id, state=state
-            )
+            raise LabError("networking.nat_failed", id=gateway_id, state=state)
         return gateway_id
 
     def route_tables(

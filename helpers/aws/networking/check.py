@@ -48,6 +48,9 @@ def check_chapter() -> list[Check]:
 
 
 def _check_dns(vpc_id: str) -> Check:
+    """Both DNS settings on: AWS's "Gateway endpoints for Amazon DynamoDB" asks for DNS
+    hostnames and DNS resolution when the VPC uses the Amazon DNS server. Resolution is the one
+    the function's lookup of DynamoDB's name depends on, so its message comes first."""
     ec2 = client("ec2")
     support = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")[
         "EnableDnsSupport"
@@ -55,16 +58,13 @@ def _check_dns(vpc_id: str) -> Check:
     hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
         "EnableDnsHostnames"
     ]["Value"]
-    off = [
-        label
-        for label, on in (
-            (t("networking.dns_resolution"), support),
-            (t("networking.dns_hostnames"), hostnames),
-        )
-        if not on
-    ]
-    detail = t("networking.check_dns_off", settings=", ".join(off)) if off else ""
-    return Check(t("networking.check_dns"), not off, detail)
+    if not support:
+        detail = t("networking.check_dns_off")
+    elif not hostnames:
+        detail = t("networking.check_dns_hostnames_off")
+    else:
+        detail = ""
+    return Check(t("networking.check_dns"), support and hostnames, detail)
 
 
 def _check_planned(plan: NetworkPlan, vpc_id: str) -> Check:

@@ -1,8 +1,9 @@
 """Chapter 01's plan: the console's "VPC and more" wizard, before anything is made.
 
 ``plan_network`` turns the wizard's choices into the exact names and CIDRs the console would
-use; ``refusals`` lists what the console or AWS would refuse (it looks at the region's zones
-and other VPCs). The choices are stored on the lab's VPC (``wizard_tag``) and read back
+use; ``refusals`` lists what the console or AWS would refuse (it looks at the region's zones),
+and ``warnings`` what AWS accepts but the learner should know first (a block overlapping another
+VPC). The choices are stored on the lab's VPC (``wizard_tag``) and read back
 (``wizard_choices``, ``plan_for_existing``), so a half-made network is finished as planned.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import re
 from dataclasses import dataclass
 
 from helpers.aws.networking.find import availability_zones, is_lab_vpc, vpc_label
@@ -38,9 +38,9 @@ MAX_AZS = 3  # the console's wizard offers 1, 2 or 3 Availability Zones
 LARGEST_VPC_PREFIX = 16  # AWS: a VPC's IPv4 block is between /16 and /28
 SMALLEST_VPC_PREFIX = 28
 SUBNET_SPLIT_BITS = 4  # the console's subnets are 16 times smaller than the VPC (/16 → /20)
-MAX_NAME_PREFIX = 128  # leaves room for the longest suffix within EC2's 256-character tag value
-# EC2 tag values: letters, digits, spaces and + - = . _ : / @
-NAME_PREFIX_PATTERN = re.compile(r"^[\w +\-=._:/@]+$")
+# The lab's own limit, not AWS's: EC2 takes any character in a tag, and 256 in a tag value; a
+# prefix of at most 128 leaves room for the longest suffix the wizard adds to it.
+MAX_NAME_PREFIX = 128
 
 DEFAULT_CHOICES = {
     "name_prefix": "vpc-private",
@@ -274,28 +274,18 @@ def parse_cidr(text: str) -> ipaddress.IPv4Network:
 
 
 def _name_prefix_refusal(prefix: str) -> LabError | None:
+    """The lab's own rules for the prefix (EC2 itself takes any character in a tag value)."""
     if not prefix:
         return LabError("networking.name_prefix_empty", field="name_prefix")
     if len(prefix) > MAX_NAME_PREFIX:
         return LabError(
             "networking.name_prefix_too_long",
-            code="InvalidParameterValue",
             field="name_prefix",
             length=len(prefix),
             limit=MAX_NAME_PREFIX,
         )
     if prefix.lower().startswith("aws:"):
-        return LabError(
-            "networking.name_prefix_reserved", code="InvalidParameterValue", field="name_prefix"
-        )
-    if not NAME_PREFIX_PATTERN.match(prefix):
-        bad = "".join(sorted({c for c in prefix if not NAME_PREFIX_PATTERN.match(c)}))
-        return LabError(
-            "networking.name_prefix_characters",
-            code="InvalidParameterValue",
-            field="name_prefix",
-            characters=bad,
-        )
+        return LabError("networking.name_prefix_reserved", field="name_prefix")
     return None
 
 
@@ -360,7 +350,9 @@ def _count_refusals(values: dict, zones: list[str], network) -> list[LabError]:
 def overlapping_vpcs(network: ipaddress.IPv4Network) -> list[dict]:
     """Other VPCs of this account and region whose addresses overlap ``network``.
 
-    The lab's own VPC is left out: a second Create reuses it instead of making another.
+    AWS creates a VPC whatever other VPCs hold; the overlap matters only to connect them
+    (peering, VPN, a transit gateway). The lab's own VPC is left out: a second Create reuses
+    it instead of making another.
     """
     overlapping = []
     for vpc in client("ec2").describe_vpcs()["Vpcs"]:
@@ -391,26 +383,34 @@ def refusals(choices: dict) -> list[LabError]:
     except LabError as error:
         problems.append(error)
     problems += _count_refusals(values, availability_zones(), network)
-    if network is not None:
-        for vpc in overlapping_vpcs(network):
-            problems.append(
-                LabError(
-                    "networking.cidr_overlaps",
-                    field="cidr",
-                    cidr=str(network),
-                    vpc=vpc_label(vpc),
-                    suggestion=free_cidr(network),
-                )
-            )
     return problems
 
 
+def warnings(choices: dict) -> list[LabError]:
+    """What AWS accepts in ``choices`` but the learner should know before the click: each VPC
+    the block overlaps, with a free block to use instead."""
+    try:
+        network = parse_cidr(normalised(choices)["cidr"])
+    except LabError:
+        return []  # a refusal already says what is wrong with the block
+    return [
+        LabError(
+            "networking.cidr_overlaps",
+            field="cidr",
+            cidr=str(network),
+            vpc=vpc_label(vpc),
+            suggestion=free_cidr(network),
+        )
+        for vpc in overlapping_vpcs(network)
+    ]
+
+
 def free_cidr(network: ipaddress.IPv4Network) -> str:
-    """The first block of ``network``'s size in 10.0.0.0/8 that overlaps no VPC."""
+    """The first block of ``network``'s size in 10.0.0.0/8 that overlaps no VPC of the region
+    (the lab's own included, so that the suggestion is free whatever the learner does next)."""
     taken = [
         ipaddress.ip_network(a["CidrBlock"])
         for vpc in client("ec2").describe_vpcs()["Vpcs"]
-        if not is_lab_vpc(vpc)
         for a in vpc.get("CidrBlockAssociationSet", [])
     ]
     for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=network.prefixlen):

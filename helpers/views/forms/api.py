@@ -155,20 +155,22 @@ class RequestForm(FormModel):
                 problems.append(
                     Problem(
                         "body",
-                        "InvalidJson",
+                        "api.body_not_json",
                         t("api.body_not_json", line=error.lineno, column=error.colno),
                     )
                 )
             else:
                 if not isinstance(parsed, dict):
-                    problems.append(Problem("body", "InvalidJson", t("api.body_not_object")))
+                    problems.append(
+                        Problem("body", "api.body_not_object", t("api.body_not_object"))
+                    )
         if values["method"] in ("POST", "PUT") and not text:
             problems.append(
-                Problem("body", "EmptyBody", t("api.body_needed", method=values["method"]))
+                Problem("body", "api.body_needed", t("api.body_needed", method=values["method"]))
             )
         if values["method"] in ("PUT", "DELETE") and not values.get("note_id", "").strip():
             problems.append(
-                Problem("note_id", "MissingId", t("api.id_needed", method=values["method"]))
+                Problem("note_id", "api.id_needed", t("api.id_needed", method=values["method"]))
             )
         return problems
 

@@ -132,25 +132,33 @@ class FormModel:
             )
         return result
 
-    def submit(self, **values) -> SubmitResult:
-        """Check, then create; nothing is created when any error is found."""
+    def check_only(self, **values) -> SubmitResult:
+        """What a submit of ``values`` answers before creating (refusals and warnings); nothing
+        is created. ``ok`` means the submit would go on to create."""
         unknown = set(values) - {f.name for f in self.fields}
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
-        full = {**self.defaults(), **values}
         try:
             with friendly_errors():
-                problems = self.check(full)
+                problems = self.check({**self.defaults(), **values})
         except LabError as error:
             return SubmitResult(ok=False, problems=[problem_from(error)], error=error)
-        if any(p.severity == "error" for p in problems):
-            return SubmitResult(ok=False, problems=problems)
+        return SubmitResult(ok=not any(p.severity == "error" for p in problems), problems=problems)
+
+    def submit(self, **values) -> SubmitResult:
+        """Check, then create; nothing is created when any error is found."""
+        checked = self.check_only(**values)
+        if not checked.ok:
+            return checked
+        full = {**self.defaults(), **values}
         try:
             with friendly_errors():
                 result = self.create(full)
         except LabError as error:
-            return SubmitResult(ok=False, problems=problems + [problem_from(error)], error=error)
-        result.problems = problems + result.problems
+            return SubmitResult(
+                ok=False, problems=checked.problems + [problem_from(error)], error=error
+            )
+        result.problems = checked.problems + result.problems
         if result.ok and self.journaled:
             journal.record(self.chapter, self.journal_values(full))
         return result

@@ -3,15 +3,18 @@
 Each exercise is one helper call (or one choice in the form): it changes the lab's endpoint
 through ``helpers.aws.endpoints`` (the same calls the learner's console clicks make), then sends
 a note through the API and explains the path, so cause and symptom are seen side by side.
-``restore`` puts back what the learner chose in chapter 02.
+``restore`` puts back what the learner chose in chapter 02. The last exercise is a fix rather
+than a break: ``lock_table`` locks the note table to the endpoint, and a call from the notebook
+(outside the VPC) shows the lock working while the note app still writes.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from html import escape
 
-from helpers.aws import api, endpoints, networking, reachability
+from helpers.aws import api, endpoints, networking, reachability, table_lock
 from helpers.core import journal
 from helpers.core.errors import LabError, problem_from
 from helpers.core.messages import t
@@ -23,7 +26,7 @@ from helpers.views.path import html as path_html
 from note_app.handler import DYNAMODB_ACTIONS
 
 CHAPTER = "07"
-EXERCISES = ("remove_route", "wrong_route_table", "read_only_policy", "restore")
+EXERCISES = ("remove_route", "wrong_route_table", "read_only_policy", "lock_table", "restore")
 TEST_NOTE = {"text": "Written through the private path"}
 # What the test note asks of DynamoDB: writing it (what the exercises break), then listing it.
 TEST_NOTE_ACTIONS = [DYNAMODB_ACTIONS["add"], DYNAMODB_ACTIONS["list"]]
@@ -37,10 +40,12 @@ class ExerciseResult:
     change: str  # what was done, in the learner's words
     response: api.ApiResponse
     verdict: reachability.PathVerdict
+    outside: table_lock.OutsideCall | None = None  # a call from the notebook, for the lock
 
     def html(self) -> str:
         return (
             box(self.change, "info", t(f"reachability.title_{self.exercise}"))
+            + (outside_call_html(self.outside) if self.outside else "")
             + response_html(self.response)
             + path_html(self.verdict)
         )
@@ -77,7 +82,27 @@ def read_only_policy(table_arn: str) -> dict:
     }
 
 
-def _try(exercise: str, change: str) -> ExerciseResult:
+def outside_call_html(call: table_lock.OutsideCall) -> str:
+    """What DynamoDB answered the notebook's own call, from outside the VPC."""
+    title = t("table_lock.outside_title", action=call.action, caller=call.caller)
+    if call.allowed:
+        return box(t("table_lock.outside_allowed", items=call.items), "warning", title)
+    return box(f"{call.code}: {call.message}", "success", title)
+
+
+def lock_policy_html() -> str:
+    policy = json.dumps(table_lock.lab_lock_policy(), indent=2)
+    return f"<pre class='lab-policy'>{escape(policy)}</pre>"
+
+
+def unlock_table_html() -> str:
+    removed = table_lock.unlock_table()
+    return box(t("table_lock.unlocked" if removed else "table_lock.was_not_locked"), "info")
+
+
+def _try(
+    exercise: str, change: str, outside: table_lock.OutsideCall | None = None
+) -> ExerciseResult:
     """Send a note through the API (a write: every exercise shows on it) and explain the path."""
     response = api.request("POST", body=TEST_NOTE)
     return ExerciseResult(
@@ -85,6 +110,7 @@ def _try(exercise: str, change: str) -> ExerciseResult:
         change,
         response,
         reachability.explain(actions=TEST_NOTE_ACTIONS),
+        outside,
     )
 
 
@@ -128,6 +154,17 @@ def restrict_policy() -> ExerciseResult:
     )
 
 
+def lock_table(policy: dict | str | None = None) -> ExerciseResult:
+    """Lock the note table to the lab's endpoint (or put the learner's own ``policy`` on it),
+    call the table from the notebook, then write a note through the note app."""
+    document = table_lock.lock_table(policy)
+    return _try(
+        "lock_table",
+        t("reachability.did_lock_table", policy=json.dumps(document, indent=2)),
+        table_lock.call_from_outside(),
+    )
+
+
 def restore() -> ExerciseResult:
     """Put back the route tables and policy the learner chose in chapter 02."""
     found, _ = _lab_endpoint_and_network()
@@ -148,6 +185,7 @@ ACTIONS = {
     "remove_route": remove_route,
     "wrong_route_table": wrong_route_table,
     "read_only_policy": restrict_policy,
+    "lock_table": lock_table,
     "restore": restore,
 }
 

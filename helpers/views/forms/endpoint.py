@@ -3,7 +3,8 @@
 The model turns the fields into an ``endpoints.EndpointRequest``; ``helpers.aws.endpoints``
 decides what AWS would refuse or warn about and does the creating. The view adds what the
 base view lacks: a searchable services list, a key/value tag editor, and fields that show
-only for the chosen endpoint type (route tables for Gateway, subnets and costs for Interface).
+only for the chosen endpoint type (route tables for Gateway, subnets and costs for Interface;
+private DNS only for a service that has a private DNS name, which DynamoDB has not).
 """
 
 from __future__ import annotations
@@ -72,6 +73,13 @@ def chosen_service_name(values: dict) -> str:
     if typed.lower().startswith(FULL_SERVICE_NAME_START) and typed.lower() not in ticked.lower():
         return typed
     return ticked
+
+
+def offers_private_dns(values: dict) -> bool:
+    """Whether the chosen service's interface endpoints can have private DNS. The console offers
+    the choice only then (DynamoDB has no private DNS name), and so does this form."""
+    service = endpoints.find_service(chosen_service_name(values))
+    return service is None or service.private_dns
 
 
 def _type_options(values: dict) -> list[tuple[str, str]]:
@@ -234,7 +242,7 @@ class EndpointForm(FormModel):
             route_table_ids=list(values["route_tables"] or []) if kind == GATEWAY else [],
             subnet_ids=list(values["subnets"] or []) if kind == INTERFACE else [],
             security_group_ids=list(values["security_groups"] or []) if kind == INTERFACE else [],
-            private_dns=bool(values["private_dns"]),
+            private_dns=bool(values["private_dns"]) and offers_private_dns(values),
             cost_confirmed=bool(values["confirm_cost"]),
             policy=values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
             name=values["name"] or "",
@@ -515,6 +523,7 @@ class EndpointFormView(FormView):
             shown[name] = aws and kind == GATEWAY
         for name in INTERFACE_FIELDS:
             shown[name] = aws and kind == INTERFACE
+        shown["private_dns"] = shown["private_dns"] and offers_private_dns(values)
         shown["policy"] = values["policy_kind"] == CUSTOM_POLICY
         for name, visible in shown.items():
             self.controls[name].layout.display = None if visible else "none"

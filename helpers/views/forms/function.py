@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from helpers.aws import functions, networking
+from helpers.aws import api, functions, networking
 from helpers.aws.tables import DEFAULT_TABLE_NAME
 from helpers.core import journal
 from helpers.core.clients import client
@@ -25,7 +25,7 @@ ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
-API_GATEWAY_TIMEOUT_SECONDS = 29
+API_GATEWAY_TIMEOUT_SECONDS = api.DEFAULT_INTEGRATION_TIMEOUT_MS // 1000
 
 
 # --- the execution role ----------------------------------------------------------------------
@@ -63,7 +63,7 @@ class ExecutionRoleForm(FormModel):
         name = values["role_name"].strip()
         if not ROLE_NAME.match(name):
             problems.append(
-                Problem("role_name", "ValidationException", t("functions.bad_role_name", name=name))
+                Problem("role_name", "ValidationError", t("functions.bad_role_name", name=name))
             )
         if not functions.TABLE_NAME.match(values["table_name"].strip()):
             problems.append(
@@ -257,7 +257,7 @@ class FunctionForm(FormModel):
                 "functions.field_runtime",
                 "choice",
                 functions.DEFAULT_RUNTIME,
-                options=list(functions.RUNTIMES),
+                options=functions.supported_runtimes(),
             ),
             Field("memory", "functions.field_memory", "int", functions.DEFAULT_MEMORY_MB),
             Field("timeout", "functions.field_timeout", "int", functions.DEFAULT_TIMEOUT_SECONDS),
@@ -294,6 +294,9 @@ class FunctionForm(FormModel):
         for name in ("function_name", "runtime", "memory", "timeout", "environment"):
             if name in choices:
                 values[name] = choices[name]
+        if functions.is_deprecated(values["runtime"]):
+            # Deprecated since it was chosen: the console no longer offers it either.
+            values["runtime"] = functions.DEFAULT_RUNTIME
         ec2 = client("ec2")
         if (
             choices.get("vpc")
@@ -377,18 +380,7 @@ class FunctionForm(FormModel):
                     t("functions.bad_function_name", name=name),
                 )
             )
-        if values["runtime"] not in functions.RUNTIMES:
-            problems.append(
-                Problem(
-                    "runtime",
-                    "InvalidParameterValueException",
-                    t(
-                        "functions.bad_runtime",
-                        runtime=values["runtime"],
-                        runtimes=", ".join(functions.RUNTIMES),
-                    ),
-                )
-            )
+        problems += _runtime_problems(values["runtime"])
         for field, (low, high) in (
             ("memory", functions.MEMORY_RANGE_MB),
             ("timeout", functions.TIMEOUT_RANGE_SECONDS),
@@ -420,13 +412,13 @@ class FunctionForm(FormModel):
         subnet_ids = list(values["subnets"] or [])
         group_ids = list(values["security_groups"] or [])
         problems = []
+        # Lambda never sees the VPC (it derives it from the subnets): choosing one is the
+        # console's step, so these refusals are the lab's, not Lambda's.
         if not vpc_id:
-            problems.append(
-                Problem("vpc", "InvalidParameterValueException", t("functions.vpc_missing"))
-            )
+            problems.append(Problem("vpc", "functions.vpc_missing", t("functions.vpc_missing")))
         elif not ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]:
             problems.append(
-                Problem("vpc", "InvalidVpcID.NotFound", t("functions.vpc_not_found", vpc=vpc_id))
+                Problem("vpc", "functions.vpc_not_found", t("functions.vpc_not_found", vpc=vpc_id))
             )
             vpc_id = None
         subnets = (
@@ -449,14 +441,16 @@ class FunctionForm(FormModel):
             if group_ids
             else {}
         )
+        paired = bool(subnet_ids) == bool(group_ids)
         problems += _membership_problems(
             "subnets",
             subnet_ids,
             subnets,
             vpc_id,
             MAX_SUBNETS,
-            "InvalidSubnetID.NotFound",
+            functions.SUBNET_NOT_FOUND_MESSAGE,
             "subnet",
+            paired,
         )
         problems += _membership_problems(
             "security_groups",
@@ -464,8 +458,9 @@ class FunctionForm(FormModel):
             groups,
             vpc_id,
             MAX_SECURITY_GROUPS,
-            "InvalidGroup.NotFound",
+            functions.GROUP_NOT_FOUND_MESSAGE,
             "group",
+            paired,
         )
         if vpc_id and subnets:
             public = internet_facing_subnets(vpc_id) & set(subnets)
@@ -556,31 +551,72 @@ class FunctionForm(FormModel):
         )
 
 
+def _runtime_problems(runtime: str) -> list[Problem]:
+    """A runtime Lambda supports today, as the console offers them; a deprecated one is named
+    with its date, and a value Lambda does not know gets the API's ValidationException."""
+    supported = functions.supported_runtimes()
+    if runtime in supported:
+        return []
+    if functions.is_deprecated(runtime):
+        return [
+            Problem(
+                "runtime",
+                "functions.runtime_deprecated",
+                t(
+                    "functions.runtime_deprecated",
+                    runtime=runtime,
+                    date=functions.runtime_deprecation(runtime).isoformat(),
+                    table_date=functions.RUNTIME_TABLE_DATE.isoformat(),
+                    newest=supported[0] if supported else functions.DEFAULT_RUNTIME,
+                ),
+            )
+        ]
+    known = runtime in functions.lambda_runtime_identifiers()
+    return [
+        Problem(
+            "runtime",
+            "functions.bad_runtime" if known else "ValidationException",
+            t("functions.bad_runtime", runtime=runtime, runtimes=", ".join(supported)),
+        )
+    ]
+
+
 def _membership_problems(
     field: str,
     wanted: list[str],
     found: dict,
     vpc_id: str | None,
     limit: int,
-    not_found_code: str,
+    not_found_message: str,
     kind: str,
+    paired: bool,
 ) -> list[Problem]:
-    """Subnets or security groups: some chosen, each existing, all in the chosen VPC."""
+    """Subnets or security groups: some chosen, each existing, all in the chosen VPC.
+
+    Lambda itself refuses subnets without security groups (or the reverse); with neither it
+    would make a function outside any VPC, which the lab refuses as its own rule. A subnet or
+    group EC2 does not know gets Lambda's answer, with EC2's inside (``not_found_message``)."""
     if not wanted:
-        return [Problem(field, "InvalidParameterValueException", t(f"functions.{kind}_none"))]
+        code = f"functions.{kind}_none" if paired else "InvalidParameterValueException"
+        detail = "" if paired else f" ({functions.VPC_PAIR_MESSAGE})"
+        return [Problem(field, code, t(f"functions.{kind}_none") + detail)]
     problems = []
     if len(wanted) > limit:
         problems.append(
-            Problem(
-                field,
-                "InvalidParameterValueException",
-                t(f"functions.{kind}_too_many", limit=limit),
-            )
+            Problem(field, "ValidationException", t(f"functions.{kind}_too_many", limit=limit))
         )
     for resource_id in wanted:
         if resource_id not in found:
             problems.append(
-                Problem(field, not_found_code, t(f"functions.{kind}_not_found", id=resource_id))
+                Problem(
+                    field,
+                    "InvalidParameterValueException",
+                    t(
+                        f"functions.{kind}_not_found",
+                        id=resource_id,
+                        answer=not_found_message.format(id=resource_id),
+                    ),
+                )
             )
         elif vpc_id and found[resource_id]["VpcId"] != vpc_id:
             problems.append(

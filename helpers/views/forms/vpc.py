@@ -20,6 +20,11 @@ from helpers.views.network import vpc_overview_html
 
 DEFAULTS = networking.DEFAULT_CHOICES
 SUBNET_COUNT_FIELDS = ("public_subnets", "private_subnets")
+# AWS accepts either DNS setting off; only resolution matters to the note app's path.
+DNS_OFF_WARNINGS = {
+    "dns_resolution": "networking.dns_resolution_off",
+    "dns_hostnames": "networking.dns_hostnames_off",
+}
 
 
 def _count_options(multiples: tuple[int, ...]) -> Callable[[dict], list]:
@@ -109,16 +114,10 @@ class VpcForm(FormModel):
                     "warning",
                 )
             )
-        for choice in ("dns_resolution", "dns_hostnames"):
+        problems += [problem_from(error, "warning") for error in networking.warnings(values)]
+        for choice, key in DNS_OFF_WARNINGS.items():
             if not plan.choices[choice]:
-                problems.append(
-                    Problem(
-                        choice,
-                        "networking.dns_off",
-                        t("networking.dns_off", region=current().region),
-                        "warning",
-                    )
-                )
+                problems.append(Problem(choice, key, t(key, region=current().region), "warning"))
         return problems
 
     # --- previewing -----------------------------------------------------------------------
