@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import pytest
 
 from helpers.aws import networking
@@ -266,10 +268,14 @@ def test_preview_shows_the_nat_gateway_cost_before_creating(fresh_lab):
     assert "vpc-private-nat-public2-us-east-1b" in html and "vpc-private-eip-us-east-1b" in html
 
 
-def test_preview_shows_refusals_instead_of_a_plan(fresh_lab):
-    form = quiet_form()
-    html = form.preview({**form.defaults(), "cidr": "10.0.0.0/8"})
-    assert "lab-error" in html and "/16" in html and "vpc-private-subnet" not in html
+def test_the_view_shows_the_clicks_refusal_instead_of_a_plan(fresh_lab):
+    """Before any click, the view runs the click's own checks: the refusal shows in the
+    click's words, no plan is previewed, and the button waits."""
+    view = VpcFormView(quiet_form())
+    view.set(cidr="10.0.0.0/8")
+    refusal = quiet_form().submit(cidr="10.0.0.0/8").errors[0].message
+    assert "lab-error" in view.judgement.value and escape(refusal) in view.judgement.value
+    assert view.preview.value == "" and view.button.disabled
 
 
 def test_preview_says_an_existing_lab_vpc_will_be_reused(fresh_lab):

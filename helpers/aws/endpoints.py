@@ -887,6 +887,52 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
     )
 
 
+@dataclass(frozen=True)
+class EndpointChange:
+    """What differs between an existing gateway endpoint and a request for it, as the console's
+    *Manage route tables* and *Edit policy* would change it."""
+
+    endpoint_id: str
+    add: list[str]
+    remove: list[str]
+    policy: str | None  # the new policy text (Full access written out), or None: unchanged
+
+    def __bool__(self) -> bool:
+        return bool(self.add or self.remove or self.policy)
+
+
+def _same_policy(current: str | None, wanted: str) -> bool:
+    try:
+        return json.loads(current or json.dumps(FULL_ACCESS_POLICY)) == json.loads(wanted)
+    except ValueError:
+        return False
+
+
+def change_for(request: EndpointRequest) -> EndpointChange | None:
+    """The change that would make the lab's existing endpoint for ``request`` what the request
+    asks (None: no such endpoint, or not a gateway endpoint)."""
+    existing = find_existing(request)
+    if existing is None or existing.get("VpcEndpointType") != GATEWAY:
+        return None
+    attached = existing.get("RouteTableIds", [])
+    wanted = request.policy if request.policy is not None else json.dumps(FULL_ACCESS_POLICY)
+    return EndpointChange(
+        existing["VpcEndpointId"],
+        add=[i for i in request.route_table_ids if i not in attached],
+        remove=[i for i in attached if i not in request.route_table_ids],
+        policy=None if _same_policy(existing.get("PolicyDocument"), wanted) else wanted,
+    )
+
+
+def apply_change(change: EndpointChange) -> EndpointSnapshot:
+    """Apply ``change``: route tables first (their before/after is what the learner sees)."""
+    result = set_route_tables(change.endpoint_id, add=change.add, remove=change.remove)
+    if change.policy is not None:
+        set_policy(change.endpoint_id, change.policy)
+        result = replace(result, endpoint=endpoint(change.endpoint_id))
+    return result
+
+
 def set_policy(endpoint_id: str, policy_document: str | dict | None) -> EndpointSnapshot:
     """Replace the endpoint policy (None: Full access); refused as AWS would if invalid."""
     if policy_document is None:

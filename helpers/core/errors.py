@@ -68,7 +68,9 @@ class Problem:
     field: str | None
     code: str
     message: str
-    severity: str = "error"  # "error" refuses the submit; "warning" only informs
+    # "error" refuses the submit; "warning" only informs; "confirm" is a warning the learner
+    # must confirm before the form acts (like a cost).
+    severity: str = "error"
 
 
 def problem_from(error: LabError, severity: str = "error") -> Problem:

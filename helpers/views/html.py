@@ -61,6 +61,22 @@ def box(message: str, kind: str = "info", title: str | None = None) -> str:
     )
 
 
+def boxes(messages: list[tuple[str, str]]) -> str:
+    """One box per kind (in the order error, warning, info, success), each message on its own
+    line: a form's judgement reads as a few boxes, not a stack of them."""
+    parts = []
+    for kind in STYLES:
+        lines = [message for message_kind, message in messages if message_kind == kind]
+        if lines:
+            background, colour = STYLES[kind]
+            body = "".join(f"<div>{text(line)}</div>" for line in lines)
+            parts.append(
+                f'<div class="lab-{kind}" style="background:{background};color:{colour};'
+                f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">{body}</div>'
+            )
+    return "".join(parts)
+
+
 def table(
     columns: list[str],
     rows: list[list],

@@ -1,8 +1,15 @@
 """The form framework: a model (values, checks, submit — plain Python) and its widget view.
 
 A chapter's form subclasses ``FormModel`` (fields, ``check``, ``create``); ``FormView`` builds
-the widgets from the fields, shows a live preview, and routes every result and error into
-its ``Output`` widget. Tests and instructors call ``model.submit(...)`` or ``view.click()``.
+the widgets from the fields and routes every result and error into its ``Output`` widget.
+Tests and instructors call ``model.submit(...)`` or ``view.click()``.
+
+The view judges as the console does, before the click: on every change it runs the model's
+own checks (the very ones a click runs) and shows their refusals and warnings in the words the
+click would use, then the preview; the button says what a click will do — disabled while
+something is refused, "… anyway" behind a confirmation when a warning describes a broken
+result (severity "confirm"). A result under the button is marked outdated as soon as a field
+changes, and a re-render replaces it, never appends to it.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from helpers.core.clients import friendly_errors
 from helpers.core.errors import LabError, Problem, problem_from
 from helpers.core.messages import catalogue, t
 from helpers.views.clicks import ClickGuard
-from helpers.views.html import box
+from helpers.views.html import box, boxes
 
 FIELD_KINDS = ("text", "int", "choice", "multi", "bool", "textarea")
 
@@ -35,7 +42,6 @@ class Field:
     # (label, value) pairs, or a function of the form's current values returning them.
     options: list | Callable[[dict], list] | None = None
     depends_on: tuple[str, ...] = ()  # fields whose change refreshes this one's options
-    help_key: str | None = None
 
     def __post_init__(self):
         if self.kind not in FIELD_KINDS:
@@ -68,7 +74,7 @@ class SubmitResult:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
+        return [p for p in self.problems if p.severity in ("warning", "confirm")]
 
     @property
     def codes(self) -> list[str]:
@@ -86,6 +92,9 @@ class FormModel:
     raises_when_refused = False  # True: on Run All, a refusal stops the notebook at its cell
     button_style = "primary"
     button_icon = ""
+    # Fields whose refusal only asks the learner to confirm a cost: the preview (which shows
+    # the cost) stays while they are unticked.
+    confirmation_fields: tuple[str, ...] = ()
     # Progress lines while creating (waits on real AWS); a view sends them to its output.
     progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
@@ -119,8 +128,10 @@ class FormModel:
         return result.ok
 
     def submit_or_raise(self, **values) -> SubmitResult:
-        """Submit through the same checks (catch-up's path); a refusal raises LabError."""
-        result = self.submit(**values)
+        """Submit through the same checks (catch-up's path); a refusal raises LabError. The
+        learner confirmed these choices when they first made them (the journal keeps only
+        what was created), so warnings are taken as confirmed."""
+        result = self.submit(confirmed=True, **values)
         if not result.ok:
             first = result.errors[0]
             raise LabError(
@@ -132,22 +143,44 @@ class FormModel:
             )
         return result
 
-    def check_only(self, **values) -> SubmitResult:
+    def action_label(self, values: dict) -> str:
+        """What a click does, as the button says it (a form may name a change instead)."""
+        return t(self.submit_label_key)
+
+    def check_only(self, confirmed: bool = False, **values) -> SubmitResult:
         """What a submit of ``values`` answers before creating (refusals and warnings); nothing
-        is created. ``ok`` means the submit would go on to create."""
+        is created. ``ok`` means the submit would go on to create: no error, and every warning
+        of severity "confirm" ``confirmed``."""
         unknown = set(values) - {f.name for f in self.fields}
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
+        full = {**self.defaults(), **values}
         try:
             with friendly_errors():
-                problems = self.check({**self.defaults(), **values})
+                problems = self.check(full)
         except LabError as error:
             return SubmitResult(ok=False, problems=[problem_from(error)], error=error)
-        return SubmitResult(ok=not any(p.severity == "error" for p in problems), problems=problems)
+        if not confirmed and needs_confirmation(problems) and not errors_in(problems):
+            action = self.action_label(full)
+            problems = [
+                *problems,
+                Problem(
+                    None,
+                    "forms.confirm_first",
+                    t(
+                        "forms.confirm_first",
+                        confirm=t("forms.confirm_label"),
+                        action=action,
+                        action_lower=_lower_first(action),
+                    ),
+                ),
+            ]
+        return SubmitResult(ok=not errors_in(problems), problems=problems)
 
-    def submit(self, **values) -> SubmitResult:
-        """Check, then create; nothing is created when any error is found."""
-        checked = self.check_only(**values)
+    def submit(self, confirmed: bool = False, **values) -> SubmitResult:
+        """Check, then create; nothing is created when any error is found, nor when a warning
+        that needs confirmation is not ``confirmed``."""
+        checked = self.check_only(confirmed, **values)
         if not checked.ok:
             return checked
         full = {**self.defaults(), **values}
@@ -164,62 +197,147 @@ class FormModel:
         return result
 
 
+def errors_in(problems: list[Problem]) -> list[Problem]:
+    return [p for p in problems if p.severity == "error"]
+
+
+def needs_confirmation(problems: list[Problem]) -> bool:
+    return any(p.severity == "confirm" for p in problems)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def problem_line(model: FormModel, problem: Problem) -> str:
+    """A problem as the learner reads it: the field's label, the message, AWS's code."""
+    labels = {f.name: f.label for f in model.fields}
+    where = f"{labels.get(problem.field, problem.field)}: " if problem.field else ""
+    code = "" if problem.code in catalogue() else f" [{problem.code}]"  # AWS codes only
+    return f"{where}{problem.message}{code}"
+
+
+def render_problems(model: FormModel, problems: list[Problem], refused: bool = False) -> str:
+    """One box per kind: what is refused (and, after a refused click, that nothing was
+    created), then what the learner should know or confirm."""
+    messages = [
+        ("error" if p.severity == "error" else "warning", problem_line(model, p)) for p in problems
+    ]
+    if refused and model.refused_key:
+        messages.append(("error", t(model.refused_key)))
+    return boxes(messages)
+
+
 def render_result(model: FormModel, result: SubmitResult) -> str:
     """The HTML shown under the form after a submit."""
-    labels = {f.name: f.label for f in model.fields}
-    parts = []
-    for problem in result.problems:
-        where = f"{labels.get(problem.field, problem.field)}: " if problem.field else ""
-        code = "" if problem.code in catalogue() else f" [{problem.code}]"  # AWS codes only
-        parts.append(box(f"{where}{problem.message}{code}", problem.severity))
-    if not result.ok and model.refused_key:
-        parts.append(box(t(model.refused_key), "error"))
-    parts.append(result.html)
-    return "".join(parts)
+    return render_problems(model, result.problems, refused=not result.ok) + result.html
+
+
+# The console's create pages: labels in one column of one width, inputs of one width beside it.
+LABEL_WIDTH, INPUT_WIDTH = "14em", "32em"
+LABEL_STYLE = {"description_width": LABEL_WIDTH}
+
+
+class Checklist(widgets.HBox):
+    """A labelled list of checkboxes (route tables, subnets): the label in the labels' column."""
+
+    def __init__(self, label: str, choices: list[tuple[str, Any]], selected: list):
+        self.option_values = [value for _, value in choices]
+        self.checkboxes = [
+            widgets.Checkbox(
+                value=value in selected,
+                description=text,
+                indent=False,
+                style={"description_width": "initial"},
+                layout=widgets.Layout(width="auto"),
+            )
+            for text, value in choices
+        ]
+        super().__init__(
+            [
+                widgets.Label(
+                    label, layout=widgets.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH)
+                ),
+                widgets.VBox(self.checkboxes),
+            ]
+        )
+
+    @property
+    def value(self) -> list:
+        return [v for v, box in zip(self.option_values, self.checkboxes, strict=True) if box.value]
+
+    @value.setter
+    def value(self, wanted: list) -> None:
+        for v, checkbox in zip(self.option_values, self.checkboxes, strict=True):
+            checkbox.value = v in wanted
+
+    def observe_value(self, handler) -> None:
+        for checkbox in self.checkboxes:
+            checkbox.observe(handler, names="value")
 
 
 class FormView:
-    """The widgets for a ``FormModel``: one per field, a submit button, a preview, an output."""
+    """The widgets for a ``FormModel``: one per field, the judgement and preview, the button
+    (with its confirmation), and one output holding the last result."""
 
     def __init__(self, model: FormModel, values: dict | None = None):
-
         self.model = model
         self.result: SubmitResult | None = None
         self._clicks = ClickGuard()
+        self._submitted: dict | None = None  # the values the result under the button is for
+        self._result_html = ""
         initial = {**model.defaults(), **(values or {})}
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
+        self.judgement = widgets.HTML()  # what a click would refuse or warn about, live
+        self.preview = widgets.HTML()
+        self.confirm = widgets.Checkbox(
+            value=False,
+            description=t("forms.confirm_label"),
+            indent=False,
+            layout=widgets.Layout(display="none", margin=f"0 0 0 {LABEL_WIDTH}"),
+        )
         self.button = widgets.Button(
             description=t(model.submit_label_key),
             button_style=model.button_style,
             icon=model.button_icon,
             tooltip=t(model.submit_label_key),
+            layout=widgets.Layout(width="auto", margin=f"4px 0 4px {LABEL_WIDTH}"),
         )
-        self.preview = widgets.HTML()
+        self.waiting = widgets.HTML()  # why the button waits, beside it
         self.output = widgets.Output()
         self.button.on_click(self._on_click)
         model.progress = lambda text: self.output.append_stdout(text + "\n")
         for f in model.fields:
             self._observe(f.name, self._on_change)
-        self._refresh_preview()
+        self.confirm.observe(lambda change: self._judge(), names="value")
+        self._judge()
 
     # --- building -------------------------------------------------------------------------
     def _make_control(self, f: Field, values: dict):
         w = widgets
-        style = {"description_width": "initial"}
-        layout = w.Layout(width="auto")
+        layout = w.Layout(width=INPUT_WIDTH, max_width="100%")
         value = values.get(f.name)
         if f.kind == "text":
-            return w.Text(value=value or "", description=f.label, style=style, layout=layout)
+            return w.Text(value=value or "", description=f.label, style=LABEL_STYLE, layout=layout)
         if f.kind == "int":
-            return w.IntText(value=value or 0, description=f.label, style=style)
+            return w.IntText(
+                value=value or 0,
+                description=f.label,
+                style=LABEL_STYLE,
+                layout=w.Layout(width=f"calc({LABEL_WIDTH} + 8em)"),
+            )
         if f.kind == "bool":
-            return w.Checkbox(value=bool(value), description=f.label, style=style, indent=False)
+            return w.Checkbox(
+                value=bool(value), description=f.label, style=LABEL_STYLE, indent=True
+            )
         if f.kind == "textarea":
             return w.Textarea(
                 value=value or "",
                 description=f.label,
-                style=style,
-                layout=w.Layout(width="95%", height="8em"),
+                style=LABEL_STYLE,
+                layout=w.Layout(
+                    width=f"calc({LABEL_WIDTH} + 40em)", max_width="100%", height="8em"
+                ),
             )
         if f.kind == "choice":
             choices = f.choices(values)
@@ -228,60 +346,26 @@ class FormView:
                 options=choices,
                 value=value if value in allowed else (allowed[0] if allowed else None),
                 description=f.label,
-                style=style,
+                style=LABEL_STYLE,
                 layout=layout,
             )
-        return self._make_checklist(f, values, value or [])
-
-    def _make_checklist(self, f: Field, values: dict, selected: list):
-        w = widgets
-        boxes = [
-            w.Checkbox(
-                value=v in selected,
-                description=label,
-                indent=False,
-                style={"description_width": "initial"},
-                layout=w.Layout(width="auto"),
-            )
-            for label, v in f.choices(values)
-        ]
-        container = w.VBox([w.Label(f.label), *boxes])
-        container.option_values = [v for _, v in f.choices(values)]
-        return container
+        return Checklist(f.label, f.choices(values), value or [])
 
     def _observe(self, name: str, handler) -> None:
         control = self.controls[name]
-        if isinstance(control, widgets.VBox):
-            for checkbox in control.children[1:]:
-                checkbox.observe(lambda change, n=name: handler(n), names="value")
+        if isinstance(control, Checklist):
+            control.observe_value(lambda change, n=name: handler(n))
         else:
             control.observe(lambda change, n=name: handler(n), names="value")
 
     # --- values ---------------------------------------------------------------------------
     def values(self) -> dict:
-        result = {}
-        for name, control in self.controls.items():
-            if isinstance(control, widgets.VBox):
-                result[name] = [
-                    v
-                    for v, checkbox in zip(
-                        control.option_values, control.children[1:], strict=False
-                    )
-                    if checkbox.value
-                ]
-            else:
-                result[name] = control.value
-        return result
+        return {name: control.value for name, control in self.controls.items()}
 
     def set(self, **values) -> None:
         """Set fields as a learner would (tests and instructors use this)."""
         for name, value in values.items():
-            control = self.controls[name]
-            if isinstance(control, widgets.VBox):
-                for v, checkbox in zip(control.option_values, control.children[1:], strict=False):
-                    checkbox.value = v in value
-            else:
-                control.value = value
+            self.controls[name].value = value
 
     # --- reacting -------------------------------------------------------------------------
     def _on_change(self, name: str) -> None:
@@ -289,7 +373,11 @@ class FormView:
             for f in self.model.fields:
                 if name in f.depends_on:
                     self._reload_options(f)
-            self._refresh_preview()
+            if self.confirm.value:  # a confirmation is for the warnings it was given on
+                self.confirm.value = False  # (its observer judges again)
+            else:
+                self._judge()
+            self._mark_result()
 
     def _reload_options(self, f: Field) -> None:
         values = self.values()
@@ -301,7 +389,7 @@ class FormView:
             allowed = [v for _, v in choices]
             control.value = current if current in allowed else (allowed[0] if allowed else None)
         elif f.kind == "multi":
-            replacement = self._make_checklist(f, values, values.get(f.name, []))
+            replacement = self._make_control(f, values)
             self.controls[f.name] = replacement
             self._observe(f.name, self._on_change)
             self._reorder()
@@ -310,19 +398,53 @@ class FormView:
         if hasattr(self, "_container"):
             self._container.children = self._children()
 
-    def _refresh_preview(self) -> None:
+    def _judge(self) -> None:
+        """Run the click's own checks on the current values and show what a click would do."""
+        values = self.values()
+        checked = self.model.check_only(confirmed=self.confirm.value, **values)
+        waiting_for_confirmation = any(p.code == "forms.confirm_first" for p in checked.problems)
+        shown = [p for p in checked.problems if p.code != "forms.confirm_first"]
+        refused = bool(errors_in(shown))
+        blocking = [p for p in errors_in(shown) if p.field not in self.model.confirmation_fields]
+        self.judgement.value = render_problems(self.model, shown)
         try:
             with friendly_errors():
-                self.preview.value = self.model.preview(self.values())
+                self.preview.value = "" if blocking else self.model.preview(values)
         except LabError as error:
             self.preview.value = box(error.message, "error")
+        asks = needs_confirmation(shown) and not refused
+        self.confirm.layout.display = None if asks else "none"
+        action = self.model.action_label(values)
+        label = (
+            t("forms.anyway", action=action, action_lower=_lower_first(action)) if asks else action
+        )
+        self.button.description = self.button.tooltip = label
+        self.button.disabled = refused or waiting_for_confirmation
+        self.waiting.value = (
+            box(t("forms.refused_for_now"), "info")
+            if refused
+            else box(checked.problems[-1].message, "info")
+            if waiting_for_confirmation
+            else ""
+        )
+
+    def _mark_result(self) -> None:
+        """The result under the button stays only while it is for the values shown."""
+        if self._submitted is None:
+            return
+        outdated = self.values() != self._submitted
+        html = self._result_html
+        if outdated:
+            html = box(t("forms.outdated"), "info") + f"<div style='opacity:.55'>{html}</div>"
+        self.output.outputs = ()
+        self.output.append_display_data(HTML(html))
 
     def refresh(self) -> None:
         """Reload every option list (e.g. after resources were created elsewhere)."""
         for f in self.model.fields:
             if f.options is not None and callable(f.options):
                 self._reload_options(f)
-        self._refresh_preview()
+        self._judge()
 
     def _on_click(self, _button=None) -> None:
         values = self.values()
@@ -332,20 +454,23 @@ class FormView:
         self.output.outputs = ()  # state, not a clear_output message: those race with appends
         self.button.disabled = True
         try:
-            self.result = self.model.submit(**values)
-            self.output.append_display_data(HTML(render_result(self.model, self.result)))
+            self.result = self.model.submit(confirmed=self.confirm.value, **values)
+            self._result_html = render_result(self.model, self.result)
         except Exception as error:  # unexpected: show it here, never lose it in a log
-            self.output.append_display_data(
-                HTML(box(t("forms.unexpected", error=repr(error)), "error"))
-            )
+            self._result_html = box(t("forms.unexpected", error=repr(error)), "error")
             self.output.append_stderr(traceback.format_exc())
-        finally:
-            self.button.disabled = False
+        self._submitted = values
+        self.output.append_display_data(HTML(self._result_html))
+        with self.confirm.hold_trait_notifications():
+            self.confirm.value = False
         self.refresh()
 
-    def click(self) -> SubmitResult | None:
-        """One deliberate click (tests, instructors): always submits."""
-        self.button.click()
+    def click(self, confirmed: bool = False) -> SubmitResult | None:
+        """One deliberate click (tests, instructors): always submits; ``confirmed`` ticks the
+        confirmation first, as a learner would."""
+        if confirmed:
+            self.confirm.value = True
+        self._on_click()
         return self.result
 
     def submit_unless_done(self) -> SubmitResult | None:
@@ -364,8 +489,18 @@ class FormView:
         return self.result
 
     # --- showing --------------------------------------------------------------------------
+    def _field_widgets(self) -> list:
+        return list(self.controls.values())
+
     def _children(self):
-        return [*self.controls.values(), self.preview, self.button, self.output]
+        return [
+            *self._field_widgets(),
+            self.judgement,
+            self.preview,
+            self.confirm,
+            widgets.HBox([self.button, self.waiting]),
+            self.output,
+        ]
 
     @property
     def widget(self):

@@ -35,6 +35,12 @@ SERVICE_CATEGORIES = (
 ALL_TYPES = ""
 FULL_ACCESS, CUSTOM_POLICY = "full", "custom"
 GATEWAY_FIELDS = ("route_tables",)
+# Warnings about an endpoint the note app could not use: a click must be confirmed.
+BROKEN_RESULT_WARNINGS = (
+    "endpoints.no_route_table",
+    "endpoints.private_subnet_not_covered",
+    "endpoints.policy_refuses_note_app",
+)
 INTERFACE_FIELDS = ("subnets", "security_groups", "private_dns", "confirm_cost")
 SERVICE_FIELDS = ("service_search", "service_type_filter", "service", "endpoint_type")
 FULL_SERVICE_NAME_START = "com.amazonaws."
@@ -128,6 +134,7 @@ class EndpointForm(FormModel):
 
     chapter = endpoints.CHAPTER
     submit_label_key = "endpoints.create_button"
+    confirmation_fields = ("confirm_cost",)
     fields = [
         Field("name", "endpoints.label_name", "text", endpoints.DEFAULT_NAME),
         Field(
@@ -273,14 +280,42 @@ class EndpointForm(FormModel):
             )
         request = self.request(values)
         problems += [problem_from(e) for e in endpoints.refusals(request)]
-        problems += [problem_from(w, "warning") for w in endpoints.warnings(request)]
+        problems += [
+            problem_from(w, "confirm" if w.key in BROKEN_RESULT_WARNINGS else "warning")
+            for w in endpoints.warnings(request)
+        ]
         return problems
 
     @staticmethod
     def category_explanation(category: str) -> str:
         return t(f"endpoints.category_{category.replace('-', '_')}_explained")
 
+    def change(self, values: dict) -> endpoints.EndpointChange | None:
+        """What a click would change on the lab's existing gateway endpoint for these values
+        (None: there is none, so a click creates one)."""
+        if (
+            values.get("service_category") != AWS_SERVICES
+            or values.get("endpoint_type") != GATEWAY
+            or not values.get("vpc")
+            or not chosen_service_name(values)
+        ):
+            return None
+        return endpoints.change_for(self.request(values))
+
+    def action_label(self, values: dict) -> str:
+        return t("endpoints.save_changes") if self.change(values) else t(self.submit_label_key)
+
     def create(self, values: dict) -> SubmitResult:
+        change = self.change(values)
+        if change:  # the console's Manage route tables / Edit policy, in one click
+            snapshot = endpoints.apply_change(change)
+            return SubmitResult(
+                ok=True,
+                created=False,
+                resource=snapshot.endpoint,
+                html=box(t("endpoints.changed", endpoint_id=change.endpoint_id), "success")
+                + render_snapshot(snapshot),
+            )
         snapshot = endpoints.create_endpoint(self.request(values), progress=self.progress)
         notice = (
             ""
@@ -336,6 +371,9 @@ class EndpointForm(FormModel):
         service = chosen_service_name(values)
         if not service:
             return box(t("endpoints.preview_no_service"), "info")
+        change = self.change(values)
+        if change is not None:
+            return box(_change_text(change), "info")
         if values.get("endpoint_type") == INTERFACE:
             chosen = set(values.get("subnets") or [])
             zones = (
@@ -355,6 +393,8 @@ class EndpointForm(FormModel):
                 ),
                 "warning",
             )
+        if not values.get("route_tables"):
+            return ""  # the warning above says what an endpoint without routes means
         return box(
             t(
                 "endpoints.gateway_preview",
@@ -363,6 +403,20 @@ class EndpointForm(FormModel):
             ),
             "info",
         )
+
+
+def _change_text(change: endpoints.EndpointChange) -> str:
+    """What a click on "Save changes" does to the existing endpoint, in the learner's words."""
+    if not change:
+        return t("endpoints.nothing_to_change", endpoint_id=change.endpoint_id)
+    parts = [t("endpoints.change_intro", endpoint_id=change.endpoint_id)]
+    if change.add:
+        parts.append(t("endpoints.change_add", route_tables=", ".join(change.add)))
+    if change.remove:
+        parts.append(t("endpoints.change_remove", route_tables=", ".join(change.remove)))
+    if change.policy is not None:
+        parts.append(t("endpoints.change_policy"))
+    return " ".join(parts)
 
 
 def tag_editor(description: str, pairs):
@@ -494,13 +548,13 @@ class EndpointFormView(FormView):
             allowed[0] if allowed else None,
         )
 
-    def _children(self):
+    def _field_widgets(self) -> list:
         children = []
         for name, control in self.controls.items():
             if name == "service":
                 children.append(self.services_header)
             children.append(control)
-        return [*children, self.preview, self.button, self.output]
+        return children
 
     def _on_change(self, name: str) -> None:
         super()._on_change(name)

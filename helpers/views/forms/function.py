@@ -470,7 +470,7 @@ class FunctionForm(FormModel):
                         "subnets",
                         "functions.public_subnet",
                         t("functions.public_subnet", subnet=subnet),
-                        "warning",
+                        "confirm",  # the function would run, but never reach DynamoDB
                     )
                 )
         return problems

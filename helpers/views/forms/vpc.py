@@ -48,6 +48,7 @@ def _nat_options(_values: dict) -> list[tuple[str, str]]:
 class VpcForm(FormModel):
     chapter = networking.CHAPTER
     submit_label_key = "networking.submit"
+    confirmation_fields = ("confirm_cost",)
     fields = [
         Field("name_prefix", "networking.field_name_prefix", "text", DEFAULTS["name_prefix"]),
         Field("cidr", "networking.field_cidr", "text", DEFAULTS["cidr"]),
@@ -125,14 +126,6 @@ class VpcForm(FormModel):
         existing = networking.find_lab_vpc()
         if existing:
             return box(t("networking.preview_reuse", vpc=networking.vpc_label(existing)), "info")
-        problems = self.check(values)
-        errors = [
-            p for p in problems if p.severity == "error" and p.field != "confirm_cost"
-        ]  # the cost itself is shown below instead
-        if errors:
-            return box(t("networking.preview_refused"), "error") + "".join(
-                box(p.message, "error") for p in errors
-            )
         plan = networking.plan_network(values, networking.availability_zones())
         parts = [
             table(
@@ -147,7 +140,6 @@ class VpcForm(FormModel):
         ]
         if plan.nat_gateways:
             parts.append(box(networking.nat_cost_text(plan), "warning"))
-        parts += [box(p.message, "warning") for p in problems if p.severity == "warning"]
         return "".join(parts)
 
     # --- creating -------------------------------------------------------------------------
