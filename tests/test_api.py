@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_forms_base import judge_then_click, shown_html
 from test_invoker import build_lab
 
 from helpers import chapter
 from helpers.aws import api, functions
 from helpers.core.clients import client
+from helpers.core.messages import t
 from helpers.views.forms.api import ApiForm, RequestForm
+from helpers.views.forms.base import FormView
 
 
 @pytest.fixture
@@ -132,6 +135,56 @@ def test_the_api_form_needs_the_function(fresh_lab):
     assert _lab_apis() == []
 
 
+def test_the_request_form_shows_the_notes(deployed):
+    RequestForm().submit(method="POST", body='{"text": "from the form"}')
+    result = RequestForm().submit(method="GET")
+    assert result.ok and result.resource.status == 200
+    assert "from the form" in result.html
+
+
+# --- judged before the click -------------------------------------------------------------------
+def test_the_api_form_shows_every_refusal_before_the_click(fresh_lab):
+    """API Gateway's CreateRestApi needs a name, and "Stage names can only contain
+    alphanumeric characters, hyphens, and underscores" (CreateStage, Amazon API Gateway API
+    Reference): both are judged while typing, with API Gateway's BadRequestException, and
+    the click says the same."""
+    build_lab()
+    form = FormView(ApiForm())
+    before, result = judge_then_click(form, api_name=" ", stage="dev stage", methods=[])
+    assert {(p.field, p.code) for p in result.errors} == {
+        ("api_name", "BadRequestException"),
+        ("stage", "BadRequestException"),
+        ("methods", "api.no_methods"),
+    }
+    assert before.count("BadRequestException") == 2
+    assert form.button.disabled and form.preview.value == ""
+    assert _lab_apis() == []
+
+
+def test_the_missing_function_is_refused_before_the_click(fresh_lab):
+    form = FormView(ApiForm())
+    assert form.button.description == t("api.create")
+    before, result = judge_then_click(form)
+    assert "[NotFoundException]" in before and result.codes == ["NotFoundException"]
+    assert _lab_apis() == []
+
+
+def test_the_api_button_offers_the_change_and_the_result_says_what_changed(deployed):
+    form = FormView(ApiForm())
+    assert form.button.description == t("api.keep")
+    form.click()
+    assert "is in place and deployed" in shown_html(form)
+    form.set(methods=["GET", "POST", "PUT", "DELETE"])
+    assert form.button.description == t("api.save_changes")
+    assert t("forms.outdated") in shown_html(form)
+    form.click()
+    html = shown_html(form)  # one success box, the methods themselves are ch.show()'s
+    assert html.count("lab-success") == 1 and "<table" not in html
+    assert "GET, POST, DELETE → GET, POST, PUT, DELETE" in html
+    assert "PUT" in api.describe().methods
+    assert form.button.description == t("api.keep")
+
+
 @pytest.mark.parametrize(
     "values, field",
     [
@@ -141,14 +194,20 @@ def test_the_api_form_needs_the_function(fresh_lab):
         ({"method": "DELETE", "note_id": ""}, "note_id"),
     ],
 )
-def test_the_request_form_refuses_what_it_cannot_send(fresh_lab, values, field):
-    result = RequestForm().submit(**values)
-    assert not result.ok
-    assert result.errors[0].field == field
+def test_the_request_form_shows_its_refusals_before_the_click(fresh_lab, values, field):
+    """Nothing is sent while a field is refused, nor while the lab has no API to send to."""
+    form = FormView(RequestForm())
+    before, result = judge_then_click(form, **values)
+    assert {p.field: p.code for p in result.errors}.keys() == {None, field}
+    assert "api.no_api" in result.codes and t("api.no_api") in before.replace("&#x27;", "'")
+    assert form.button.disabled and form.button.description == t("api.send")
 
 
-def test_the_request_form_shows_the_notes(deployed):
-    RequestForm().submit(method="POST", body='{"text": "from the form"}')
-    result = RequestForm().submit(method="GET")
-    assert result.ok and result.resource.status == 200
-    assert "from the form" in result.html
+def test_a_second_request_replaces_the_first_answer(deployed):
+    form = FormView(RequestForm(method="POST", body='{"text": "first"}'))
+    form.click()
+    assert "201" in shown_html(form)
+    form.set(method="GET", body="")
+    form.click()
+    html = shown_html(form)
+    assert "200" in html and "201" not in html and "first" in html

@@ -181,7 +181,7 @@ def click_and_read(form_cell, button_title: str, wait_for: str) -> str:
         "out => out.querySelectorAll('.jp-OutputArea-child')"
         ".forEach(child => child.dataset.labStale = 'yes')"
     )
-    form_cell.locator(f"button.jupyter-button[title='{button_title}']").click()
+    form_cell.locator(f'button.jupyter-button[title="{button_title}"]').click()
     form_cell.page.wait_for_function(
         """([out, text]) => {
              const children = [...out.querySelectorAll('.jp-OutputArea-child')];
@@ -222,49 +222,138 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
     )
 
 
-def test_vpc_form_refuses_a_bad_cidr_in_the_form_and_creates_nothing(notebook):
+# --- chapter 01: the Create VPC form ----------------------------------------------------------
+VPC_NOTEBOOK = "01-create-vpc-subnet-route-table.ipynb"
+OUTDATED = "This result is from before your last change to the form"
+
+
+def _lab_vpc_ids() -> list[str]:
     from helpers.core import tags
     from helpers.core.clients import client
 
-    page = notebook("01-create-vpc-subnet-route-table.ipynb")
+    vpcs = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
+    return sorted(v["VpcId"] for v in vpcs)
+
+
+def cut_labels(form) -> list[str]:
+    """The labels of ``form`` that their column cuts short (shown with "…")."""
+    return form.evaluate(
+        """cell => [...cell.querySelectorAll('.widget-label, .widget-label-basic span')]
+             .filter(label => label.offsetParent !== null
+                              && label.scrollWidth > label.clientWidth + 1)
+             .map(label => label.innerText)"""
+    )
+
+
+def test_vpc_run_all_shows_the_map_and_each_route_table_once(notebook):
+    from helpers.aws import networking
+
+    page = notebook(VPC_NOTEBOOK)
     assert_no_cell_errors(page)
-    lab_vpcs_before = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
-    form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
+    network = networking.find_lab_network()
+    route_tables = [
+        *network.public_route_table_ids,
+        *network.private_route_table_ids,
+        network.main_route_table_id,
+    ]
+    assert len(route_tables) == 3
+    for route_table in route_tables:  # on the whole page, not only in one cell
+        expect(page.locator(".lab-route-table").filter(has_text=route_table)).to_have_count(1)
+    expect(page.locator("svg.lab-resource-map")).to_have_count(1)
+    expect(code_cell(page, "ch.show()").locator(".lab-route-table")).to_have_count(3)
+    # The form's result says what the click made, in one success box.
+    result = code_cell(page, "form = ch.form()").locator(".widget-output")
+    expect(result.locator(".lab-success")).to_have_count(1)
+    expect(result).to_contain_text("Created 6 resources")
+
+
+def test_vpc_form_judges_while_typing_and_a_change_replaces_the_old_message(notebook):
+    """A refusal shows before any click and the button waits (so no click can be refused);
+    the next change replaces the message, never leaves the old one beside the new one, and
+    Run All's result under the button is marked outdated until the values are back."""
+    page = notebook(VPC_NOTEBOOK)
+    lab_vpcs_before = _lab_vpc_ids()
+    form = code_cell(page, "form = ch.form()")
+    output = form.locator(".widget-output")
+    button = form.locator("button.jupyter-button.mod-primary")
     cidr = form.get_by_label("IPv4 CIDR block")
+    cidr.fill("10.0.0.0/8")
+    cidr.press("Tab")
+    too_large = form.locator(".lab-error").filter(has_text="10.0.0.0/8")
+    expect(too_large).to_have_count(1)
+    expect(too_large).to_contain_text("IPv4 CIDR block")
+    expect(button).to_be_disabled()
+    expect(output).to_contain_text(OUTDATED)
     cidr.fill("10.0.0.1/16")
     cidr.press("Tab")
-    text = click_and_read(form, "Create VPC", "Nothing was created")
-    assert "IPv4 CIDR block" in text and "not the start of its block" in text
-    assert "10.0.0.0/16" in text  # the block the learner probably meant
-    lab_vpcs_after = client("ec2").describe_vpcs(Filters=tags.ec2_filters(role="vpc"))["Vpcs"]
-    assert [v["VpcId"] for v in lab_vpcs_after] == [v["VpcId"] for v in lab_vpcs_before]
+    not_the_start = form.locator(".lab-error").filter(has_text="not the start of its block")
+    expect(not_the_start).to_have_count(1)
+    expect(not_the_start).to_contain_text("10.0.0.0/16")  # the block the learner probably meant
+    expect(too_large).to_have_count(0)  # the old message is gone, not left beside the new one
+    expect(form.locator(".lab-error")).to_have_count(1)  # one box for what is refused
+    _screenshot(form, "01-vpc-form-refused.png")
+    cidr.fill("10.0.0.0/16")
+    cidr.press("Tab")
+    expect(form.locator(".lab-error")).to_have_count(0)
+    expect(button).to_be_enabled()
+    expect(output).not_to_contain_text(OUTDATED)  # the result is for these values again
+    assert _lab_vpc_ids() == lab_vpcs_before
 
 
-def test_vpc_form_shows_the_nat_gateway_price_readably_and_creates_no_nat(notebook):
+def test_vpc_form_shows_the_nat_gateway_price_readably_before_the_click(notebook):
     from helpers.aws import networking
     from helpers.core.clients import client
 
-    page = notebook("01-create-vpc-subnet-route-table.ipynb")
-    form = page.locator(".jp-CodeCell").filter(has=page.locator(".widget-output")).first
-    form.get_by_label("IPv4 CIDR block").fill("10.0.0.0/16")
+    page = notebook(VPC_NOTEBOOK)
+    form = code_cell(page, "form = ch.form()")
     form.get_by_label("NAT gateways ($)").select_option(label="In 1 AZ")
-    click_and_read(form, "Create VPC", "Nothing was created")
-    output = form.locator(".widget-output")
-    refusal = output.locator(".lab-error").first
-    assert "NAT gateway" in refusal.inner_text() and "Tick the confirmation box" in (
-        refusal.inner_text()
-    )
-    vpc_id = networking.find_lab_network().vpc_id
-    assert (
-        client("ec2").describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
-            "NatGateways"
-        ]
-        == []
-    )
-    form.get_by_label("NAT gateways ($)").select_option(label="None")  # as Run All left it
+    refusal = form.locator(".lab-error").filter(has_text="Tick the confirmation box")
+    expect(refusal).to_have_count(1)  # before any click
+    expect(refusal).to_contain_text("NAT gateway")
+    expect(form.locator("button.jupyter-button.mod-primary")).to_be_disabled()
     # The prices must read as prices ("$0.050 per hour"), not as a typeset formula.
-    expect(output.locator("mjx-container")).to_have_count(0)
+    expect(form.locator("mjx-container")).to_have_count(0)
     assert re.search(r"\$\d+\.\d+ per hour", refusal.inner_text())
+    vpc_id = networking.find_lab_network().vpc_id
+    nat_gateways = client("ec2").describe_nat_gateways(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+    )["NatGateways"]
+    assert nat_gateways == []
+    form.get_by_label("NAT gateways ($)").select_option(label="None")  # as Run All left it
+
+
+def test_vpc_form_inputs_share_one_left_edge_and_its_messages_one_font(notebook):
+    from helpers.views.forms.vpc import VpcForm
+
+    page = notebook(VPC_NOTEBOOK)
+    form = code_cell(page, "form = ch.form()")
+    nat = form.get_by_label("NAT gateways ($)")
+    nat.select_option(label="In 1 AZ")  # shows the cost confirmation, a refusal and a note
+    expect(form.locator(".lab-error")).to_have_count(1)
+    labels = [field.label for field in VpcForm.fields]
+    cost = next(field.label for field in VpcForm.fields if field.name == "confirm_cost")
+    expect(form.get_by_label(cost)).to_be_visible()
+    fields = form.evaluate(
+        """cell => [...cell.querySelectorAll(
+               '.widget-text input, .widget-dropdown select, .widget-checkbox input')]
+             .filter(el => el.offsetParent !== null)
+             .map(el => [el.labels[0].innerText.trim(), el.getBoundingClientRect().left])"""
+    )
+    assert [label for label, _ in fields] == labels, fields  # every field, the cost box too
+    assert cut_labels(form) == []
+    lefts = [left for _, left in fields]
+    assert max(lefts) - min(lefts) < 2, fields
+    # One font for every message box, whether above the button or in its output.
+    sizes = form.evaluate(
+        """cell => [...cell.querySelectorAll('.lab-error, .lab-warning, .lab-info, .lab-success')]
+             .map(box => [box.className, getComputedStyle(box).fontSize])"""
+    )
+    assert {kind for kind, _ in sizes} >= {"lab-error", "lab-info", "lab-success"}, sizes
+    assert len({size for _, size in sizes}) == 1, sizes
+    _screenshot(form, "01-vpc-form-nat.png")
+    nat.select_option(label="None")  # as Run All left it
+    expect(form.locator(".lab-error")).to_have_count(0)
+    _screenshot(form, "01-vpc-form.png")
 
 
 # --- chapter 02: the Create endpoint form -----------------------------------------------------
@@ -309,9 +398,32 @@ def test_endpoint_run_all_shows_the_new_route_highlighted_after_and_absent_befor
         "row => getComputedStyle(row).backgroundColor"
     )
     assert background != plain  # the learner's eye is drawn to the new route
-    # The "Read the new route" cell shows it again, from what exists now.
-    shown = code_cell(page, "ch.show()").locator("tr.lab-new")
-    expect(shown.filter(has_text=prefix_list).filter(has_text=endpoint_id)).to_have_count(1)
+
+
+def test_endpoint_run_all_shows_the_full_tables_once_and_later_cells_only_what_changed(notebook):
+    from helpers.aws import networking
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    network = networking.find_lab_network()
+    public, private = network.public_route_table_ids[0], network.private_route_table_ids[0]
+    # The endpoint's details, its prefix list and its policy: once, in the form's result.
+    for caption in ("The VPC endpoint", "The destination pl-… stands for"):
+        expect(page.locator("caption").filter(has_text=caption)).to_have_count(1)
+    expect(page.locator(".lab-policy")).to_have_count(3)  # the form's, then set_policy's two
+    attached = code_cell(page, "ch.attach_public()").locator(".jp-OutputArea-output")
+    detached = code_cell(page, "ch.detach_public()").locator(".jp-OutputArea-output")
+    for changed in (attached, detached):
+        expect(changed.locator(".lab-route-change")).to_have_count(1)  # the public table only
+        assert public in changed.inner_text() and private not in changed.inner_text()
+        expect(changed.locator("caption, .lab-policy")).to_have_count(0)
+    expect(attached.locator("h4").nth(1)).to_have_text("AFTER (new route highlighted)")
+    expect(detached.locator("h4").nth(1)).to_have_text("AFTER (removed route struck through)")
+    struck = detached.locator(".lab-after tr.lab-removed")
+    expect(struck).to_have_count(1)
+    assert "line-through" in struck.evaluate("row => getComputedStyle(row).textDecorationLine")
+    policy = code_cell(page, "ch.set_policy(read_only)").locator(".jp-OutputArea-output")
+    expect(policy.locator(".lab-policy")).to_contain_text("dynamodb:GetItem")
+    expect(policy.locator(".lab-route-change, caption")).to_have_count(0)
 
 
 def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
@@ -344,11 +456,12 @@ def test_endpoint_form_refuses_another_regions_service_and_creates_nothing(noteb
     search = form.get_by_label("Search services")
     search.fill(wrong)
     search.press("Enter")
-    text = click_and_read(form, "Create endpoint", "Nothing was created")
-    refusal = form.locator(".widget-output .lab-error").filter(has_text="InvalidServiceName")
+    # Judged before any click: the refusal shows above the button, which waits.
+    refusal = form.locator(".lab-error").filter(has_text="InvalidServiceName")
     expect(refusal).to_have_count(1)
     assert "Services" in refusal.inner_text() and wrong in refusal.inner_text()
-    assert "Traceback" not in text
+    expect(form.locator("button[title='Create endpoint']")).to_be_disabled()
+    assert "Traceback" not in form.inner_text()
     endpoints_after = client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
     assert sorted(e["VpcEndpointId"] for e in endpoints_after) == sorted(
         e["VpcEndpointId"] for e in endpoints_before
@@ -370,42 +483,234 @@ def test_endpoint_form_refuses_a_broken_custom_policy_and_keeps_the_policy(noteb
     expect(editor).to_be_visible()  # the JSON editor shows only for a custom policy
     editor.fill('{"Version": "2012-10-17", "Statement": [')
     editor.press("Tab")
-    click_and_read(form, "Create endpoint", "Nothing was created")
-    refusal = form.locator(".widget-output .lab-error").filter(has_text="InvalidPolicyDocument")
+    # Judged before any click: the refusal shows above the button, which waits.
+    refusal = form.locator(".lab-error").filter(has_text="InvalidPolicyDocument")
     expect(refusal).to_have_count(1)
     assert "not valid JSON" in refusal.inner_text()
+    expect(form.locator("button.jupyter-button.mod-primary")).to_be_disabled()
     assert endpoints.find_lab_endpoint()["PolicyDocument"] == policy_before
+    form.get_by_label("Policy", exact=True).select_option(label="Full access")  # as Run All left it
+
+
+SCREENSHOTS = ROOT / "build" / "screenshots"
+
+
+def _screenshot(locator, name: str) -> None:
+    """Keep what the learner saw as a test artefact (build/ is not committed). The window is
+    made tall for the shot: JupyterLab clips a cell taller than its notebook panel."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = locator.page
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": 3000})
+    try:
+        locator.screenshot(path=str(SCREENSHOTS / name))
+    finally:
+        page.set_viewport_size(size)
+
+
+def run_cell_again(cell) -> None:
+    """Run one code cell again as a learner does (Ctrl+Enter), until its NEW output is in."""
+    cell.locator(".jp-OutputArea-child").evaluate_all(
+        "children => children.forEach(child => child.dataset.labStale = 'yes')"
+    )
+    cell.locator(".jp-InputArea-editor").click()
+    cell.page.keyboard.press("Control+Enter")
+    cell.page.wait_for_function(
+        """cell => {
+             const children = [...cell.querySelectorAll('.jp-OutputArea-child')];
+             return children.length > 0 && children.every(c => !c.dataset.labStale);
+           }""",
+        arg=cell.element_handle(),
+        timeout=120_000,
+    )
+
+
+def _route_table_checkbox(form, route_table_id: str):
+    return form.locator(".widget-checkbox").filter(has_text=route_table_id).locator("input")
+
+
+def test_endpoint_form_warns_before_the_click_and_creates_only_once_confirmed(notebook):
+    from helpers.aws import endpoints, networking
+    from helpers.core.clients import client
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    network = networking.find_lab_network()
+    private = network.private_route_table_ids[0]
+    # A learner who starts afresh: no endpoint yet (deleting it removes its routes too).
+    client("ec2").delete_vpc_endpoints(
+        VpcEndpointIds=[endpoints.find_lab_endpoint()["VpcEndpointId"]]
+    )
+    form = code_cell(page, "form = ch.form()")
+    _route_table_checkbox(form, private).uncheck()
+    for public in network.public_route_table_ids:
+        _route_table_checkbox(form, public).uncheck()
+    warning = form.locator(".lab-warning").filter(has_text="No route table is ticked")
+    expect(warning).to_be_visible()  # before any click
+    button = form.locator("button[title='Create endpoint anyway']")
+    expect(button).to_be_disabled()
+    # The button keeps its whole label beside the box that says why it waits.
+    assert button.evaluate("b => b.scrollWidth <= b.clientWidth"), button.inner_text()
+    confirm = form.get_by_label("I have read the warnings: go on anyway")
+    expect(confirm).to_be_visible()
+    expect(form.locator(".widget-html").filter(has_text="Tick")).not_to_have_count(0)
+    _screenshot(form, "02-endpoint-form-warning.png")
+    button.click(force=True)  # a learner's click on the waiting button
+    page.wait_for_timeout(2_000)
+    assert endpoints.find_lab_endpoint() is None
+    confirm.check()
+    expect(button).to_be_enabled()
+    text = click_and_read(form, "Create endpoint anyway", "created")
+    made = endpoints.find_lab_endpoint()
+    assert made is not None and made.get("RouteTableIds", []) == []
+    assert made["VpcEndpointId"] in text
+    checks = code_cell(page, "ch.check()")
+    run_cell_again(checks)
+    expect(checks.locator("tr.lab-check-missing")).not_to_have_count(0)  # no private route yet
+
+
+def test_endpoint_form_offers_save_changes_and_the_check_turns_green(notebook):
+    from helpers.aws import endpoints, networking
+
+    page = notebook(ENDPOINT_NOTEBOOK)
+    network = networking.find_lab_network()
+    private = network.private_route_table_ids[0]
+    endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
+    prefix_list = endpoints.prefix_list(endpoints.dynamodb_service_name()).id
+    form = code_cell(page, "form = ch.form()")
+    _route_table_checkbox(form, private).check()
+    button = form.locator("button[title='Save changes']")
+    expect(button).to_be_enabled()
+    expect(form.locator(".lab-info").filter(has_text=f"attach {private}")).to_be_visible()
+    text = click_and_read(form, "Save changes", "Saved")
+    assert endpoint_id in text
+    assert endpoints.find_lab_endpoint()["RouteTableIds"] == [private]
+    after = form.locator(".widget-output .lab-after tr.lab-new")
+    expect(after).to_have_count(1)
+    assert after.locator("td").all_inner_texts()[:2] == [prefix_list, endpoint_id]
+    # Judged again after the click: nothing left to change, no interface-only field shown.
+    expect(form.locator("button[title='Create endpoint']")).to_be_enabled()
+    expect(form.get_by_text("Security groups", exact=True)).to_be_hidden()
+    _screenshot(form, "02-endpoint-form-saved.png")
+    checks = code_cell(page, "ch.check()")
+    run_cell_again(checks)
+    expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
+    expect(checks.locator("tr.lab-check-ok")).not_to_have_count(0)
+
+
+def test_endpoint_form_lines_up_labels_inputs_and_the_services_headings(notebook):
+    page = notebook(ENDPOINT_NOTEBOOK)
+    form = code_cell(page, "form = ch.form()")
+    # Every field's input starts at one x: the labels share one column.
+    lefts = form.evaluate(
+        """cell => {
+             const visible = el => el.offsetParent !== null;
+             const inputs = [...cell.querySelectorAll(
+                 '.widget-text input, .widget-dropdown select, .widget-select select')]
+               .filter(visible).filter(el => !el.closest('.lab-tag-row'));
+             // Checklists (route tables) and the tag editor: a label, then a column of rows
+             // whose first checkbox or button is the field's left edge.
+             const columns = [...cell.querySelectorAll('.widget-hbox, .widget-box')]
+               .filter(visible)
+               .filter(row => row.firstElementChild?.classList.contains('widget-label'))
+               .map(row => row.children[1].querySelector('input[type=checkbox], button'));
+             return [...inputs, ...columns].map(el => [
+               (el.closest('.widget-inline-hbox, .widget-hbox, .widget-box')).innerText
+                 .split('\\n')[0],
+               el.getBoundingClientRect().left]);
+           }"""
+    )
+    assert len(lefts) >= 8, lefts  # 6 inputs, the route tables and the tags
+    xs = [x for _, x in lefts]
+    assert max(xs) - min(xs) < 2, lefts
+    # The services list's headings sit over their columns: each heading's box starts where
+    # the list's text of that column starts (measured in the list's own font).
+    columns = form.evaluate(
+        """cell => {
+             const select = cell.querySelector('.lab-services select');
+             const option = select.options[select.selectedIndex >= 0 ? select.selectedIndex : 0];
+             const text = option.textContent;  // .text would collapse the padding spaces
+             const starts = [0, ...[...text.matchAll(/\\s+(?=\\S)/g)]
+               .map(m => m.index + m[0].length)].slice(0, 3);
+             const style = getComputedStyle(select);
+             const context = document.createElement('canvas').getContext('2d');
+             context.font = `${style.fontSize} ${style.fontFamily}`;
+             const left = select.getBoundingClientRect().left + parseFloat(style.borderLeftWidth)
+               + parseFloat(style.paddingLeft) + parseFloat(getComputedStyle(option).paddingLeft);
+             const headings = [...cell.querySelectorAll('.lab-services-column')];
+             return {
+               text,
+               text_x: starts.map(i => left + context.measureText(text.slice(0, i)).width),
+               heading_x: headings.map(h => h.getBoundingClientRect().left),
+               headings: headings.map(h => h.innerText),
+             };
+           }"""
+    )
+    assert columns["headings"] == ["Service Name", "Owner", "Type"], columns
+    assert len(columns["text_x"]) == 3, columns
+    for heading, text_x in zip(columns["heading_x"], columns["text_x"], strict=True):
+        assert abs(heading - text_x) < 2, columns
+    _screenshot(form, "02-endpoint-form.png")
 
 
 # --- chapter 04: the Create function form -----------------------------------------------------
 FUNCTION_NOTEBOOK = "04-create-lambda-function.ipynb"
 
 
-def test_function_form_refuses_with_a_public_subnet_warning_and_changes_nothing(notebook):
+def test_function_run_all_shows_one_success_box_per_form_and_the_function_once(notebook):
+    page = notebook(FUNCTION_NOTEBOOK)
+    assert_no_cell_errors(page)
+    role = code_cell(page, 'ch.form("role")')
+    role_result = role.locator(".widget-output")
+    expect(role_result.locator(".lab-success")).to_have_count(1)
+    expect(role_result).to_contain_text("Created the execution role note-app-execution-role")
+    expect(role_result).not_to_contain_text("Creating the execution role")  # replaced
+    expect(role_result.locator("h4, caption")).to_have_count(0)  # the headings are above it
+    function = code_cell(page, 'ch.form("function")')
+    function_result = function.locator(".widget-output")
+    expect(function_result.locator(".lab-success")).to_have_count(1)
+    expect(function_result).to_contain_text("Created the Lambda function note-app")
+    reported = page.locator("caption").filter(has_text="The function as Lambda reports it")
+    expect(reported).to_have_count(1)  # the configuration once, under "Read the function"
+    assert cut_labels(role) == [] and cut_labels(function) == []
+    _screenshot(role, "04-role-form.png")
+    _screenshot(function, "04-function-form.png")
+
+
+def test_function_form_warns_and_refuses_before_the_click_and_changes_nothing(notebook):
     from helpers.aws import functions, networking
 
     page = notebook(FUNCTION_NOTEBOOK)
-    assert_no_cell_errors(page)
     network = networking.find_lab_network()
+    public, private = network.public_subnet_ids[0], network.private_subnet_ids[0]
     before = functions.find_lab_function()
     assert before["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
     form = code_cell(page, 'ch.form("function")')
-    form.get_by_label(re.compile(network.public_subnet_ids[0])).check()
-    form.get_by_label(re.compile(network.private_subnet_ids[0])).uncheck()
+    button = form.locator("button.jupyter-button.mod-primary")
+    form.get_by_label(re.compile(public)).check()
+    form.get_by_label(re.compile(private)).uncheck()
     memory = form.get_by_label("Memory (MB)")
     memory.fill("100")
     memory.press("Tab")
-    click_and_read(form, "Create function", "Nothing was created")
-    output = form.locator(".widget-output")
-    warning = output.locator(".lab-warning")
+    warning = form.locator(".lab-warning")
     expect(warning).to_have_count(1)
-    assert warning.inner_text().startswith("Subnets:")
-    assert f"{network.public_subnet_ids[0]} is a public subnet" in warning.inner_text()
-    error = output.locator(".lab-error").filter(has_text="ValidationException")
-    assert error.inner_text().startswith("Memory (MB):") and "128 to 10240" in error.inner_text()
+    expect(warning).to_contain_text(f"Subnets: {public} is a public subnet")
+    error = form.locator(".lab-error").filter(has_text="ValidationException")
+    expect(error).to_contain_text("Memory (MB):")
+    expect(error).to_contain_text("128 to 10240")
+    expect(button).to_be_disabled()
+    memory.fill("512")
+    memory.press("Tab")
+    expect(error).to_have_count(0)  # the refusal is gone; the warning asks for a confirmation
+    expect(button).to_have_attribute("title", "Create function anyway")
+    expect(button).to_be_disabled()
+    expect(form.get_by_label("I have read the warnings: go on anyway")).to_be_visible()
+    _screenshot(form, "04-function-form-public-subnet.png")
     after = functions.find_lab_function()
     assert after["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
     assert after["MemorySize"] == before["MemorySize"]
+    form.get_by_label(re.compile(private)).check()  # as Run All left it
+    form.get_by_label(re.compile(public)).uncheck()
+    expect(button).to_be_enabled()
 
 
 def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
@@ -427,13 +732,15 @@ def test_function_form_offers_only_the_chosen_vpcs_subnets(notebook):
     vpc_choice = form.get_by_label("VPC", exact=True)
     options = vpc_choice.locator("option").all_inner_texts()
     vpc_choice.select_option(index=next(i for i, text in enumerate(options) if other_vpc in text))
-    checklist = form.locator('.widget-vbox:has(> .widget-label:text-is("Subnets"))')
+    checklist = form.locator('.widget-hbox:has(> .widget-label:text-is("Subnets"))')
     expect(checklist.locator("input[type=checkbox]")).to_have_count(len(other_subnets))
     offered = checklist.inner_text()
     assert all(s in offered for s in other_subnets)
     assert not any(s in offered for s in network.private_subnet_ids + network.public_subnet_ids)
-    text = click_and_read(form, "Create function", "Nothing was created")
-    assert "Subnets: Choose at least one subnet" in text
+    # No subnet of that VPC is ticked: refused before any click, the button waits.
+    refusal = form.locator(".lab-error").filter(has_text="Choose at least one subnet")
+    expect(refusal).to_contain_text("Subnets: Choose at least one subnet")
+    expect(form.locator("button.jupyter-button.mod-primary")).to_be_disabled()
     assert functions.find_lab_function()["VpcConfig"]["SubnetIds"] == network.private_subnet_ids
     # A subnet of another VPC can only come from code: the notebook's "what if" cell shows
     # what Lambda would answer.
@@ -457,10 +764,12 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
         field = form.get_by_label(label, exact=True)
         field.fill(value)
         field.press("Tab")
-    text = click_and_read(form, "Create table", "Nothing was created")
-    assert "Table name: 'no' is not a valid DynamoDB table name" in text
-    assert "Read capacity units (provisioned): 0 is not a valid number" in text
-    assert "Traceback" not in text
+    # Judged before any click: the refusals show, the button waits.
+    refusals = form.locator(".lab-error").filter(has_text="is not a valid DynamoDB table name")
+    expect(refusals).to_contain_text("Table name: 'no' is not a valid DynamoDB table name")
+    expect(refusals).to_contain_text("Read capacity units (provisioned): 0 is not a valid number")
+    expect(form.locator("button.jupyter-button").first).to_be_disabled()
+    assert "Traceback" not in form.inner_text()
     after = tables.find_lab_table()
     assert after["TableName"] == before["TableName"]
     assert (
@@ -481,6 +790,8 @@ def test_table_form_refuses_bad_values_naming_each_field(notebook):
 
 
 def test_table_form_result_shows_the_table_class_just_chosen(notebook):
+    from helpers.aws import tables
+
     page = notebook(TABLE_NOTEBOOK)
     form = code_cell(page, "form = ch.form()")
     output = form.locator(".widget-output")
@@ -491,10 +802,16 @@ def test_table_form_result_shows_the_table_class_just_chosen(notebook):
         ("DynamoDB Standard-IA (infrequent access)", "STANDARD_INFREQUENT_ACCESS"),
     ):
         form.get_by_label("Table class").select_option(label=label)
-        click_and_read(form, "Create table", "The table as DynamoDB reports it")
-        row = output.locator("tr").filter(has_text="Table class")
-        chosen_and_reported.append((table_class, row.locator("td").nth(1).inner_text()))
+        # The kernel has judged the change (the last result is marked outdated) before the click.
+        expect(output).to_contain_text("This result is from before your last change")
+        text = click_and_read(form, "Save changes", "updated")
+        assert f"→ {label}" in text  # the result names the change just made
+        chosen_and_reported.append((table_class, tables.table_class(tables.find_lab_table())))
+        assert output.locator(".lab-success").count() == 1
     assert all(chosen == reported for chosen, reported in chosen_and_reported), chosen_and_reported
+    shots = ROOT / "build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    form.screenshot(path=str(shots / "05-table-form.png"))
 
 
 # --- chapter 06: the test-request form --------------------------------------------------------
@@ -513,13 +830,16 @@ def test_request_form_refuses_a_delete_without_id_and_reads_a_note_by_id(noteboo
     form = code_cell(page, 'request_form(method="GET")')
     note_id = form.get_by_label(re.compile(r"^Note id"))
     form.get_by_label("Method", exact=True).select_option(label="DELETE")
-    text = click_and_read(form, "Send request", "A DELETE request needs the note's id")
-    assert "Note id" in text and "A DELETE request needs the note's id" in text
-    assert "Traceback" not in text
+    # Judged before any click: the refusal shows and the button waits.
+    refusal = form.locator(".lab-error").filter(has_text="A DELETE request needs the note's id")
+    expect(refusal).to_contain_text("Note id")
+    expect(form.locator("button[title='Send request']")).to_be_disabled()
+    assert "Traceback" not in form.inner_text()
     assert len(_notes()) == len(notes_before)  # nothing was sent, nothing deleted
     form.get_by_label("Method", exact=True).select_option(label="GET")
     note_id.fill(first["id"]["S"])
     note_id.press("Tab")
+    expect(refusal).to_have_count(0)  # the kernel has judged the new values before the click
     text = click_and_read(form, "Send request", "HTTP status 200")
     assert "My first note" in text and first["id"]["S"] in text
 
@@ -560,16 +880,23 @@ def test_breakfix_form_turns_the_route_hop_red_and_puts_it_back(notebook):
     private_table = networking.find_lab_network().private_route_table_ids[0]
     form = code_cell(page, "exercise = ch.form()")
     output = form.locator(".widget-output")
-    form.get_by_label("Exercise").select_option(
-        label="Remove the endpoint's route from the private route table"
-    )
-    click_and_read(form, "Apply", "Task timed out")
+    remove_route = "Remove the endpoint's route from the private route table"
+    form.get_by_label("Exercise").select_option(label=remove_route)
+    click_and_read(form, remove_route, "Task timed out")  # the button names the exercise
     failed = output.locator("table.lab-path-table tr.lab-hop-failed")
     expect(failed).to_have_count(1)
     assert failed.locator("td").first.inner_text() == "Route to DynamoDB"
+    # The picture stops where the traffic does: no hop after the route passes, all are grey.
+    beyond = output.locator("svg.lab-path g.lab-hop[data-hop='route'] ~ g.lab-hop")
+    expect(beyond).to_have_count(HOPS - 4)
+    greyed = output.locator("svg.lab-path g.lab-hop[data-hop='route'] ~ g.lab-hop-skipped")
+    expect(greyed).to_have_count(HOPS - 4)
+    _screenshot(output.locator("svg.lab-path"), "07-path-route-removed.png")
     assert private_table not in endpoints.find_lab_endpoint()["RouteTableIds"]
     form.get_by_label("Exercise").select_option(label="Put it all back")
-    text = click_and_read(form, "Apply", "reaches its DynamoDB table through the VPC gateway")
+    text = click_and_read(
+        form, "Put it all back", "reaches its DynamoDB table through the VPC gateway"
+    )
     assert "Task timed out" not in text
     rows = output.locator("table.lab-path-table tbody tr")
     expect(rows).to_have_count(HOPS)
@@ -593,5 +920,7 @@ def test_cleanup_run_all_leaves_nothing_and_a_second_click_deletes_nothing(noteb
     expect(checks.locator("tr.lab-check-missing")).to_have_count(0)
     view = code_cell(page, "view = ch.form()")
     expect(view.locator(".widget-output")).to_contain_text("nothing made by the lab is left")
-    text = click_and_read(view, "Clean up", "There was nothing to clean up")
+    text = click_and_read(
+        view, "Delete everything the lab made (0)", "There was nothing to clean up"
+    )
     assert "Traceback" not in text

@@ -23,6 +23,7 @@ from test_inventory import (
 import helpers
 from helpers.aws import cleanup, inventory
 from helpers.core.clients import client
+from helpers.core.messages import t
 from helpers.core.tags import as_aws, lab_tags
 from helpers.views.cleanup import CleanupView, report_html
 
@@ -329,6 +330,22 @@ def test_the_clean_up_button_shows_progress_and_the_report(lab_and_decoys):
     assert "Clean-up finished" in shown and made["vpc"] in shown
     assert view.submit_unless_done().resource is report  # finished: shown, not run again
     assert not view.button.disabled
+
+
+def test_the_button_counts_what_it_deletes_and_the_report_replaces_the_last(lab_and_decoys):
+    made, _ = lab_and_decoys
+    view = CleanupView()
+    count = len(inventory.inventory())
+    assert count == len(lab_ids(made))
+    assert view.button.description == t("cleanup.button_count", count=count)
+    view.click()
+    first = view.output.outputs[0]["data"]["text/html"]
+    # One success box; the deleted list (the inventory above, again) is folded away.
+    assert first.count("lab-success") == 1 and "<details><summary>" in first
+    assert view.button.description == t("cleanup.button_count", count=0)
+    view.click()
+    (only,) = view.output.outputs
+    assert "nothing to clean up" in unescape(only["data"]["text/html"])
 
 
 def test_a_double_click_on_clean_up_runs_it_once_and_keeps_its_report(lab_and_decoys, monkeypatch):

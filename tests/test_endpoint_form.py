@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from helpers import chapter
 from helpers.aws import endpoints, networking
 from helpers.core.clients import client
-from helpers.views.forms.endpoint import EndpointForm, EndpointFormView, tag_pairs
+from helpers.views.forms.base import problem_line
+from helpers.views.forms.endpoint import (
+    EndpointForm,
+    EndpointFormView,
+    service_columns,
+    services_header_html,
+    tag_pairs,
+)
+from helpers.views.html import text as html_text
 
 
 @pytest.fixture
@@ -227,16 +237,18 @@ def test_confirmed_interface_endpoint_is_created_with_its_subnets(form, network)
     assert result.resource.get("RouteTableIds", []) == []
 
 
-def test_no_route_table_warns_but_creates(form):
-    result = form.submit(route_tables=[])
-    assert result.ok and result.created
-    assert "endpoints.no_route_table" in [w.code for w in result.warnings]
-    assert "timed out" in result.warnings[-1].message
+def test_no_route_table_warns_and_creates_only_once_confirmed(form):
+    refused(form.submit(route_tables=[]), "forms.confirm_first", None)
+    result = form.submit(confirmed=True, route_tables=[])
+    assert result.ok and result.created and result.resource.get("RouteTableIds", []) == []
+    warning = next(w for w in result.warnings if w.code == "endpoints.no_route_table")
+    assert "timed out" in warning.message
 
 
 def test_private_table_left_out_warns_why_lambda_would_time_out(form, network):
-    result = form.submit(route_tables=network.public_route_table_ids)
-    assert result.ok
+    refused(form.submit(route_tables=network.public_route_table_ids), "forms.confirm_first", None)
+    result = form.submit(confirmed=True, route_tables=network.public_route_table_ids)
+    assert result.ok and result.resource["RouteTableIds"] == network.public_route_table_ids
     warning = next(w for w in result.warnings if w.code == "endpoints.private_subnet_not_covered")
     assert "vpc-private-subnet-private1" in warning.message and "time out" in warning.message
     assert network.private_route_table_ids[0] in warning.message
@@ -318,23 +330,23 @@ def test_view_shows_fields_of_the_chosen_type_only(network):
     assert view.values()["endpoint_type"] == "Interface"
     assert view.controls["route_tables"].layout.display == "none"
     assert view.controls["confirm_cost"].layout.display is None
-    assert "per hour" in view.preview.value
+    assert "per hour" in view.judgement.value  # the cost to confirm, before any click
     view.set(service_category="partner-services")
     assert view.controls["service"].layout.display == "none"
-    assert "PrivateLink" in view.preview.value
+    assert "PrivateLink" in view.judgement.value
 
 
 def test_view_tag_editor_round_trips(network, caplog):
     view = EndpointFormView()
     view.set(tags=[["team", "notes"]])
     editor = view.controls["tags"]
-    key_box, value_box, _remove = editor.children[1].children
+    key_box, value_box, _remove = editor.children[1].children[0].children
     assert (key_box.value, value_box.value) == ("team", "notes")
     value_box.value = "web"
     assert view.values()["tags"] == [["team", "web"]]
     editor.add_button.click()
     assert len(view.values()["tags"]) == 2
-    remove = editor.children[1].children[2]
+    remove = editor.children[1].children[0].children[2]
     remove.click()
     remove.click()  # a double click's second click finds the row gone: nothing else goes
     assert view.values()["tags"] == [["", ""]]
@@ -353,7 +365,253 @@ def test_view_refuses_a_typed_service_name_of_another_region(network):
     view = EndpointFormView()
     view.set(service_search="com.amazonaws.eu-west-1.dynamodb")
     assert view.values()["service"] is None
-    assert "com.amazonaws.eu-west-1.dynamodb" in view.preview.value
+    assert "com.amazonaws.eu-west-1.dynamodb" in view.judgement.value  # before the click
+    assert view.button.disabled
     result = view.click()
     assert not result.ok and "InvalidServiceName" in result.codes
     assert alive_endpoints() == []
+
+
+# --- judged before the click (issue 10) -------------------------------------------------------
+SQS = "com.amazonaws.us-east-1.sqs"
+READ_ONLY_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"],
+                "Resource": "*",
+            }
+        ],
+    }
+)
+ACCOUNT_PRINCIPAL_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "123456789012"},
+                "Action": "dynamodb:*",
+                "Resource": "*",
+            }
+        ],
+    }
+)
+
+
+def _foreign_endpoint_on_the_private_table(network) -> list[dict]:
+    client("ec2").create_vpc_endpoint(
+        VpcId=network.vpc_id,
+        ServiceName=endpoints.dynamodb_service_name(),
+        VpcEndpointType="Gateway",
+        RouteTableIds=network.private_route_table_ids,
+    )
+    return []
+
+
+def _two_subnets_in_one_zone(network) -> list[dict]:
+    ec2 = client("ec2")
+    zone = ec2.describe_subnets(SubnetIds=network.private_subnet_ids)["Subnets"][0][
+        "AvailabilityZone"
+    ]
+    extra = ec2.create_subnet(
+        VpcId=network.vpc_id, CidrBlock="10.0.200.0/24", AvailabilityZone=zone
+    )["Subnet"]["SubnetId"]
+    return [
+        {"service_type_filter": "Interface"},
+        {"service": SQS},
+        {"subnets": [*network.private_subnet_ids, extra], "confirm_cost": True},
+    ]
+
+
+# (learner's steps in the form, as a function of the lab's network) → codes the form must give.
+# Every refusal and warning a learner can reach with the form's widgets.
+JUDGED_CASES = {
+    "another region's service typed": (
+        lambda n: [{"service_search": "com.amazonaws.eu-west-1.dynamodb"}],
+        {"InvalidServiceName"},
+    ),
+    "search that empties the list": (
+        lambda n: [{"service_search": "no-such-service"}],
+        {"MissingParameter"},
+    ),
+    "another service category": (
+        lambda n: [{"service_category": "instance-connect"}],
+        {"endpoints.category_not_in_lab"},
+    ),
+    "interface endpoint to another service": (
+        lambda n: [{"service_type_filter": "Interface"}, {"service": SQS}],
+        {"endpoints.subnet_required", "endpoints.cost_not_confirmed", "endpoints.not_dynamodb"},
+    ),
+    "interface endpoint to DynamoDB": (
+        lambda n: [{"endpoint_type": "Interface", "subnets": n.private_subnet_ids}],
+        {"endpoints.interface_not_used_by_note_app", "endpoints.cost_not_confirmed"},
+    ),
+    "two subnets in one zone": (_two_subnets_in_one_zone, {"DuplicateSubnetsInSameZone"}),
+    "policy that is not JSON": (
+        lambda n: [{"policy_kind": "custom"}, {"policy": '{"Statement": [}'}],
+        {"InvalidPolicyDocument"},
+    ),
+    "JSON that is not a policy": (
+        lambda n: [{"policy_kind": "custom"}, {"policy": '{"Effect": "Allow"}'}],
+        {"InvalidPolicyDocument"},
+    ),
+    "read-only policy": (
+        lambda n: [{"policy_kind": "custom"}, {"policy": READ_ONLY_POLICY}],
+        {"endpoints.policy_refuses_note_app"},
+    ),
+    "account principal": (
+        lambda n: [{"policy_kind": "custom"}, {"policy": ACCOUNT_PRINCIPAL_POLICY}],
+        {"endpoints.policy_principal_gateway"},
+    ),
+    "no route table": (lambda n: [{"route_tables": []}], {"endpoints.no_route_table"}),
+    "public route table only": (
+        lambda n: [{"route_tables": n.public_route_table_ids}],
+        {"endpoints.private_subnet_not_covered"},
+    ),
+    "another VPC": (
+        lambda n: [{"vpc": default_vpc_id()}],
+        {"endpoints.no_route_table"},
+    ),
+    "route to DynamoDB already there": (
+        _foreign_endpoint_on_the_private_table,
+        {"RouteAlreadyExists"},
+    ),
+    "name too long": (lambda n: [{"name": "n" * 257}], {"InvalidParameterValue"}),
+    "tag key too long": (lambda n: [{"tags": [["k" * 129, "v"]]}], {"InvalidParameterValue"}),
+    "tag value too long": (lambda n: [{"tags": [["team", "v" * 257]]}], {"InvalidParameterValue"}),
+    "aws: tag key": (lambda n: [{"tags": [["aws:owner", "me"]]}], {"InvalidParameterValue"}),
+    "lab: tag key": (lambda n: [{"tags": [["lab:role", "mine"]]}], {"endpoints.tag_key_lab"}),
+    "second Name tag": (lambda n: [{"tags": [["Name", "other"]]}], {"endpoints.tag_duplicate"}),
+    "too many tags": (
+        lambda n: [{"tags": [[f"key{i}", "v"] for i in range(47)]}],
+        {"TagLimitExceeded"},
+    ),
+}
+
+
+def _endpoint_ids() -> list[str]:
+    return sorted(e["VpcEndpointId"] for e in alive_endpoints())
+
+
+@pytest.mark.parametrize("case", JUDGED_CASES)
+def test_every_refusal_and_warning_shows_before_the_click_in_the_clicks_words(network, case):
+    """Issue 10: the form runs the click's own checks on every change. What AWS would answer
+    (InvalidServiceName, InvalidPolicyDocument, RouteAlreadyExists, InvalidParameterValue,
+    TagLimitExceeded, DuplicateSubnetsInSameZone: CreateVpcEndpoint, EC2 API Reference, and
+    "Tag your Amazon EC2 resources" for the tag limits) and what would leave the note app
+    broken ("Gateway endpoints for Amazon DynamoDB": only the route tables you choose get the
+    route) is in the judgement before any click, line for line the text the click gives."""
+    steps, codes = JUDGED_CASES[case]
+    changes = steps(network)  # may make what the case needs, before the form opens
+    made_before = _endpoint_ids()
+    view = EndpointFormView()
+    for values in changes:
+        view.set(**values)
+    judged = view.judgement.value
+    assert _endpoint_ids() == made_before  # judging creates nothing
+    result = view.click()
+    clicked = [p for p in result.problems if p.code != "forms.confirm_first"]
+    assert codes <= {p.code for p in clicked}, clicked
+    for problem in clicked:
+        assert f"<div>{html_text(problem_line(view.model, problem))}</div>" in judged
+    assert judged.count("<div>") == len(clicked)  # and nothing the click would not say
+
+
+def test_click_on_a_confirm_warning_without_confirmation_creates_nothing(network):
+    """ "Gateway endpoints for Amazon DynamoDB" (Amazon VPC, AWS PrivateLink guide): the route
+    is added to the route tables you choose, so an endpoint with none serves no subnet. The
+    form asks for a confirmation before it makes such an endpoint."""
+    view = EndpointFormView()
+    view.set(route_tables=[])
+    assert view.button.description == "Create endpoint anyway"
+    assert view.button.disabled and view.confirm.layout.display is None
+    assert "Tick" in view.waiting.value  # why the button waits, beside it
+    first = view.click()
+    assert not first.ok and "forms.confirm_first" in first.codes
+    assert alive_endpoints() == []
+    confirmed = view.click(confirmed=True)
+    assert confirmed.ok and confirmed.created
+    assert [e["VpcEndpointId"] for e in alive_endpoints()] == [confirmed.resource["VpcEndpointId"]]
+    assert confirmed.resource.get("RouteTableIds", []) == []
+
+
+def _private_route_target(network, prefix_list_id: str) -> str | None:
+    table = client("ec2").describe_route_tables(RouteTableIds=network.private_route_table_ids)[
+        "RouteTables"
+    ][0]
+    route = endpoints.endpoint_route(table, prefix_list_id)
+    return networking.route_target(route) if route else None
+
+
+def test_existing_endpoint_with_the_private_table_newly_ticked_offers_save_changes(form, network):
+    """The console's Actions → Manage route tables on an existing gateway endpoint ("Gateway
+    endpoints for Amazon DynamoDB": Associate route tables) adds the endpoint's route to the
+    route tables newly chosen; the form offers the same change instead of a second endpoint,
+    and chapter 02's check then finds the route."""
+    made = form.submit(confirmed=True, route_tables=[]).resource
+    endpoint_id = made["VpcEndpointId"]
+    prefix_list_id = endpoints.prefix_list(made["ServiceName"]).id
+    assert not all(c.ok for c in chapter("02").checks())
+    view = EndpointFormView()  # its defaults tick the private route table
+    assert view.values()["route_tables"] == network.private_route_table_ids
+    assert view.model.action_label(view.values()) == "Save changes"
+    assert view.button.description == "Save changes" and not view.button.disabled
+    assert endpoint_id in view.preview.value
+    assert f"attach {network.private_route_table_ids[0]}" in view.preview.value
+    assert view.judgement.value == ""
+    result = view.click()
+    assert result.ok and not result.created
+    assert _endpoint_ids() == [endpoint_id]
+    assert endpoints.endpoint(endpoint_id)["RouteTableIds"] == network.private_route_table_ids
+    assert _private_route_target(network, prefix_list_id) == endpoint_id
+    assert "lab-new" in result.html  # the added route, highlighted in AFTER
+    assert all(c.ok for c in chapter("02").checks()), chapter("02").checks()
+    assert view.button.description == "Create endpoint"  # nothing left to change
+
+
+# --- chapter 02's verbs show only what they changed ---------------------------------------------
+def test_chapter_verbs_show_only_the_route_tables_they_changed_and_the_new_policy(network):
+    """ "Gateway endpoints for Amazon DynamoDB": associating a route table adds the endpoint's
+    route to it, disassociating removes it; the endpoint policy is replaced as a whole."""
+    ch = chapter("02")
+    ch.catch_up({})
+    public, private = network.public_route_table_ids[0], network.private_route_table_ids[0]
+    attached = ch.attach_public().html
+    assert public in attached and private not in attached  # only the table that changed
+    assert "AFTER (new route highlighted)" in attached and "lab-removed" not in attached
+    assert "lab-policy" not in attached  # the full picture is the form's, once
+    detached = ch.detach_public().html
+    assert public in detached and private not in detached
+    assert "AFTER (removed route struck through)" in detached
+    assert "new route highlighted" not in detached
+    endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
+    struck = detached.split("class='lab-removed'", 1)[1].split("</tr>", 1)[0]
+    assert endpoint_id in struck
+    again = ch.detach_public().html
+    assert "Nothing changed" in again and "lab-route-change" not in again
+    policy = ch.set_policy(json.loads(READ_ONLY_POLICY)).html
+    assert "dynamodb:GetItem" in policy and "lab-route-change" not in policy
+    assert public not in policy and private not in policy
+    assert "dynamodb:GetItem" in ch.show().html and private in ch.show().html
+
+
+# --- the services list: a table with aligned columns ------------------------------------------
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_services_list_columns_fit_their_headings_in_each_language(network, monkeypatch, language):
+    """The headings over the services list are laid out in character widths (``ch``) of the
+    list's monospace font: each column is as wide as its longest entry or its heading, so
+    "Chủ sở hữu" (vi) over "amazon" still leaves the Type column where its heading is."""
+    monkeypatch.setenv("LAB_LANG", language)
+    columns = service_columns()
+    (name_heading, name_width), (owner_heading, owner_width), _type = columns
+    assert name_width >= len(name_heading) and owner_width >= len(owner_heading)
+    header = services_header_html(columns)
+    assert f"width:{name_width + 1}ch" in header and f"width:{owner_width + 1}ch" in header
+    for label, service in EndpointFormView().controls["service"].options:
+        found = endpoints.find_service(service)
+        assert label.index(found.owner, name_width) == name_width + 1  # the Owner column
+        assert label[name_width + 1 + owner_width + 1 :] == ", ".join(found.types)  # Type

@@ -59,7 +59,7 @@ from helpers.core.status import describe
 from helpers.core.tags import from_aws, is_lab_resource, tag_specification
 from helpers.views.forms.endpoint import EndpointForm, EndpointFormView
 from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
-from helpers.views.forms.vpc import VpcForm
+from helpers.views.forms.vpc import VpcForm, VpcFormView
 from helpers.views.status import panel_html
 
 # ==============================================================================================
@@ -105,9 +105,11 @@ def test_a_block_overlapping_another_vpc_is_a_warning_before_the_click_not_a_ref
     )["Vpc"]["VpcId"]
     form = quiet_form()
 
-    preview = form.preview(form.defaults())
-    assert "lab-error" not in preview and "vpc-private-subnet-private1-us-east-1a" in preview
-    warning = re.search(r'<div class="lab-warning"[^>]*>(.*?)</div>', preview, re.S).group(1)
+    view = VpcFormView(form)  # the form's judgement, before any click
+    assert "lab-error" not in view.judgement.value
+    assert "vpc-private-subnet-private1-us-east-1a" in view.preview.value
+    judged = view.judgement.value
+    warning = re.search(r'<div class="lab-warning"[^>]*>(.*?)</div>', judged, re.S).group(1)
     assert learner in warning and "10.1.0.0/16" in warning and "AWS accepts" in warning
 
     result = form.submit()
@@ -449,7 +451,7 @@ def test_the_endpoint_form_explains_the_gateway_principal_rule_before_creating(e
     }
     problems = endpoint_form.check(values)
     assert not [p for p in problems if p.severity == "error"], problems
-    warned = {p.code: p for p in problems if p.severity == "warning"}
+    warned = {p.code: p for p in problems if p.severity in ("warning", "confirm")}
     principal = warned["endpoints.policy_principal_gateway"]
     assert principal.field == "policy"
     assert '"Principal": "*"' in principal.message and "aws:PrincipalArn" in principal.message

@@ -13,8 +13,10 @@ import os
 import threading
 import uuid
 import zipfile
+from html import escape
 
 import pytest
+from test_forms_base import judge_then_click, shown_html
 
 from helpers import chapter
 from helpers.aws import functions, networking
@@ -22,6 +24,7 @@ from helpers.core import backend, journal
 from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import client
 from helpers.core.errors import LabError
+from helpers.core.messages import t
 from helpers.core.tags import from_aws
 from helpers.views.forms.base import FormView
 from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
@@ -477,10 +480,20 @@ def test_function_form_refuses_renaming_the_labs_function(role):
     assert function_names() == ["note-app"]
 
 
-def test_public_subnet_is_a_warning_not_a_refusal(role, lab):
-    result = function_form().submit(subnets=lab.public_subnet_ids)
-    assert result.ok
-    assert "functions.public_subnet" in [p.code for p in result.warnings]
+def test_public_subnet_is_a_warning_that_needs_confirming(role, lab):
+    """Lambda accepts a public subnet, but the function would never reach DynamoDB there:
+    without confirmation nothing is created, with it the function is.
+
+    AWS source: "Configuring a Lambda function to access resources in a VPC" (AWS Lambda
+    Developer Guide): "Connecting a function to a public subnet does not give it internet
+    access or a public IP address"."""
+    refused = function_form().submit(subnets=lab.public_subnet_ids)
+    assert not refused.ok and refused.codes == ["functions.public_subnet", "forms.confirm_first"]
+    assert function_names() == []
+    confirmed = function_form().submit(confirmed=True, subnets=lab.public_subnet_ids)
+    assert confirmed.ok and confirmed.created
+    assert [p.code for p in confirmed.warnings] == ["functions.public_subnet"]
+    assert functions.find_lab_function()["VpcConfig"]["SubnetIds"] == lab.public_subnet_ids
 
 
 def test_other_region_and_other_table_are_warnings(role):
@@ -539,3 +552,196 @@ def test_look_alike_tags_of_another_lab_role_are_not_the_function(role):
         Tags={"lab": "vpc-endpoint-lab", "lab:role": "something-else"},
     )
     assert functions.find_lab_function() is None
+
+
+# --- judged before the click, and one result ---------------------------------------------------
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"role_name": "bad role name!"}, "role_name", "ValidationError"),
+        ({"table_name": "ab"}, "table_name", "ValidationException"),
+    ],
+)
+def test_role_form_refusals_show_before_the_click_in_the_clicks_words(lab, values, field, code):
+    """AWS source: IAM API Reference, CreateRole: RoleName "[\\w+=,.@-]+", 1 to 64
+    characters; DynamoDB Developer Guide, "Supported data types and naming rules": table
+    names are 3 to 255 characters of a-z, A-Z, 0-9, _, - and ."""
+    view = FormView(ExecutionRoleForm())
+    judged, result = judge_then_click(view, **values)
+    assert [(p.field, p.code) for p in result.errors] == [(field, code)]
+    assert "lab-error" in judged and view.button.disabled
+    assert lab_role_names() == []
+
+
+def test_role_form_shows_a_look_alike_role_before_the_click(lab):
+    """AWS source: IAM API Reference, CreateRole errors: EntityAlreadyExists, "The request
+    was rejected because it attempted to create a resource that already exists"."""
+    client("iam").create_role(
+        RoleName=functions.DEFAULT_ROLE_NAME,
+        AssumeRolePolicyDocument=json.dumps(functions.trust_policy()),
+    )
+    judged, result = judge_then_click(FormView(ExecutionRoleForm()))
+    assert result.codes == ["EntityAlreadyExists"] and "lab-error" in judged
+    assert functions.find_lab_role() is None
+
+
+def test_role_form_shows_renaming_the_labs_role_before_the_click(role):
+    judged, result = judge_then_click(FormView(ExecutionRoleForm()), role_name="another-role")
+    assert result.codes == ["EntityAlreadyExists"] and role["RoleName"] in judged
+    assert lab_role_names() == [role["RoleName"]]
+
+
+def test_role_form_result_is_one_success_box_and_no_heading_twice(lab):
+    """After Create role the progress line is replaced by one success box naming the role,
+    its trust and its two policies; the policy documents' headings stay above the button
+    only (the preview), never repeated under it."""
+    view = FormView(ExecutionRoleForm())
+    view.click()
+    result = shown_html(view)
+    role = functions.find_lab_role()
+    assert result.count("lab-success") == 1 and "<h4" not in result
+    assert t("functions.creating_role", name=role["RoleName"]) not in result
+    for text in (role["RoleName"], role["Arn"], "lambda.amazonaws.com", "note_tbl"):
+        assert text in result
+    assert functions.VPC_ACCESS_POLICY_NAME in result and functions.TABLE_POLICY_NAME in result
+    page = view.preview.value + result
+    for heading in (
+        t("functions.trust_title"),
+        t("functions.vpc_access_title", name=functions.VPC_ACCESS_POLICY_NAME),
+        t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME),
+    ):
+        assert page.count(escape(heading)) == 1, heading
+    view.click()
+    again = shown_html(view)
+    assert again.count("lab-success") == 1 and "already existed" in again
+    assert lab_role_names() == [role["RoleName"]]
+
+
+FUNCTION_REFUSALS_IN_THE_VIEW = [
+    ({"function_name": "note app!"}, "function_name", "ValidationException"),
+    ({"memory": 100}, "memory", "ValidationException"),
+    ({"memory": 20000}, "memory", "ValidationException"),
+    ({"timeout": 0}, "timeout", "ValidationException"),
+    ({"timeout": 901}, "timeout", "ValidationException"),
+    ({"environment": "AWS_REGION_VALUE=us-east-1"}, "environment", "functions.env_missing"),
+    (
+        {
+            "environment": "AWS_DYNAMO_TABLE_NAME_VALUE=note_tbl\nAWS_REGION_VALUE=us-east-1\n"
+            "AWS_REGION=us-east-1"
+        },
+        "environment",
+        "InvalidParameterValueException",
+    ),
+    (
+        {"environment": "AWS_DYNAMO_TABLE_NAME_VALUE note_tbl\nAWS_REGION_VALUE=us-east-1"},
+        "environment",
+        "functions.env_no_equals",
+    ),
+    ({"subnets": []}, "subnets", "InvalidParameterValueException"),
+    ({"security_groups": []}, "security_groups", "InvalidParameterValueException"),
+    ({"subnets": [], "security_groups": []}, "subnets", "functions.subnet_none"),
+]
+
+
+@pytest.mark.parametrize("values, field, code", FUNCTION_REFUSALS_IN_THE_VIEW)
+def test_function_form_refusals_show_before_the_click_in_the_clicks_words(
+    role, values, field, code
+):
+    """Each refusal a learner can type is in the judgement before any click, word for word
+    the click's, and the click creates nothing.
+
+    AWS source: Lambda API Reference, CreateFunction: MemorySize 128-10240, Timeout "The
+    maximum allowed value is 900 seconds", and "Lambda reserves a set of environment
+    variable keys" ("Defined runtime environment variables", Lambda Developer Guide);
+    VpcConfig needs subnets and security groups together."""
+    view = FormView(function_form())
+    judged, result = judge_then_click(view, **values)
+    assert (field, code) in [(p.field, p.code) for p in result.errors], result.problems
+    assert "lab-error" in judged and view.button.disabled
+    assert function_names() == []
+
+
+def test_function_form_shows_a_missing_role_before_the_click(lab):
+    judged, result = judge_then_click(FormView(function_form()))
+    assert result.codes == ["functions.role_missing"]
+    assert escape(t("functions.role_missing")) in judged
+    assert function_names() == []
+
+
+def test_function_form_shows_renaming_the_labs_function_before_the_click(role):
+    assert function_form().submit().ok
+    judged, result = judge_then_click(FormView(function_form()), function_name="renamed-app")
+    assert result.codes == ["ResourceConflictException"] and "note-app" in judged
+    assert function_names() == ["note-app"]
+
+
+def test_function_form_warnings_show_before_the_click_and_the_click_creates(role):
+    """AWS source: "Amazon API Gateway quotas" (API Gateway Developer Guide): integration
+    timeout 50 milliseconds to 29 seconds by default for REST APIs (raisable for Regional
+    and private REST APIs since June 2024, not by the lab)."""
+    judged, result = judge_then_click(
+        FormView(function_form()),
+        timeout=60,
+        environment="AWS_DYNAMO_TABLE_NAME_VALUE=notes2\nAWS_REGION_VALUE=eu-west-1",
+    )
+    assert {p.code for p in result.warnings} == {
+        "functions.timeout_over_api",
+        "functions.env_other_region",
+        "functions.table_not_allowed",
+    }
+    assert "lab-warning" in judged and "lab-error" not in judged
+    assert result.ok and function_names() == ["note-app"]
+
+
+def test_function_form_public_subnet_blocks_the_click_until_confirmed(role, lab):
+    """The warning is in the judgement before the click; the button waits, offering
+    "Create function anyway" behind the confirmation; a click without it creates nothing,
+    a confirmed click creates the function in the public subnet.
+
+    AWS source: "Configuring a Lambda function to access resources in a VPC" (AWS Lambda
+    Developer Guide): "Connecting a function to a public subnet does not give it internet
+    access or a public IP address"."""
+    view = FormView(function_form())
+    view.set(subnets=lab.public_subnet_ids)
+    warning = t("functions.public_subnet", subnet=lab.public_subnet_ids[0])
+    assert "lab-warning" in view.judgement.value and escape(warning) in view.judgement.value
+    assert view.confirm.layout.display is None and view.button.disabled
+    assert view.button.description == t(
+        "forms.anyway", action="Create function", action_lower="create function"
+    )
+    judged, refused = judge_then_click(view)
+    assert not refused.ok and refused.codes == ["functions.public_subnet", "forms.confirm_first"]
+    assert function_names() == []
+    created = view.click(confirmed=True)
+    assert created.ok and created.created
+    assert functions.find_lab_function()["VpcConfig"]["SubnetIds"] == lab.public_subnet_ids
+
+
+def test_function_form_result_is_one_success_box(role, lab):
+    """After Create function: one success box saying what was made (the whole configuration
+    is the chapter's show(), under its own heading); a second click says it was reused."""
+    view = FormView(function_form())
+    view.click()
+    result = shown_html(view)
+    assert result.count("lab-success") == 1 and "<table" not in result
+    assert "Created the Lambda function note-app" in result
+    assert lab.private_subnet_ids[0] in result and "Active" in result
+    assert escape(t("functions.function_caption")) in chapter("04").show().html
+    view.click()
+    again = shown_html(view)
+    assert again.count("lab-success") == 1 and "already existed" in again
+    assert function_names() == ["note-app"]
+
+
+def test_what_if_shows_a_public_subnet_as_the_form_would_and_creates_nothing(role, lab):
+    """Chapter 04's "what if" cell says what the form's judgement says, in the same boxes
+    (a warning that needs confirming reads as a warning), and creates nothing.
+
+    AWS source: "Configuring a Lambda function to access resources in a VPC" (AWS Lambda
+    Developer Guide): "Connecting a function to a public subnet does not give it internet
+    access or a public IP address"."""
+    html = chapter("04").what_if(subnets=lab.public_subnet_ids).html
+    warning = t("functions.public_subnet", subnet=lab.public_subnet_ids[0])
+    assert "lab-warning" in html and escape(warning) in html
+    assert escape(t("functions.what_if_nothing")) in html
+    assert function_names() == []

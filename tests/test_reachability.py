@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as escape_html
 
 import pytest
+from test_forms_base import judge_then_click
 from test_invoker import build_lab
 
 from helpers import chapter
 from helpers.aws import api, endpoints, functions, reachability
 from helpers.aws.policy import NOTE_APP_ACTIONS, Authorizer, PolicyKind, Refusal, request_context
 from helpers.core.clients import client
+from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.views import path
 from helpers.views.forms import breakfix
+from helpers.views.forms.base import FormView
 from note_app.handler import DYNAMODB_ACTIONS
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/note-app-execution-role"
@@ -360,3 +364,117 @@ def test_only_a_working_subnet_is_needed_but_the_broken_one_is_pointed_out(lab):
     assert verdict.ok
     assert verdict.hop("subnet").status == "warning"
     assert extra["SubnetId"] in verdict.hop("subnet").reason  # it uses the main table: no route
+
+
+# --- the break-and-fix form, judged before the click -------------------------------------------
+def test_the_breakfix_form_refuses_before_the_click_without_the_labs_endpoint(fresh_lab):
+    form = FormView(breakfix.BreakFixForm("remove_route"))
+    assert form.button.disabled
+    before, result = judge_then_click(form)
+    assert result.codes == ["reachability.nothing_to_break"]
+    assert "ch.start()" in before
+    assert form.button.description == t("reachability.title_remove_route")
+
+
+def _drawn(svg: str) -> dict[str, str]:
+    """Each hop's status as the picture draws it, by hop key."""
+    return dict(
+        (key, status)
+        for status, key in re.findall(r'class="lab-hop lab-hop-(\w+)" data-hop="(\w+)"', svg)
+    )
+
+
+def _arrow_colours(svg: str) -> list[str]:
+    """The colour of each arrow, in path order (the arrow into hop 2, 3, …)."""
+    return re.findall(r'<line [^>]*stroke="(#[0-9a-f]+)"', svg)
+
+
+def _verdict(statuses: dict[str, str]) -> reachability.PathVerdict:
+    """A verdict whose hops have ``statuses`` (hop key → status), as the explainer makes it."""
+    return reachability.PathVerdict(
+        function_name="note-app",
+        function_arn=None,
+        timeout_seconds=15,
+        table_name="note_tbl",
+        table_arn=TABLE_ARN,
+        actions=["dynamodb:PutItem"],
+        hops=[
+            reachability.Hop(key, f"resource-of-{key}", status, f"reason of {key}")
+            for key, status in statuses.items()
+        ],
+        via=None,
+        authorizer=None,
+    )
+
+
+@pytest.mark.nobackend
+def test_the_picture_greys_every_hop_after_the_first_blocking_one_and_the_table_does_not():
+    """Traffic stops at the first hop that blocks it: in the picture no hop after it passes
+    (the role would allow the call, but the call never gets there), and the arrows after the
+    break are grey; the table keeps each hop's own verdict, so the learner still reads that
+    the role itself is fine."""
+    statuses = {
+        "function": "ok",
+        "subnet": "ok",
+        "route_table": "ok",
+        "route": "failed",
+        "firewall": "ok",
+        "endpoint": "skipped",
+        "endpoint_policy": "skipped",
+        "role": "ok",
+        "table": "warning",
+    }
+    verdict = _verdict(statuses)
+    svg = path.diagram(verdict)
+    first_failed = list(statuses).index("route")
+    assert _drawn(svg) == {
+        key: status if index <= first_failed else "skipped"
+        for index, (key, status) in enumerate(statuses.items())
+    }
+    # A hop drawn otherwise than its own verdict says why in its tooltip.
+    not_reached = escape_html(t("reachability.not_reached"))
+    for key in ("firewall", "role", "table"):
+        assert f"reason of {key}" not in svg
+    assert svg.count(not_reached) == 3
+    arrows = _arrow_colours(svg)
+    assert len(arrows) == len(statuses) - 1
+    # Into the subnet, route table and route: dark; out of the route and on: grey.
+    assert arrows[:first_failed] == ["#555"] * first_failed
+    assert arrows[first_failed:] == ["#bbb"] * (len(arrows) - first_failed)
+    rows = re.findall(r"<tr class='lab-hop-(\w+)'", path.hops_table(verdict))
+    assert rows == list(statuses.values())
+
+
+@pytest.mark.nobackend
+def test_a_path_that_passes_is_drawn_with_every_hops_own_status():
+    """Without a blocking hop nothing is greyed: a warning (some subnets broken) or a hop
+    skipped because the path does not use it (a function outside any VPC) keeps its colour."""
+    statuses = dict.fromkeys(reachability.HOP_KEYS, "ok") | {"subnet": "warning"}
+    svg = path.diagram(_verdict(statuses))
+    assert _drawn(svg) == statuses
+    assert set(_arrow_colours(svg)) == {"#555"}
+    outside_vpc = statuses | dict.fromkeys(("subnet", "route_table", "route"), "skipped")
+    assert _drawn(path.diagram(_verdict(outside_vpc))) == outside_vpc
+
+
+def test_after_the_route_is_removed_the_picture_shows_no_passing_hop_beyond_it(lab):
+    """Chapter 07's first exercise on the live lab: with the endpoint's route gone from the
+    private route table, the route hop blocks; the execution role is still judged fine in
+    the table, but the picture draws it (and every hop after the route) not reached.
+
+    AWS source: "Gateway endpoints" (AWS PrivateLink guide, Overview): "Each subnet route
+    table must have a route that sends traffic destined for the service to the gateway
+    endpoint using the prefix list for the service"; without it the traffic never reaches
+    the endpoint, nor anything beyond it."""
+    chapter("06").catch_up({})
+    verdict = breakfix.remove_route().verdict
+    assert verdict.hop("route").status == "failed"
+    assert verdict.hop("role").status == "ok"  # the role alone would allow the call
+    svg = path.diagram(verdict)
+    drawn = _drawn(svg)
+    keys = list(reachability.HOP_KEYS)
+    after = keys[keys.index("route") + 1 :]
+    assert drawn["route"] == "failed"
+    assert {drawn[key] for key in after} == {"skipped"}
+    rows = re.findall(r"<tr class='lab-hop-(\w+)'", path.hops_table(verdict))
+    assert rows[keys.index("role")] == "ok"  # the table keeps the role's own verdict

@@ -12,6 +12,7 @@ from helpers.views.routes import (
     render_before_after,
     render_endpoint,
     render_path_costs,
+    render_route_changes,
     render_snapshot,
     route_table_label,
 )
@@ -59,18 +60,52 @@ def test_new_endpoint_route_is_the_only_highlighted_row_after():
     assert "vpc-private-subnet-private1-us-east-1a" in html
 
 
-def test_removed_route_is_named_and_nothing_is_highlighted():
+def struck_rows(html: str) -> list[str]:
+    return re.findall(r"<tr class='lab-removed'[^>]*>(.*?)</tr>", html)
+
+
+def test_removed_route_is_struck_through_after_under_a_heading_that_says_so():
     html = render_before_after(
         [private_table(LOCAL, ENDPOINT_ROUTE)], [private_table(LOCAL)], NAMES
     )
     assert highlighted_rows(html) == []
-    assert f"{PL.id} → {VPCE}" in html and "removed" in html
+    rows = struck_rows(after_part(html))
+    assert len(rows) == 1 and PL.id in rows[0] and VPCE in rows[0]
+    assert "line-through" in after_part(html)
+    assert "AFTER (removed route struck through)" in html
+    assert "new route highlighted" not in html
+
+
+def test_a_route_replaced_is_both_highlighted_and_struck_through():
+    other = {**ENDPOINT_ROUTE, "GatewayId": "vpce-0ffffffffffffffff"}
+    html = render_before_after(
+        [private_table(LOCAL, ENDPOINT_ROUTE)], [private_table(LOCAL, other)], NAMES
+    )
+    assert len(highlighted_rows(after_part(html))) == 1 and len(struck_rows(html)) == 1
+    assert "AFTER (new route highlighted, removed route struck through)" in html
 
 
 def test_unchanged_table_says_so():
     table = private_table(LOCAL, ENDPOINT_ROUTE)
     html = render_before_after([table], [table], NAMES)
-    assert highlighted_rows(html) == [] and "No change" in html
+    assert highlighted_rows(html) == [] and struck_rows(html) == []
+    assert "AFTER (no change in this route table)" in html
+
+
+def test_route_changes_show_only_the_tables_that_changed():
+    public = {**private_table(LOCAL), "RouteTableId": "rtb-0public", "Tags": [], "Associations": []}
+    attached = {**public, "Routes": [LOCAL, ENDPOINT_ROUTE]}
+    endpoint = {"VpcEndpointId": VPCE, "VpcEndpointType": "Gateway", "PolicyDocument": "{}"}
+    same = private_table(LOCAL, ENDPOINT_ROUTE)
+    html = render_route_changes(
+        EndpointSnapshot(endpoint, PL, [same, attached], before=[same, public], subnet_names=NAMES)
+    )
+    assert "rtb-0public" in html and "rtb-0private" not in html
+    assert html.count("lab-route-change") == 1 and "lab-policy" not in html
+    unchanged = render_route_changes(
+        EndpointSnapshot(endpoint, PL, [same], before=[same], subnet_names=NAMES)
+    )
+    assert "Nothing changed" in unchanged and "lab-route-change" not in unchanged
 
 
 def test_route_table_label_names_table_and_subnets():

@@ -7,12 +7,15 @@ it made.
 from __future__ import annotations
 
 import pytest
+from test_forms_base import judge_then_click, shown_html
 
 from helpers import chapter
 from helpers.aws import tables
 from helpers.core import costs, journal
 from helpers.core.clients import client
+from helpers.core.messages import t
 from helpers.core.tags import from_aws
+from helpers.views.forms.base import FormView
 from helpers.views.forms.table import TableForm, cost_html
 
 
@@ -43,6 +46,12 @@ def form() -> TableForm:
     model = TableForm()
     model.progress = quiet
     return model
+
+
+def view() -> FormView:
+    shown = FormView(TableForm())
+    shown.model.progress = quiet
+    return shown
 
 
 def table_names() -> list[str]:
@@ -106,6 +115,71 @@ def test_form_refuses_bad_values_and_creates_nothing(clean, values, field, code)
     assert not result.ok
     assert (field, code) in [(p.field, p.code) for p in result.errors], result.problems
     assert table_names() == []
+
+
+@pytest.mark.parametrize(
+    "values, fields",
+    [
+        ({"table_name": "ab", "read_capacity": 0}, {"table_name", "read_capacity"}),
+        ({"partition_key": "noteId"}, {"partition_key"}),
+        ({"partition_key_type": "N"}, {"partition_key"}),
+        ({"write_capacity": 50000}, {"write_capacity"}),
+    ],
+)
+def test_the_form_shows_each_refusal_before_the_click_in_the_clicks_words(clean, values, fields):
+    """CreateTable's rules (CreateTable - Amazon DynamoDB: table names of 3 to 255 characters
+    of a-z, A-Z, 0-9, '_', '-', '.'; capacity units of at least 1; the per-table quota) are
+    judged while typing; the click says the same."""
+    form = view()
+    before, result = judge_then_click(form, **values)
+    assert {p.field for p in result.errors} == fields
+    assert all(p.message in before.replace("&#x27;", "'") for p in result.errors)
+    assert form.button.disabled and form.preview.value == ""  # no cost for a refused table
+    assert table_names() == []
+
+
+def test_the_form_shows_the_wiring_warnings_before_the_click(clean):
+    chapter("01").catch_up({})
+    chapter("04").catch_up({})
+    form = view()
+    before, result = judge_then_click(form, table_name="other_tbl")
+    assert result.ok and {p.code for p in result.warnings} == {
+        "tables.not_function_table",
+        "tables.not_role_table",
+    }
+    assert before and "$" in form.preview.value  # a warning keeps the cost panel
+
+
+def test_the_button_says_create_save_changes_or_keep_and_the_result_says_what_was_done(clean):
+    form = view()
+    assert form.button.description == t("tables.create")
+    form.click()
+    assert "note_tbl" in shown_html(form) and "created" in shown_html(form)
+    assert "lab-success" in shown_html(form) and "<table" not in shown_html(form)
+    assert form.button.description == t("tables.keep")
+    form.set(read_capacity=2)
+    assert form.button.description == t("tables.save_changes")
+    assert t("forms.outdated") in shown_html(form)  # the result is for the old values
+    form.click()
+    assert "Read / write capacity units: 1 / 1 → 2 / 1" in shown_html(form)
+    assert t("forms.outdated") not in shown_html(form)
+    assert tables.capacity_units(tables.find_lab_table()) == (2, 1)
+    form.click()
+    assert "nothing was changed" in shown_html(form)  # one result: the last one
+
+
+def test_a_look_alike_table_is_refused_before_the_click(clean):
+    """CreateTable on a name in use answers ResourceInUseException (CreateTable - Amazon
+    DynamoDB: "you attempted to recreate an existing table")."""
+    client("dynamodb").create_table(
+        TableName="note_tbl",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    before, result = judge_then_click(view())
+    assert "[ResourceInUseException]" in before and result.codes == ["ResourceInUseException"]
+    assert tables.find_lab_table() is None
 
 
 def test_form_refuses_a_look_alike_table_that_is_not_the_labs(clean):

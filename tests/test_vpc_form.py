@@ -5,7 +5,9 @@ from __future__ import annotations
 from html import escape
 
 import pytest
+from test_forms_base import judge_then_click, shown_html
 
+from helpers import chapter
 from helpers.aws import networking
 from helpers.core import costs, journal
 from helpers.core.clients import client
@@ -131,6 +133,94 @@ def test_refused_in_the_form_and_nothing_is_created(fresh_lab, case):
     assert journal.choices("01") == {}
 
 
+# The refusals a learner can reach through the widgets (the others need a value no widget
+# offers, e.g. 4 AZs or "two" subnets, and are refused by the same checks above).
+REACHABLE_IN_THE_VIEW = [
+    case
+    for case in REFUSALS
+    if case
+    not in (
+        "too-many-azs-for-the-wizard",
+        "public-subnets-not-one-per-az",
+        "private-subnets-not-one-or-two-per-az",
+        "subnet-count-not-a-number",
+        "nat-gateway-unknown-option",
+    )
+]
+
+
+@pytest.mark.parametrize("case", REACHABLE_IN_THE_VIEW, ids=REACHABLE_IN_THE_VIEW)
+def test_each_refusal_shows_before_the_click_in_the_clicks_words(fresh_lab, case):
+    """Typed into the form, each refusal is in the judgement before any click, exactly as
+    the click then answers it, the button waits, and the click creates nothing.
+
+    AWS source: "VPC CIDR blocks" (Amazon VPC User Guide): "The allowed block size is
+    between a /16 netmask (65,536 IP addresses) and /28 netmask (16 IP addresses)"; the
+    other rules' sources are in the tests above: this test is about when they show."""
+    values, field, code, _ = REFUSALS[case]
+    before = inventory()
+    view = VpcFormView(quiet_form())
+    judged, result = judge_then_click(view, **values)
+    assert (field, code) in [(p.field, p.code) for p in result.errors]
+    assert "lab-error" in judged and view.button.disabled
+    assert inventory() == before
+
+
+WARNINGS = {
+    # id: (values, field, code)
+    "overlaps-the-default-vpc": ({"cidr": "172.31.128.0/20"}, "cidr", "networking.cidr_overlaps"),
+    "dns-resolution-off": (
+        {"dns_resolution": False},
+        "dns_resolution",
+        "networking.dns_resolution_off",
+    ),
+    "dns-hostnames-off": (
+        {"dns_hostnames": False},
+        "dns_hostnames",
+        "networking.dns_hostnames_off",
+    ),
+    "nat-without-private-subnets": (
+        {"private_subnets": 0, "nat_gateways": "one-az", "confirm_cost": True},
+        "nat_gateways",
+        "networking.nat_without_private",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(WARNINGS), ids=list(WARNINGS))
+def test_each_warning_shows_before_the_click_in_the_clicks_words(fresh_lab, case):
+    """A warning is for before the click: it is in the judgement, word for word what the
+    click answers, and the click still creates the VPC (AWS accepts these values).
+
+    AWS source: "Gateway endpoints for Amazon DynamoDB" (AWS PrivateLink guide): "If you're
+    using the Amazon DNS servers, you must enable both DNS hostnames and DNS resolution for
+    your VPC"; "VPC CIDR blocks" (Amazon VPC User Guide): overlapping blocks are accepted,
+    but such VPCs cannot be peered."""
+    values, field, code = WARNINGS[case]
+    judged, result = judge_then_click(VpcFormView(quiet_form()), **values)
+    assert [(p.field, p.code) for p in result.problems] == [(field, code)]
+    assert "lab-warning" in judged and "lab-error" not in judged
+    assert result.ok and lab_vpc_count() == 1
+
+
+def test_other_values_for_the_existing_vpc_are_said_before_the_click(fresh_lab):
+    """The lab keeps one VPC: other values are not applied, and the form says so before
+    the click, not after it."""
+    quiet_form().submit()
+    judged, result = judge_then_click(VpcFormView(quiet_form()), cidr="10.8.0.0/16")
+    assert result.codes == ["networking.reused_other_values"]
+    assert networking.find_lab_network().vpc_id in judged
+    assert lab_vpc_count() == 1
+
+
+def test_more_azs_than_the_region_has_is_refused_before_the_click(fresh_lab, monkeypatch):
+    monkeypatch.setenv("LAB_REGION", "us-west-1")  # two Availability Zones
+    judged, result = judge_then_click(VpcFormView(quiet_form()), azs=3)
+    assert [(p.field, p.code) for p in result.errors] == [("azs", "networking.too_many_azs")]
+    assert "us-west-1a, us-west-1b" in judged
+    assert lab_vpc_count() == 0
+
+
 def test_more_azs_than_the_region_has_is_refused(fresh_lab, monkeypatch):
     monkeypatch.setenv("LAB_REGION", "us-west-1")  # two Availability Zones
     before = inventory()
@@ -206,7 +296,7 @@ def test_confirmed_nat_gateway_is_created_and_routed(fresh_lab):
         "RouteTables"
     ][0]
     assert any(r.get("NatGatewayId") == network.nat_gateway_ids[0] for r in private["Routes"])
-    assert "vpc-private-nat-public1-us-east-1a" in result.html
+    assert "vpc-private-nat-public1-us-east-1a" in chapter("01").show().html  # on the map
 
 
 # --- the live preview -----------------------------------------------------------------------------
@@ -251,21 +341,26 @@ def test_preview_follows_the_learners_choices(fresh_lab):
         assert text in html
 
 
-def test_preview_shows_the_nat_gateway_cost_before_creating(fresh_lab):
-    form = quiet_form()
-    html = form.preview(
-        {
-            **form.defaults(),
-            "azs": 2,
-            "public_subnets": 2,
-            "private_subnets": 2,
-            "nat_gateways": "per-az",
-        }
-    )
+def test_the_nat_gateway_cost_shows_before_creating_once_confirmed_or_not(fresh_lab):
+    """The cost is said once: in the refusal while unconfirmed, in the preview once confirmed."""
+    view = VpcFormView(quiet_form())
+    view.set(azs=2, public_subnets=2, private_subnets=2, nat_gateways="per-az")
     hourly = costs.nat_gateway_hourly(2)
-    text = html.replace("<span>$</span>", "$")  # "$" is kept out of MathJax
-    assert f"${hourly:.3f}" in text and f"${costs.monthly(hourly):.2f}" in text
+    price = f"${hourly:.3f}"
+
+    def prices() -> tuple[int, int]:
+        def count(html: str) -> int:
+            return html.replace("<span>$</span>", "$").count(price)  # "$" is kept out of MathJax
+
+        return count(view.judgement.value), count(view.preview.value)
+
+    assert prices() == (1, 0) and view.button.disabled
+    assert f"${costs.monthly(hourly):.2f}" in view.judgement.value.replace("<span>$</span>", "$")
+    html = view.preview.value
     assert "vpc-private-nat-public2-us-east-1b" in html and "vpc-private-eip-us-east-1b" in html
+    view.set(confirm_cost=True)
+    assert prices() == (0, 1) and not view.button.disabled
+    assert inventory()["nat_gateways"] == 0
 
 
 def test_the_view_shows_the_clicks_refusal_instead_of_a_plan(fresh_lab):
@@ -297,7 +392,7 @@ def test_submitting_twice_makes_one_vpc_and_shows_it_again(fresh_lab):
     assert second.ok and not second.created
     assert second.resource == first.resource
     assert inventory() == after_first and lab_vpc_count() == 1
-    assert "already existed" in second.html and "<svg" in second.html
+    assert "already existed" in second.html and "lab-success" in second.html
 
 
 def test_submitting_other_values_later_keeps_the_lab_vpc_and_says_so(fresh_lab):
@@ -322,11 +417,15 @@ def test_journal_remembers_the_choices_for_catch_up(fresh_lab):
     )
 
 
-def test_result_shows_the_resource_map_and_every_route_table(fresh_lab):
+def test_the_result_says_what_was_created_and_the_chapter_shows_the_map_once(fresh_lab):
+    """The click's result is one success box; the map and the three route tables are the
+    chapter's show(), so the notebook draws them once."""
     result = quiet_form().submit()
-    assert result.html.count("<svg") == 1 and result.html.count("<table") == 3
-    assert "vpc-private-rtb-private1-us-east-1a" in result.html
-    assert "Created 6 resources" in result.html
+    assert result.html.count("lab-success") == 1 and "Created 6 resources" in result.html
+    assert "<svg" not in result.html and "<table" not in result.html
+    shown = chapter("01").show().html
+    assert shown.count("<svg") == 1 and shown.count("lab-route-table") == 3
+    assert "vpc-private-rtb-private1-us-east-1a" in shown
 
 
 # --- the widgets ----------------------------------------------------------------------------------
@@ -339,15 +438,14 @@ def test_clicking_create_twice_through_the_view_makes_one_vpc(fresh_lab):
     assert view.submit_unless_done() is second and lab_vpc_count() == 1
 
 
-def test_view_sends_progress_and_results_to_its_output(fresh_lab):
+def test_view_sends_progress_to_its_output_then_the_result_replaces_it(fresh_lab):
     view = VpcFormView()
+    progress = []
+    shown = view.model.progress
+    view.model.progress = lambda text: (progress.append(text), shown(text))
     view.click()
-    texts = [o.get("text", "") for o in view.output.outputs if o["output_type"] == "stream"]
-    assert any("vpc-private-subnet-private1-us-east-1a" in text for text in texts)
-    html = [
-        o["data"]["text/html"] for o in view.output.outputs if o["output_type"] == "display_data"
-    ]
-    assert html and "<svg" in html[-1]
+    assert any("vpc-private-subnet-private1-us-east-1a" in text for text in progress)
+    assert "Created 6 resources" in shown_html(view)
 
 
 def test_view_refusal_appears_under_the_form_and_creates_nothing(fresh_lab):
@@ -376,6 +474,6 @@ def test_cost_confirmation_shows_only_when_a_nat_gateway_is_chosen(fresh_lab):
     assert confirmation.layout.display == "none"
     view.set(nat_gateways="one-az")
     assert confirmation.layout.display is None
-    assert "$" in view.preview.value
+    assert "$" in view.judgement.value
     view.set(nat_gateways="none")
     assert confirmation.layout.display == "none"

@@ -890,7 +890,7 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
 @dataclass(frozen=True)
 class EndpointChange:
     """What differs between an existing gateway endpoint and a request for it, as the console's
-    *Manage route tables* and *Edit policy* would change it."""
+    *Manage route tables* and *Manage policy* would change it."""
 
     endpoint_id: str
     add: list[str]

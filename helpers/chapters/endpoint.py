@@ -9,7 +9,12 @@ from helpers.core.errors import LabError
 from helpers.core.messages import t
 from helpers.views.forms.endpoint import EndpointForm, EndpointFormView
 from helpers.views.html import Html
-from helpers.views.routes import render_path_costs, render_snapshot
+from helpers.views.routes import (
+    render_path_costs,
+    render_policy_change,
+    render_route_changes,
+    render_snapshot,
+)
 
 
 class Endpoint(Chapter):
@@ -24,7 +29,8 @@ class Endpoint(Chapter):
         return EndpointFormView(EndpointForm())
 
     def show(self) -> Html:
-        """The endpoint as it is now, with the route tables it is attached to."""
+        """The whole picture, as it is now: the endpoint, its policy, its prefix list and the
+        route tables it is attached to (the other verbs show only what they changed)."""
         return Html(render_snapshot(endpoints.current_snapshot()))
 
     def _lab_endpoint_id(self) -> str:
@@ -44,18 +50,20 @@ class Endpoint(Chapter):
         snapshot = endpoints.set_route_tables(
             self._lab_endpoint_id(), add=self._public_route_tables()
         )
-        return Html(render_snapshot(snapshot))
+        return Html(render_route_changes(snapshot))
 
     def detach_public(self) -> Html:
-        """Take the public route table off the endpoint again."""
+        """Take the public route table off the endpoint again (its routes before and after)."""
         snapshot = endpoints.set_route_tables(
             self._lab_endpoint_id(), remove=self._public_route_tables()
         )
-        return Html(render_snapshot(snapshot))
+        return Html(render_route_changes(snapshot))
 
     def set_policy(self, document: dict | str | None) -> Html:
-        """Give the endpoint ``document`` as its policy (None: back to full access)."""
-        return Html(render_snapshot(endpoints.set_policy(self._lab_endpoint_id(), document)))
+        """Give the endpoint ``document`` as its policy (None: back to full access); shows the
+        new policy."""
+        snapshot = endpoints.set_policy(self._lab_endpoint_id(), document)
+        return Html(render_policy_change(snapshot.endpoint))
 
     def checks(self) -> list[Check]:
         return endpoints.check_chapter()

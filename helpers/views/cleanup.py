@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
+from helpers.aws import inventory
 from helpers.aws.cleanup import CleanupReport, clean_up
+from helpers.core.clients import friendly_errors
+from helpers.core.errors import LabError
 from helpers.core.messages import t
 from helpers.views.forms.base import FormModel, FormView, SubmitResult
-from helpers.views.html import box, table
+from helpers.views.html import box, table, text
 
 
 def report_html(report: CleanupReport) -> str:
@@ -34,14 +37,13 @@ def report_html(report: CleanupReport) -> str:
                 caption=t("cleanup.leftovers_caption"),
             )
         )
-    if report.deleted:
-        parts.append(
-            table(
-                [t("cleanup.column_type"), t("cleanup.column_id"), t("cleanup.column_name")],
-                [[item.kind_label, item.id, item.name] for item in report.deleted],
-                caption=t("cleanup.deleted_caption"),
-            )
+    if report.deleted:  # the inventory above listed them already: folded, opened on demand
+        deleted = table(
+            [t("cleanup.column_type"), t("cleanup.column_id"), t("cleanup.column_name")],
+            [[item.kind_label, item.id, item.name] for item in report.deleted],
         )
+        summary = text(t("cleanup.deleted_caption") + f" ({len(report.deleted)})")
+        parts.append(f"<details><summary>{summary}</summary>{deleted}</details>")
     return "".join(parts)
 
 
@@ -58,6 +60,16 @@ class CleanupForm(FormModel):
     def __init__(self):
         # (done, total, what is happening now); the view draws it as a progress bar.
         self.steps = lambda done, total, message: None
+
+    def action_label(self, values: dict) -> str:
+        """What a click deletes, counted; without the count when the backend cannot be asked
+        (the click then says why)."""
+        try:
+            with friendly_errors():
+                count = len(inventory.inventory())
+        except LabError:
+            return t(self.submit_label_key)
+        return t("cleanup.button_count", count=count)
 
     def create(self, values: dict) -> SubmitResult:
         report = clean_up(progress=self.steps)

@@ -50,15 +50,22 @@ STYLES = {
 }
 
 
-def box(message: str, kind: str = "info", title: str | None = None) -> str:
-    """A coloured message box (``kind``: error, warning, info, success)."""
+def _box_open(kind: str) -> str:
+    """A message box's opening tag. Its font size is set, not inherited: a box reads the same
+    in a widget (13 px there) as in a cell's output (14 px), e.g. a form's judgement above
+    the button and its result below it."""
     background, colour = STYLES[kind]
-    heading = f"<strong>{text(title)}</strong><br>" if title else ""
     return (
         f'<div class="lab-{kind}" style="background:{background};color:{colour};'
-        f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">'
-        f"{heading}{text(message)}</div>"
+        f"border-left:4px solid {colour};padding:6px 10px;margin:4px 0;"
+        f'font-size:var(--jp-content-font-size1, 14px);line-height:1.45">'
     )
+
+
+def box(message: str, kind: str = "info", title: str | None = None) -> str:
+    """A coloured message box (``kind``: error, warning, info, success)."""
+    heading = f"<strong>{text(title)}</strong><br>" if title else ""
+    return f"{_box_open(kind)}{heading}{text(message)}</div>"
 
 
 def boxes(messages: list[tuple[str, str]]) -> str:
@@ -68,12 +75,8 @@ def boxes(messages: list[tuple[str, str]]) -> str:
     for kind in STYLES:
         lines = [message for message_kind, message in messages if message_kind == kind]
         if lines:
-            background, colour = STYLES[kind]
             body = "".join(f"<div>{text(line)}</div>" for line in lines)
-            parts.append(
-                f'<div class="lab-{kind}" style="background:{background};color:{colour};'
-                f'border-left:4px solid {colour};padding:6px 10px;margin:4px 0">{body}</div>'
-            )
+            parts.append(f"{_box_open(kind)}{body}</div>")
     return "".join(parts)
 
 
@@ -82,14 +85,22 @@ def table(
     rows: list[list],
     highlight: set[int] | None = None,
     caption: str | None = None,
+    struck: set[int] | None = None,
 ) -> str:
-    """An HTML table; rows whose index is in ``highlight`` are marked (class lab-new)."""
-    highlight = highlight or set()
+    """An HTML table; rows whose index is in ``highlight`` are marked (class lab-new), rows in
+    ``struck`` are struck through (class lab-removed: a row that went away)."""
+    highlight, struck = highlight or set(), struck or set()
     head = "".join(f"<th style='text-align:left'>{text(c)}</th>" for c in columns)
     body = []
     for index, row in enumerate(rows):
-        marked = index in highlight
-        style = " class='lab-new' style='background:#e9f6ec;font-weight:bold'" if marked else ""
+        style = (
+            " class='lab-new' style='background:#e9f6ec;font-weight:bold'"
+            if index in highlight
+            else " class='lab-removed' style='background:#fdecea;color:#8c1d18;"
+            "text-decoration:line-through'"
+            if index in struck
+            else ""
+        )
         cells = "".join(
             f"<td style='text-align:left'>{v.html() if isinstance(v, Link) else text(v)}</td>"
             for v in row

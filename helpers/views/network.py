@@ -73,12 +73,17 @@ def route_table_title(route_table: dict) -> str:
 
 
 def route_table_html(
-    route_table: dict, subnet_names: dict[str, str], highlight: Callable[[dict], bool] | None = None
+    route_table: dict,
+    subnet_names: dict[str, str],
+    highlight: Callable[[dict], bool] | None = None,
+    struck: Callable[[dict], bool] | None = None,
 ) -> str:
     """One route table: its name, associated subnets, and its routes (rows where
-    ``highlight(route)`` is true are marked, e.g. a route a chapter just added)."""
+    ``highlight(route)`` is true are marked, e.g. a route a chapter just added; rows where
+    ``struck(route)`` is true are struck through, e.g. a route a chapter just removed)."""
     routes = route_table.get("Routes", [])
     marked = {index for index, route in enumerate(routes) if highlight and highlight(route)}
+    gone = {index for index, route in enumerate(routes) if struck and struck(route)}
     subnets = [
         subnet_names.get(subnet_id, subnet_id) for subnet_id in associated_subnet_ids(route_table)
     ]
@@ -94,7 +99,7 @@ def route_table_html(
     return (
         f"<p style='margin:10px 0 2px'><strong>{escape(route_table_title(route_table))}"
         f"</strong><br>{escape(associations)}</p>"
-        f"{table(columns, route_rows(route_table), highlight=marked)}"
+        f"{table(columns, route_rows(route_table), highlight=marked, struck=gone)}"
     )
 
 

@@ -19,6 +19,10 @@ COLOURS = {
     "warning": STYLES["warning"],
     "skipped": ("#f1f1f1", "#6b6b6b"),
 }
+# Traffic leaves a hop of these statuses for the next one.
+PASSING = ("ok", "warning")
+# Arrow (marker id, colour): traffic goes on (True), or never gets there (False).
+ARROWS = {True: ("lab-arrow", "#555"), False: ("lab-arrow-off", "#bbb")}
 # Hops drawn inside the VPC's frame.
 IN_VPC = ("subnet", "route_table", "route", "firewall", "endpoint")
 # Six boxes a row: the function and the five VPC hops on the first, so the VPC frame holds
@@ -56,7 +60,22 @@ def _box_position(index: int) -> tuple[int, int]:
     return (MARGIN + column * (BOX_WIDTH + GAP), MARGIN + 26 + row * (BOX_HEIGHT + GAP + 26))
 
 
-def _arrow(start: tuple[int, int], end: tuple[int, int], colour: str) -> str:
+def drawn_statuses(hops) -> list[str]:
+    """Each hop's status as the picture draws it. Traffic stops at the first hop that blocks
+    it, so every hop after that one is drawn not reached, whatever its own verdict (a role
+    that would allow the call is no passing hop when the call never gets there); the table
+    keeps each hop's own verdict."""
+    drawn, blocked = [], False
+    for hop in hops:
+        drawn.append("skipped" if blocked else hop.status)
+        blocked = blocked or hop.status == "failed"
+    return drawn
+
+
+def _arrow(start: tuple[int, int], end: tuple[int, int], reached: bool) -> str:
+    """An arrow from one hop to the next: dark where the traffic goes on, grey where it
+    never gets (after a blocking or skipped hop)."""
+    marker, colour = ARROWS[reached]
     (x1, y1), (x2, y2) = start, end
     if y1 == y2:  # same row: from the side of one box to the side of the next
         forward = x2 > x1
@@ -68,21 +87,25 @@ def _arrow(start: tuple[int, int], end: tuple[int, int], colour: str) -> str:
         ay, by = y1 + BOX_HEIGHT, y2
     return (
         f'<line x1="{ax}" y1="{ay}" x2="{bx}" y2="{by}" stroke="{colour}" '
-        f'stroke-width="2" marker-end="url(#lab-arrow)"/>'
+        f'stroke-width="2" marker-end="url(#{marker})"/>'
     )
 
 
 def diagram(verdict) -> str:
-    """An SVG of the path: function → … → table, each hop coloured by its status."""
+    """An SVG of the path: function → … → table, each hop coloured by its status up to the
+    first hop that blocks the path, the hops after it grey (``drawn_statuses``)."""
     hops = verdict.hops
     rows = (len(hops) + PER_ROW - 1) // PER_ROW
     width = MARGIN * 2 + PER_ROW * BOX_WIDTH + (PER_ROW - 1) * GAP
     height = _box_position((rows - 1) * PER_ROW)[1] + BOX_HEIGHT + MARGIN
-    parts = [
-        '<defs><marker id="lab-arrow" viewBox="0 0 10 10" refX="9" refY="5" '
-        'markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>'
-    ]
+    drawn = drawn_statuses(hops)
+    markers = "".join(
+        f'<marker id="{marker}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        f'fill="{colour}"/></marker>'
+        for marker, colour in ARROWS.values()
+    )
+    parts = [f"<defs>{markers}</defs>"]
     positions = [_box_position(i) for i in range(len(hops))]
     inside = [p for p, hop in zip(positions, hops, strict=False) if hop.key in IN_VPC]
     if inside:
@@ -96,24 +119,19 @@ def diagram(verdict) -> str:
             f'stroke-dasharray="6 4"/><text x="{left + 8}" y="{top + 15}" '
             f'font-size="12" fill="#7a5fc8">VPC</text>'
         )
-    for index, hop in enumerate(hops):
+    for index, (hop, status) in enumerate(zip(hops, drawn, strict=True)):
         x, y = positions[index]
-        fill, colour = COLOURS[hop.status]
+        fill, colour = COLOURS[status]
         if index:
-            parts.append(
-                _arrow(
-                    positions[index - 1],
-                    (x, y),
-                    "#555" if hops[index - 1].status in ("ok", "warning") else "#bbb",
-                )
-            )
+            parts.append(_arrow(positions[index - 1], (x, y), drawn[index - 1] in PASSING))
+        reason = hop.reason if status == hop.status else t("reachability.not_reached")
         parts.append(
-            f'<g class="lab-hop lab-hop-{hop.status}" data-hop="{hop.key}">'
-            f"<title>{escape(hop.title)}: {escape(hop.reason)}</title>"
+            f'<g class="lab-hop lab-hop-{status}" data-hop="{hop.key}">'
+            f"<title>{escape(hop.title)}: {escape(reason)}</title>"
             f'<rect x="{x}" y="{y}" width="{BOX_WIDTH}" height="{BOX_HEIGHT}" rx="6" '
             f'fill="{fill}" stroke="{colour}" stroke-width="2"/>'
             + _text(
-                _lines(f"{MARKS[hop.status]} {hop.title}", TITLE_CHARACTERS, 2),
+                _lines(f"{MARKS[status]} {hop.title}", TITLE_CHARACTERS, 2),
                 x + 8,
                 y + 18,
                 12,
@@ -121,7 +139,7 @@ def diagram(verdict) -> str:
                 bold=True,
             )
             + _text(_lines(hop.resource, RESOURCE_CHARACTERS, 4), x + 8, y + 52, 11, colour)
-            + _text([t(f"reachability.status_{hop.status}")], x + 8, y + BOX_HEIGHT - 8, 10, colour)
+            + _text([t(f"reachability.status_{status}")], x + 8, y + BOX_HEIGHT - 8, 10, colour)
             + "</g>"
         )
     return (

@@ -1,8 +1,9 @@
 """Chapter 02's pictures: route tables before and after, the prefix list, the endpoint, costs.
 
 The new ``pl-… → vpce-…`` route is the row the learner should notice: it is highlighted in
-the AFTER table (class ``lab-new``); a route that went away is named under the tables. Single
-route tables are drawn by ``rendering.network`` (chapter 01's), so both chapters look alike.
+the AFTER table (class ``lab-new``); a route that went away stays in the AFTER table, struck
+through (class ``lab-removed``). Single route tables are drawn by ``views.network``
+(chapter 01's), so both chapters look alike.
 """
 
 from __future__ import annotations
@@ -38,31 +39,70 @@ def _route_key(route: dict) -> tuple[str, str]:
 SIDE = "flex:1 1 22em;min-width:0;overflow-x:auto"
 
 
+# The AFTER table's heading says what is marked in it.
+AFTER_HEADINGS = {
+    (True, False): "endpoints.after_added",
+    (False, True): "endpoints.after_removed",
+    (True, True): "endpoints.after_added_and_removed",
+    (False, False): "endpoints.after_unchanged",
+}
+
+
 def render_before_after(before: list[dict], after: list[dict], subnet_names: dict[str, str]) -> str:
-    """For each route table: its routes BEFORE and AFTER side by side, new routes highlighted."""
+    """For each route table: its routes BEFORE and AFTER side by side, each under its own
+    heading; in AFTER, added routes are highlighted and removed ones stay, struck through."""
     before_by_id = {rt["RouteTableId"]: rt for rt in before}
     parts = []
     for current in after:
         previous = before_by_id.get(current["RouteTableId"], {**current, "Routes": []})
-        old = {_route_key(r) for r in previous.get("Routes", [])}
         new = {_route_key(r) for r in current.get("Routes", [])}
-        added = new - old
-        highlighted = route_table_html(current, subnet_names, lambda r: _route_key(r) in added)  # noqa: B023 (called at once)
-        removed = sorted(f"{destination} → {target}" for destination, target in old - new)
-        note = (
-            box(t("endpoints.routes_removed", routes=", ".join(removed)), "info") if removed else ""
+        added = new - {_route_key(r) for r in previous.get("Routes", [])}
+        removed = [r for r in previous.get("Routes", []) if _route_key(r) not in new]
+        shown_after = {**current, "Routes": [*current.get("Routes", []), *removed]}
+        after_html = route_table_html(
+            shown_after,
+            subnet_names,
+            highlight=lambda r: _route_key(r) in added,  # noqa: B023 (called at once)
+            struck=lambda r: r in removed,  # noqa: B023 (called at once)
         )
-        if old == new:
-            note += box(t("endpoints.routes_unchanged"), "info")
+        heading = t(AFTER_HEADINGS[bool(added), bool(removed)])
         parts.append(
             "<div class='lab-route-change' style='display:flex;gap:2em;flex-wrap:wrap'>"
             f"<div class='lab-before' style='{SIDE}'><h4>{escape(t('endpoints.before'))}</h4>"
             f"{route_table_html(previous, subnet_names)}</div>"
-            f"<div class='lab-after' style='{SIDE}'><h4>{escape(t('endpoints.after'))}</h4>"
-            f"{highlighted}"
-            f"</div></div>{note}"
+            f"<div class='lab-after' style='{SIDE}'><h4>{escape(heading)}</h4>"
+            f"{after_html}</div></div>"
         )
     return "".join(parts)
+
+
+def _routes_changed(before: list[dict], after: list[dict]) -> list[str]:
+    """The ids of the route tables whose routes differ between ``before`` and ``after``."""
+    routes_before = {
+        rt["RouteTableId"]: {_route_key(r) for r in rt.get("Routes", [])} for rt in before
+    }
+    return [
+        rt["RouteTableId"]
+        for rt in after
+        if {_route_key(r) for r in rt.get("Routes", [])} != routes_before.get(rt["RouteTableId"])
+    ]
+
+
+def render_route_changes(snapshot) -> str:
+    """Only what a change of route tables did: the tables whose routes changed, before and
+    after (the endpoint's full picture is the form's result, or ``ch.show()``)."""
+    endpoint_id = snapshot.endpoint["VpcEndpointId"]
+    changed = _routes_changed(snapshot.before, snapshot.after)
+    if not changed:
+        return box(t("endpoints.route_tables_unchanged", endpoint_id=endpoint_id), "info")
+    headline = t(
+        "endpoints.route_tables_changed", endpoint_id=endpoint_id, route_tables=", ".join(changed)
+    )
+    return box(headline, "success") + render_before_after(
+        [rt for rt in snapshot.before if rt["RouteTableId"] in changed],
+        [rt for rt in snapshot.after if rt["RouteTableId"] in changed],
+        snapshot.subnet_names,
+    )
 
 
 def render_current(
@@ -121,11 +161,22 @@ def render_endpoint(endpoint: dict) -> str:
         rows,
         caption=t("endpoints.endpoint_caption"),
     )
-    policy = (
+    return details + render_policy(endpoint)
+
+
+def render_policy(endpoint: dict) -> str:
+    """The endpoint's policy, as JSON laid out to read."""
+    return (
         f"<details open><summary>{escape(t('endpoints.field_policy'))}</summary>"
         f"<pre class='lab-policy'>{escape(_policy_text(endpoint))}</pre></details>"
     )
-    return details + policy
+
+
+def render_policy_change(endpoint: dict) -> str:
+    """Only what a policy change did: the endpoint's new policy."""
+    return box(
+        t("endpoints.policy_set", endpoint_id=endpoint["VpcEndpointId"]), "success"
+    ) + render_policy(endpoint)
 
 
 def render_snapshot(snapshot) -> str:

@@ -6,7 +6,7 @@ import json
 
 from helpers.aws import api, functions
 from helpers.core import journal
-from helpers.core.errors import LabError, problem_from
+from helpers.core.errors import problem_from
 from helpers.core.messages import t
 from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
@@ -44,37 +44,64 @@ class ApiForm(FormModel):
         return [problem_from(error) for error in api.refusals(values)]
 
     def preview(self, values: dict) -> str:
+        """What a click will build (shown only when nothing is refused: the lab's function
+        exists, the framework shows the refusals)."""
         function = functions.find_lab_function()
-        target = function["FunctionName"] if function else t("api.preview_no_function")
-        methods = ", ".join(values.get("methods") or []) or "-"
+        methods = ", ".join(values.get("methods") or [])
         rows = [
             [t("api.preview_api"), f"{values.get('api_name', '')} (REST, {api.ENDPOINT_TYPE})"],
             [t("api.preview_resource"), api.RESOURCE_PATH],
-            [t("api.preview_methods"), t("api.preview_proxy", methods=methods, function=target)],
-            [t("api.preview_cors"), "OPTIONS (MOCK)" if values.get("cors") else "-"],
+            [
+                t("api.preview_methods"),
+                t("api.preview_proxy", methods=methods, function=function["FunctionName"]),
+            ],
+            [t("api.preview_cors"), _cors_text(values.get("cors"))],
             [t("api.preview_stage"), values.get("stage", "")],
         ]
         return table([t("api.preview_what"), t("api.preview_value")], rows)
 
+    def action_label(self, values: dict) -> str:
+        found = api.describe()
+        if found is None:
+            return t(self.submit_label_key)
+        return t("api.save_changes" if api_changes(found, values) else "api.keep")
+
     def create(self, values: dict) -> SubmitResult:
+        found = api.describe()
+        changes = api_changes(found, values) if found else []
         made, created = api.ensure_api(values, self.progress)
-        rows = [
-            [m, (made.methods[m].get("methodIntegration") or {}).get("type", "-")]
-            for m in sorted(made.methods)
-        ]
-        html = box(
-            t(
-                "api.created" if created else "api.updated",
-                name=made.name,
-                url=f"{made.url}{api.RESOURCE_PATH}",
-            ),
-            "success",
-        ) + table(
-            [t("api.column_method"), t("api.column_integration")],
-            rows,
-            caption=f"{made.name} {api.RESOURCE_PATH}",
-        )
-        return SubmitResult(ok=True, created=created, resource=made, html=html)
+        url = f"{made.url}{api.RESOURCE_PATH}"
+        if created:
+            done = t("api.created", name=made.name, url=url)
+        elif changes:
+            done = t("api.changed", name=made.name, changes="; ".join(changes), url=url)
+        else:
+            done = t("api.updated", name=made.name, url=url)
+        return SubmitResult(ok=True, created=created, resource=made, html=box(done, "success"))
+
+
+def _cors_text(cors: bool) -> str:
+    return "OPTIONS (MOCK)" if cors else "-"
+
+
+def api_changes(found: api.LabApi, values: dict) -> list[str]:
+    """What a click would change on the lab's ``found`` API, one "setting: before → after"
+    line each (what ``api.ensure_api`` brings in line: name, stage, methods, CORS)."""
+
+    def listed(methods) -> str:
+        return ", ".join(m for m in api.METHODS if m in methods) or "-"
+
+    compared = [
+        ("api.field_name", found.name, values["api_name"].strip()),
+        ("api.field_stage", found.stage or "-", values["stage"]),
+        ("api.field_methods", listed(found.methods), listed(values.get("methods") or [])),
+        ("api.field_cors", _cors_text("OPTIONS" in found.methods), _cors_text(values["cors"])),
+    ]
+    return [
+        t("api.change", setting=t(setting), before=before, after=after)
+        for setting, before, after in compared
+        if before != after
+    ]
 
 
 class ResponseView:
@@ -147,6 +174,8 @@ class RequestForm(FormModel):
 
     def check(self, values: dict) -> list[Problem]:
         problems = []
+        if api.find_lab_api() is None:
+            problems.append(Problem(None, "api.no_api", t("api.no_api")))
         text = values.get("body", "").strip()
         if text:
             try:
@@ -176,14 +205,11 @@ class RequestForm(FormModel):
 
     def create(self, values: dict) -> SubmitResult:
         note_id = values.get("note_id", "").strip()
-        try:
-            response = api.request(
-                values["method"],
-                body=values.get("body", "").strip() or None,
-                query={"id": note_id} if note_id else None,
-            )
-        except LabError as error:
-            return SubmitResult(ok=False, problems=[problem_from(error)])
+        response = api.request(
+            values["method"],
+            body=values.get("body", "").strip() or None,
+            query={"id": note_id} if note_id else None,
+        )
         return SubmitResult(ok=True, resource=response, html=response_html(response))
 
 

@@ -234,8 +234,20 @@ def render_result(model: FormModel, result: SubmitResult) -> str:
 
 
 # The console's create pages: labels in one column of one width, inputs of one width beside it.
-LABEL_WIDTH, INPUT_WIDTH = "14em", "32em"
+LABEL_WIDTH = "17em"
+INPUT_WIDTH = f"calc({LABEL_WIDTH} + 28em)"  # a widget's width includes its label
 LABEL_STYLE = {"description_width": LABEL_WIDTH}
+
+
+def column_label(text: str) -> widgets.Label:
+    """A label in the labels' column for a field that is not one described widget (a
+    checklist, a tag editor). ipywidgets sets a description 8px before its input but a plain
+    label only 2px before the next widget: the wider right margin puts this field's first
+    checkbox or button at the inputs' left edge."""
+    return widgets.Label(
+        text,
+        layout=widgets.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH, margin="2px 6px 2px 2px"),
+    )
 
 
 class Checklist(widgets.HBox):
@@ -255,9 +267,7 @@ class Checklist(widgets.HBox):
         ]
         super().__init__(
             [
-                widgets.Label(
-                    label, layout=widgets.Layout(width=LABEL_WIDTH, min_width=LABEL_WIDTH)
-                ),
+                column_label(label),
                 widgets.VBox(self.checkboxes),
             ]
         )
@@ -301,7 +311,8 @@ class FormView:
             button_style=model.button_style,
             icon=model.button_icon,
             tooltip=t(model.submit_label_key),
-            layout=widgets.Layout(width="auto", margin=f"4px 0 4px {LABEL_WIDTH}"),
+            # never shrunk (its label cut) by the box beside it that says why it waits
+            layout=widgets.Layout(width="auto", flex="0 0 auto", margin=f"4px 0 4px {LABEL_WIDTH}"),
         )
         self.waiting = widgets.HTML()  # why the button waits, beside it
         self.output = widgets.Output()
@@ -327,8 +338,13 @@ class FormView:
                 layout=w.Layout(width=f"calc({LABEL_WIDTH} + 8em)"),
             )
         if f.kind == "bool":
+            # Indented to the inputs' edge; as wide as its description, which is its label.
             return w.Checkbox(
-                value=bool(value), description=f.label, style=LABEL_STYLE, indent=True
+                value=bool(value),
+                description=f.label,
+                style=LABEL_STYLE,
+                indent=True,
+                layout=w.Layout(width="auto"),
             )
         if f.kind == "textarea":
             return w.Textarea(
@@ -456,6 +472,7 @@ class FormView:
         try:
             self.result = self.model.submit(confirmed=self.confirm.value, **values)
             self._result_html = render_result(self.model, self.result)
+            self.output.outputs = ()  # progress lines were for the wait: the result replaces them
         except Exception as error:  # unexpected: show it here, never lose it in a log
             self._result_html = box(t("forms.unexpected", error=repr(error)), "error")
             self.output.append_stderr(traceback.format_exc())
@@ -485,7 +502,7 @@ class FormView:
             if result is not None and result.error and self.model.raises_when_refused:
                 raise result.error
             return result
-        display(HTML(render_result(self.model, self.result)))
+        display(HTML(box(t("forms.result_above"), "info")))  # the result is shown once, above
         return self.result
 
     # --- showing --------------------------------------------------------------------------

@@ -44,7 +44,7 @@ class ExerciseResult:
 
     def html(self) -> str:
         return (
-            box(self.change, "info", t(f"reachability.title_{self.exercise}"))
+            box(self.change, "success", t(f"reachability.title_{self.exercise}"))
             + (outside_call_html(self.outside) if self.outside else "")
             + response_html(self.response)
             + path_html(self.verdict)
@@ -218,10 +218,19 @@ class BreakFixForm(FormModel):
                     )
                 )
             ]
+        # Every exercise changes the lab's endpoint: without it the click could only fail.
+        if endpoints.find_lab_endpoint() is None or networking.find_lab_network() is None:
+            return [problem_from(LabError("reachability.nothing_to_break"))]
         return []
 
     def preview(self, values: dict) -> str:
         return box(t(f"reachability.explain_{values['exercise']}"), "info")
+
+    def action_label(self, values: dict) -> str:
+        """The exercise itself ("Put it all back"): what a click does."""
+        if values["exercise"] not in ACTIONS:
+            return t(self.submit_label_key)
+        return t(f"reachability.title_{values['exercise']}")
 
     def create(self, values: dict) -> SubmitResult:
         result = ACTIONS[values["exercise"]]()

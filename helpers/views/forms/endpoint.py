@@ -20,7 +20,15 @@ from helpers.aws.endpoints import GATEWAY, INTERFACE
 from helpers.core.clients import client
 from helpers.core.errors import LabError, problem_from
 from helpers.core.messages import t
-from helpers.views.forms.base import Field, FormModel, FormView, Problem, SubmitResult
+from helpers.views.forms.base import (
+    LABEL_STYLE,
+    Field,
+    FormModel,
+    FormView,
+    Problem,
+    SubmitResult,
+    column_label,
+)
 from helpers.views.html import box, text
 from helpers.views.routes import render_snapshot, route_table_label
 
@@ -53,9 +61,52 @@ def tag_pairs(value) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k or v.strip()]
 
 
-def _service_row(name: str, owner: str, types: str) -> str:
-    """One line of the services list, in columns (the list uses a monospace font)."""
-    return f"{name:<52} {owner:<8} {types}"
+def service_columns() -> list[tuple[str, int]]:
+    """The services list's columns: (heading, width in characters). Each column is as wide as
+    its longest entry or its heading, in the learner's language ("Chủ sở hữu" is longer
+    than any owner), so the headings sit over their columns."""
+    services = endpoints.endpoint_services()
+    values = ([s.name for s in services], [s.owner for s in services])
+    headings = (t("endpoints.column_service_name"), t("endpoints.column_owner"))
+    columns = [
+        (heading, max(len(heading), *(len(v) for v in column), 1))
+        for heading, column in zip(headings, values, strict=True)
+    ]
+    return [*columns, (t("endpoints.column_type"), 0)]
+
+
+def _service_row(columns: list[tuple[str, int]], *cells: str) -> str:
+    """One line of the services list: each cell padded to its column's width, one space
+    between columns (the list uses a monospace font)."""
+    return " ".join(
+        cell.ljust(width) for cell, (_heading, width) in zip(cells, columns, strict=True)
+    )
+
+
+# The list and its headings share one monospace font; the headings are laid out in ``ch``
+# (the width of one character of that font), so a wider glyph in a heading cannot shift the
+# next column. The list's own padding is fixed so that the headings can start where its text
+# does: one px of border and SERVICES_PADDING.
+SERVICES_FONT = "font-family:'DejaVu Sans Mono',monospace;font-size:13px"
+SERVICES_PADDING = "4px"
+SERVICES_STYLE = (
+    "<style>"
+    f".lab-services select{{{SERVICES_FONT};padding:{SERVICES_PADDING} {SERVICES_PADDING}}}"
+    ".lab-services select option{padding:0}"
+    f".lab-services-header{{{SERVICES_FONT};white-space:pre;margin:0;"
+    f"padding-left:calc({SERVICES_PADDING} + 1px)}}"
+    "</style>"
+)
+
+
+def services_header_html(columns: list[tuple[str, int]]) -> str:
+    """The headings over the services list, one per column, each as wide as its column."""
+    cells = "".join(
+        f"<span class='lab-services-column' style='display:inline-block;"
+        f"{f'width:{width + 1}ch' if width else ''}'>{text(heading)}</span>"
+        for heading, width in columns
+    )
+    return f"{SERVICES_STYLE}<div class='lab-services-header'>{cells}</div>"
 
 
 def _service_options(values: dict) -> list[tuple[str, str]]:
@@ -63,8 +114,9 @@ def _service_options(values: dict) -> list[tuple[str, str]]:
         return []
     search = (values.get("service_search") or "").strip().lower()
     wanted_type = values.get("service_type_filter") or ALL_TYPES
+    columns = service_columns()
     return [
-        (_service_row(s.name, s.owner, ", ".join(s.types)), s.name)
+        (_service_row(columns, s.name, s.owner, ", ".join(s.types)), s.name)
         for s in endpoints.endpoint_services()
         if search in s.name.lower() and (not wanted_type or wanted_type in s.types)
     ]
@@ -303,11 +355,14 @@ class EndpointForm(FormModel):
         return endpoints.change_for(self.request(values))
 
     def action_label(self, values: dict) -> str:
-        return t("endpoints.save_changes") if self.change(values) else t(self.submit_label_key)
+        change = self.change(values)
+        if change is None:
+            return t(self.submit_label_key)
+        return t("endpoints.save_changes") if change else t("endpoints.keep")
 
     def create(self, values: dict) -> SubmitResult:
         change = self.change(values)
-        if change:  # the console's Manage route tables / Edit policy, in one click
+        if change:  # the console's Manage route tables / Manage policy, in one click
             snapshot = endpoints.apply_change(change)
             return SubmitResult(
                 ok=True,
@@ -430,7 +485,7 @@ def tag_editor(description: str, pairs):
         value = traitlets.List()
 
         def __init__(self):
-            super().__init__(layout=widgets.Layout(flex_flow="column"))
+            super().__init__()  # a row: the label in the labels' column, then the tags
             self._rows: list = []
             self._updating = False
             # Clicks and typing may arrive on kernel subshells, in other threads.
@@ -448,6 +503,7 @@ def tag_editor(description: str, pairs):
                 description=t("endpoints.remove_tag"), tooltip=t("endpoints.remove_tag")
             )
             row = widgets.HBox([key_box, value_box, remove])
+            row.add_class("lab-tag-row")
             remove.on_click(lambda _button: self._remove_row(row))
             for text_box in (key_box, value_box):
                 text_box.observe(lambda _change: self._sync(), names="value")
@@ -465,7 +521,10 @@ def tag_editor(description: str, pairs):
                 self._sync()
 
         def _redraw(self) -> None:
-            self.children = [widgets.Label(description), *self._rows, self.add_button]
+            self.children = [
+                column_label(description),
+                widgets.VBox([*self._rows, self.add_button]),
+            ]
 
         def _sync(self) -> None:
             """Rows → value (a learner typed)."""
@@ -501,18 +560,24 @@ class EndpointFormView(FormView):
     def __init__(self, model: EndpointForm | None = None, values: dict | None = None):
         model = model or EndpointForm()
         super().__init__(model, values)
-        header = (
-            t("endpoints.column_service_name"),
-            t("endpoints.column_owner"),
-            t("endpoints.column_type"),
-        )
+        # Built like the list below it (a described widget with the labels' column, its label
+        # blank), so that the headings start exactly where the list's text does.
         self.services_header = widgets.HTML(
-            "<style>.lab-services select{font-family:monospace}</style>"
-            f"<pre style='margin:0'>{text(_service_row(*header))}</pre>"
+            services_header_html(service_columns()),
+            description="\u00a0",
+            style=LABEL_STYLE,
+            layout=widgets.Layout(width="95%"),
         )
         self._apply_visibility()
 
     def _make_control(self, f: Field, values: dict):
+        control = self._new_control(f, values)
+        # Born hidden when its field is: a list of subnets rebuilt after a click never flashes
+        # up on a Gateway endpoint's form.
+        control.layout.display = None if shown_fields(values)[f.name] else "none"
+        return control
+
+    def _new_control(self, f: Field, values: dict):
         w = widgets
         if f.name == "tags":
             return tag_editor(f.label, values.get(f.name))
@@ -526,7 +591,7 @@ class EndpointFormView(FormView):
                 value=values.get(f.name)
                 if values.get(f.name) in allowed
                 else (allowed[0] if allowed else None),
-                style={"description_width": "initial"},
+                style=LABEL_STYLE,
                 layout=w.Layout(width="95%"),
             )
             control.add_class("lab-services")
@@ -568,20 +633,26 @@ class EndpointFormView(FormView):
 
     def _apply_visibility(self) -> None:
         values = self.values()
-        aws = values["service_category"] == AWS_SERVICES
-        kind = values["endpoint_type"]
-        shown = {name: True for name in self.controls}
-        for name in SERVICE_FIELDS:
-            shown[name] = aws
-        for name in GATEWAY_FIELDS:
-            shown[name] = aws and kind == GATEWAY
-        for name in INTERFACE_FIELDS:
-            shown[name] = aws and kind == INTERFACE
-        shown["private_dns"] = shown["private_dns"] and offers_private_dns(values)
-        shown["policy"] = values["policy_kind"] == CUSTOM_POLICY
-        for name, visible in shown.items():
+        for name, visible in shown_fields(values).items():
             self.controls[name].layout.display = None if visible else "none"
+        aws = values["service_category"] == AWS_SERVICES
         self.services_header.layout.display = None if aws else "none"
+
+
+def shown_fields(values: dict) -> dict[str, bool]:
+    """Which fields the form shows for ``values``: those of the chosen type only."""
+    aws = values["service_category"] == AWS_SERVICES
+    kind = values["endpoint_type"]
+    shown = {f.name: True for f in EndpointForm.fields}
+    for name in SERVICE_FIELDS:
+        shown[name] = aws
+    for name in GATEWAY_FIELDS:
+        shown[name] = aws and kind == GATEWAY
+    for name in INTERFACE_FIELDS:
+        shown[name] = aws and kind == INTERFACE
+    shown["private_dns"] = shown["private_dns"] and offers_private_dns(values)
+    shown["policy"] = values["policy_kind"] == CUSTOM_POLICY
+    return shown
 
 
 def request_from_choices(choices: dict) -> endpoints.EndpointRequest:

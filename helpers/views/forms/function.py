@@ -17,7 +17,13 @@ from helpers.core import journal
 from helpers.core.clients import client
 from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
-from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
+from helpers.views.forms.base import (
+    Field,
+    FormModel,
+    Problem,
+    SubmitResult,
+    render_problems,
+)
 from helpers.views.html import box, table
 from helpers.views.html import text as escape
 
@@ -91,10 +97,13 @@ class ExecutionRoleForm(FormModel):
         return problems
 
     def create(self, values: dict) -> SubmitResult:
+        table_name = values["table_name"].strip()
         role, created = functions.ensure_execution_role(
-            values["role_name"].strip(), values["table_name"].strip(), self.progress
+            values["role_name"].strip(), table_name, self.progress
         )
-        return SubmitResult(ok=True, created=created, resource=role, html=role_html(role))
+        return SubmitResult(
+            ok=True, created=created, resource=role, html=role_done_html(role, table_name, created)
+        )
 
     def preview(self, values: dict) -> str:
         table_name = values["table_name"].strip()
@@ -137,26 +146,20 @@ def policies_html(table_document: dict) -> str:
     )
 
 
-def role_html(role: dict) -> str:
-    """The role as it is now: its ARN and every policy attached to it."""
-    attached, inline = functions.role_policies(role["RoleName"])
-    rows = [
-        [t("functions.row_role"), role["RoleName"]],
-        ["ARN", role["Arn"]],
-        [t("functions.row_trusted"), ", ".join(_trusted_services(role))],
-        *[[t("functions.row_policy"), arn] for arn in attached],
-        *[[t("functions.row_inline_policy"), name] for name in inline],
-    ]
-    policy = functions.find_table_policy()
-    document = functions.policy_document(policy["Arn"]) if policy else {}
-    return table(
-        [t("functions.column_setting"), t("functions.column_value")],
-        rows,
-        caption=t("functions.role_caption"),
-    ) + (
-        policy_html(t("functions.table_policy_title", name=functions.TABLE_POLICY_NAME), document)
-        if policy
-        else ""
+def role_done_html(role: dict, table_name: str, created: bool) -> str:
+    """What a click on Create role did, in one success box: the role as IAM now reports it
+    (the policy documents are the ones shown above the button)."""
+    attached, _ = functions.role_policies(role["RoleName"])
+    return box(
+        t(
+            "functions.role_created" if created else "functions.role_reused",
+            name=role["RoleName"],
+            arn=role["Arn"],
+            trusted=", ".join(_trusted_services(role)),
+            policies=", ".join(sorted(arn.rsplit("/", 1)[-1] for arn in attached)),
+            table=table_name,
+        ),
+        "success",
     )
 
 
@@ -518,7 +521,10 @@ class FunctionForm(FormModel):
         values = {**values, "function_name": values["function_name"].strip()}
         configuration, created = functions.ensure_function(values, self.progress)
         return SubmitResult(
-            ok=True, created=created, resource=configuration, html=function_html(configuration)
+            ok=True,
+            created=created,
+            resource=configuration,
+            html=function_done_html(configuration, created),
         )
 
     def preview(self, values: dict) -> str:
@@ -648,6 +654,21 @@ def _function_rows(name, runtime, memory, timeout, subnets, groups, variables) -
     ]
 
 
+def function_done_html(configuration: dict, created: bool) -> str:
+    """What a click on Create function did, in one success box (the chapter's show() lists
+    the whole configuration)."""
+    vpc = configuration.get("VpcConfig") or {}
+    return box(
+        t(
+            "functions.function_created" if created else "functions.function_reused",
+            name=configuration["FunctionName"],
+            state=configuration.get("State") or "-",
+            subnets=", ".join(vpc.get("SubnetIds", [])) or "-",
+        ),
+        "success",
+    )
+
+
 def function_html(configuration: dict) -> str:
     """The function as Lambda reports it now."""
     vpc = configuration.get("VpcConfig") or {}
@@ -714,16 +735,5 @@ def what_if_html(**values) -> str:
     """What the function form would say about ``values`` — checked only, nothing created."""
     model = FunctionForm()
     problems = model.check({**model.defaults(), **values})
-    labels = {f.name: f.label for f in model.fields}
-    parts = [
-        box(
-            f"{labels.get(p.field, p.field)}: {p.message} [{p.code}]"
-            if p.field
-            else f"{p.message} [{p.code}]",
-            p.severity,
-        )
-        for p in problems
-    ]
-    return "".join(parts or [box(t("functions.what_if_fine"), "success")]) + box(
-        t("functions.what_if_nothing"), "info"
-    )
+    judged = render_problems(model, problems) or box(t("functions.what_if_fine"), "success")
+    return judged + box(t("functions.what_if_nothing"), "info")

@@ -185,16 +185,58 @@ class TableForm(FormModel):
             )
         return warnings
 
-    # --- creating and showing ---------------------------------------------------------------
+    # --- what a click does ---------------------------------------------------------------------
+    def action_label(self, values: dict) -> str:
+        existing = tables.find_lab_table()
+        if existing is None:
+            return t(self.submit_label_key)
+        return t("tables.save_changes" if self.changes(existing, values) else "tables.keep")
+
+    def changes(self, existing: dict, values: dict) -> list[str]:
+        """What a click would change on the lab's ``existing`` table, one "setting: before →
+        after" line each (what ``tables.ensure_table`` updates: class, mode, capacity)."""
+        classes = {v: label for label, v in self.field("table_class").choices(values)}
+        modes = {v: label for label, v in self.field("capacity_mode").choices(values)}
+        before_class, after_class = tables.table_class(existing), values["table_class"]
+        before_mode, after_mode = tables.capacity_mode(existing), values["capacity_mode"]
+        before_units = "{} / {}".format(*tables.capacity_units(existing))
+        after_units = f"{values['read_capacity']} / {values['write_capacity']}"
+        compared = [
+            ("tables.row_class", classes, before_class, after_class),
+            ("tables.row_mode", modes, before_mode, after_mode),
+        ]
+        if after_mode == "PROVISIONED":
+            compared.append(("tables.row_capacity", {}, before_units, after_units))
+        return [
+            t(
+                "tables.change",
+                setting=t(setting),
+                before=labels.get(before, before),
+                after=labels.get(after, after),
+            )
+            for setting, labels, before, after in compared
+            if before != after
+        ]
+
     def create(self, values: dict) -> SubmitResult:
+        existing = tables.find_lab_table()
+        changes = self.changes(existing, values) if existing else []
         description, created = tables.ensure_table(values, self.progress)
         # The embedded backend does not report the class it was given: show the one just set.
         description.setdefault("TableClassSummary", {"TableClass": values["table_class"]})
+        name = description["TableName"]
+        if created:
+            done = t("tables.created", table=name, status=description["TableStatus"])
+        elif changes:
+            done = t("tables.changed", table=name, changes="; ".join(changes))
+        else:
+            done = t("tables.unchanged", table=name)
         return SubmitResult(
-            ok=True, created=created, resource=description, html=table_html(description)
+            ok=True, created=created, resource=description, html=box(done, "success")
         )
 
     def preview(self, values: dict) -> str:
+        """The estimated cost (shown only when no field is refused: the framework shows those)."""
         return cost_html(
             values["table_class"],
             values["capacity_mode"],
@@ -204,14 +246,8 @@ class TableForm(FormModel):
 
 
 def cost_html(table_class: str, mode: str, read_units, write_units) -> str:
-    """The console's "estimated cost" panel, with the prices' source and date."""
-    if mode == "PROVISIONED" and not (
-        isinstance(read_units, int)
-        and isinstance(write_units, int)
-        and read_units >= 1
-        and write_units >= 1
-    ):
-        return box(t("tables.cost_unknown"), "warning")
+    """The console's "estimated cost" panel, with the prices' source and date, for checked
+    values (capacity of 1 or more when provisioned)."""
     estimate = tables.monthly_estimate(table_class, mode, read_units, write_units)
     infrequent = table_class == "STANDARD_INFREQUENT_ACCESS"
     rows = []

@@ -16,7 +16,6 @@ from helpers.views.forms.base import (
     problem_from,
 )
 from helpers.views.html import box, table
-from helpers.views.network import vpc_overview_html
 
 DEFAULTS = networking.DEFAULT_CHOICES
 SUBNET_COUNT_FIELDS = ("public_subnets", "private_subnets")
@@ -119,6 +118,16 @@ class VpcForm(FormModel):
         for choice, key in DNS_OFF_WARNINGS.items():
             if not plan.choices[choice]:
                 problems.append(Problem(choice, key, t(key, region=current().region), "warning"))
+        existing = networking.find_lab_vpc()
+        if existing and not _same_choices(networking.plan_for_existing(existing).choices, values):
+            problems.append(
+                Problem(
+                    None,
+                    "networking.reused_other_values",
+                    t("networking.reused_other_values", vpc=networking.vpc_label(existing)),
+                    "warning",
+                )
+            )
         return problems
 
     # --- previewing -----------------------------------------------------------------------
@@ -138,7 +147,8 @@ class VpcForm(FormModel):
                 caption=t("networking.preview_title"),
             )
         ]
-        if plan.nat_gateways:
+        if plan.nat_gateways and values.get("confirm_cost"):
+            # Unconfirmed, the cost is the judgement's refusal above: said once, not twice.
             parts.append(box(networking.nat_cost_text(plan), "warning"))
         return "".join(parts)
 
@@ -147,30 +157,18 @@ class VpcForm(FormModel):
         result = networking.ensure_network(values, self.progress)
         self._choices_in_use = dict(result.plan.choices)
         vpc = networking.vpc_label_of(result.network.vpc_id)
-        problems = []
         if not result.reused_existing_vpc:
-            message = box(t("networking.created", count=len(result.created), vpc=vpc), "success")
+            key = "networking.created"
         elif result.created:
-            message = box(
-                t("networking.reused_finished", count=len(result.created), vpc=vpc), "success"
-            )
+            key = "networking.reused_finished"
         else:
-            message = box(t("networking.reused", vpc=vpc), "info")
-        if result.reused_existing_vpc and not _same_choices(result.plan.choices, values):
-            problems.append(
-                Problem(
-                    None,
-                    "networking.reused_other_values",
-                    t("networking.reused_other_values"),
-                    "warning",
-                )
-            )
+            key = "networking.reused"
         return SubmitResult(
             ok=True,
-            problems=problems,
             created=bool(result.created),
             resource=result.network,
-            html=message + vpc_overview_html(result.network.vpc_id),
+            # What the click did, once: the chapter's show() draws the map and route tables.
+            html=box(t(key, count=len(result.created), vpc=vpc), "success"),
         )
 
     def journal_values(self, values: dict) -> dict:
