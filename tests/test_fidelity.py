@@ -37,6 +37,8 @@ import nbformat
 import pytest
 import requests
 from botocore.loaders import Loader
+from test_endpoints import alive_endpoints
+from test_functions import function_form, function_names, quiet
 from test_invoker import build_lab
 from test_notebook_runs import NOTEBOOKS, ROOT, lab_resources, run_notebook
 
@@ -58,7 +60,7 @@ from helpers.core.messages import catalogue
 from helpers.core.status import describe
 from helpers.core.tags import from_aws, is_lab_resource, tag_specification
 from helpers.views.forms.endpoint import EndpointForm, EndpointFormView
-from helpers.views.forms.function import ExecutionRoleForm, FunctionForm
+from helpers.views.forms.function import ExecutionRoleForm
 from helpers.views.forms.vpc import VpcForm, VpcFormView
 from helpers.views.status import panel_html
 
@@ -652,23 +654,15 @@ def test_an_endpoint_policy_without_a_principal_is_refused_and_says_so():
 # ==============================================================================================
 # Endpoint services and network ACLs: DynamoDB/S3 interface endpoints, port ranges (points 5, 6)
 # ==============================================================================================
-DYNAMODB = "com.amazonaws.us-east-1.dynamodb"
-S3 = "com.amazonaws.us-east-1.s3"
-SQS = "com.amazonaws.us-east-1.sqs"
-
-
 @pytest.fixture
 def network(fresh_lab):
     chapter("01").catch_up({})
     return networking.find_lab_network()
 
 
-def alive_endpoints() -> list[dict]:
-    return [
-        e
-        for e in client("ec2").describe_vpc_endpoints()["VpcEndpoints"]
-        if e["State"].lower() not in endpoints.GONE_STATES
-    ]
+DYNAMODB = "com.amazonaws.us-east-1.dynamodb"
+S3 = "com.amazonaws.us-east-1.s3"
+SQS = "com.amazonaws.us-east-1.sqs"
 
 
 # --- point 5: DynamoDB (and S3) as Gateway and Interface endpoints -----------------------------
@@ -935,20 +929,6 @@ def test_an_acl_open_only_to_linux_ports_breaks_the_path_and_says_why(fresh_lab)
 HELPERS = Path(__file__).resolve().parents[1] / "helpers"
 UNKNOWN_SUBNET = "subnet-0123456789abcdef0"
 UNKNOWN_GROUP = "sg-0123456789abcdef0"
-
-
-def quiet(_text: str) -> None:
-    """Progress lines are not under test here."""
-
-
-def function_form() -> FunctionForm:
-    form = FunctionForm()
-    form.progress = quiet
-    return form
-
-
-def function_names() -> list[str]:
-    return [f["FunctionName"] for f in client("lambda").list_functions()["Functions"]]
 
 
 @pytest.fixture
