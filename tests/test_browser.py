@@ -439,8 +439,11 @@ def test_endpoint_form_double_click_reuses_the_endpoint(notebook):
     assert len(before) == 1
     form = code_cell(page, "form = ch.form()")
     output = form.locator(".widget-output").first  # Run All's result: "created", no notice
-    form.locator("button.jupyter-button[title='Create endpoint']").dblclick()
-    notice = output.locator(".lab-info").filter(has_text="already exists")
+    # The endpoint exists: the button keeps it, or saves what earlier tests changed on it.
+    form.locator("button.jupyter-button.mod-primary").first.dblclick()
+    notice = output.locator(".lab-info, .lab-success").filter(
+        has_text=re.compile("already exists|Saved")
+    )
     expect(notice).to_have_count(1, timeout=120_000)
     expect(notice).to_contain_text(before[0])
     assert live_lab_endpoints() == before
@@ -576,8 +579,12 @@ def test_endpoint_form_offers_save_changes_and_the_check_turns_green(notebook):
     private = network.private_route_table_ids[0]
     endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
     prefix_list = endpoints.prefix_list(endpoints.dynamodb_service_name()).id
+    # As if the learner had ticked only the public table at first: the private one is detached.
+    endpoints.set_route_tables(endpoint_id, remove=[private])
     form = code_cell(page, "form = ch.form()")
-    _route_table_checkbox(form, private).check()
+    checkbox = _route_table_checkbox(form, private)
+    checkbox.uncheck()  # a change makes the form judge against the endpoint as it is now
+    checkbox.check()
     button = form.locator("button[title='Save changes']")
     expect(button).to_be_enabled()
     expect(form.locator(".lab-info").filter(has_text=f"attach {private}")).to_be_visible()
@@ -588,7 +595,7 @@ def test_endpoint_form_offers_save_changes_and_the_check_turns_green(notebook):
     expect(after).to_have_count(1)
     assert after.locator("td").all_inner_texts()[:2] == [prefix_list, endpoint_id]
     # Judged again after the click: nothing left to change, no interface-only field shown.
-    expect(form.locator("button[title='Create endpoint']")).to_be_enabled()
+    expect(form.locator("button[title='Keep the endpoint as it is']")).to_be_enabled()
     expect(form.get_by_text("Security groups", exact=True)).to_be_hidden()
     _screenshot(form, "02-endpoint-form-saved.png")
     checks = code_cell(page, "ch.check()")

@@ -570,7 +570,7 @@ def test_existing_endpoint_with_the_private_table_newly_ticked_offers_save_chang
     assert _private_route_target(network, prefix_list_id) == endpoint_id
     assert "lab-new" in result.html  # the added route, highlighted in AFTER
     assert all(c.ok for c in chapter("02").checks()), chapter("02").checks()
-    assert view.button.description == "Create endpoint"  # nothing left to change
+    assert view.button.description == "Keep the endpoint as it is"  # nothing left to change
 
 
 # --- chapter 02's verbs show only what they changed ---------------------------------------------
