@@ -101,6 +101,13 @@ class FormModel:
     def defaults(self) -> dict:
         return {f.name: f.default for f in self.fields}
 
+    def completed(self, values: dict) -> dict:
+        """``values`` with the defaults of the fields it leaves out. A view passes every field,
+        and some forms' defaults are read from AWS: they are asked for only when needed."""
+        if {f.name for f in self.fields} <= set(values):
+            return dict(values)
+        return {**self.defaults(), **values}
+
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
 
@@ -154,7 +161,7 @@ class FormModel:
         unknown = set(values) - {f.name for f in self.fields}
         if unknown:
             raise TypeError(f"unknown field(s): {', '.join(sorted(unknown))}")
-        full = {**self.defaults(), **values}
+        full = self.completed(values)
         try:
             with friendly_errors():
                 problems = self.check(full)
@@ -183,7 +190,7 @@ class FormModel:
         checked = self.check_only(confirmed, **values)
         if not checked.ok:
             return checked
-        full = {**self.defaults(), **values}
+        full = self.completed(values)
         try:
             with friendly_errors():
                 result = self.create(full)
