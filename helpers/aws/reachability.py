@@ -161,6 +161,11 @@ class _Function:
         return f"arn:aws:dynamodb:{self.table_region}:{self.account}:table/{self.table_name}"
 
 
+def function_table_arn(configuration: dict) -> str | None:
+    """The ARN of the table a function is configured to use (its environment variables)."""
+    return _Function.of(configuration).table_arn
+
+
 # --- the walk ---------------------------------------------------------------------------------
 def explain(function_name: str | None = None, actions: list[str] | None = None) -> PathVerdict:
     """Follow the path from the function (default: the lab's) to its table, hop by hop.

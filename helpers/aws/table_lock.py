@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from botocore.exceptions import ClientError
 
 from helpers.aws import endpoints, reachability
+from helpers.aws.functions import find_lab_function
 from helpers.aws.policy import (
     PolicyKind,
     policy_denies,
@@ -51,7 +52,8 @@ OUTSIDE_ACTION = "dynamodb:Scan"
 def _lab_table_and_endpoint() -> tuple[str, dict]:
     """The ARN of the table the lab's function uses, and the lab's endpoint."""
     found = endpoints.find_lab_endpoint()
-    table_arn = reachability.explain().table_arn
+    function = find_lab_function()
+    table_arn = reachability.function_table_arn(function) if function else None
     if found is None:
         raise LabError("reachability.nothing_to_break")
     if table_arn is None:
@@ -115,9 +117,9 @@ def check_policy(document: dict, table_arn: str) -> None:
 def lock_table(policy: dict | str | None = None) -> dict:
     """Put ``policy`` (default: ``lock_policy`` for the lab's table and endpoint) on the table
     the lab's function uses; returns the policy now on the table."""
-    table_arn, _ = _lab_table_and_endpoint()
+    table_arn, found = _lab_table_and_endpoint()
     if policy is None:
-        document = lab_lock_policy()
+        document = lock_policy(table_arn, found["VpcEndpointId"])
     elif isinstance(policy, str):
         try:
             document = json.loads(policy)
