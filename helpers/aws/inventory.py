@@ -99,42 +99,26 @@ def _ec2(operation: str, result_key: str, filter_argument: str = "Filters") -> l
 # --- EC2 ---------------------------------------------------------------------------------------
 
 
-def _vpcs():
-    return [
-        _item("vpc", vpc["VpcId"], from_aws(vpc.get("Tags")), details=vpc)
-        for vpc in _ec2("describe_vpcs", "Vpcs")
-    ]
+def _free_ec2_resources(kind: str, operation: str, result_key: str, id_key: str):
+    """A finder for an EC2 resource that costs nothing by itself (VPC, subnet, …)."""
+
+    def find_them():
+        return [
+            _item(kind, resource[id_key], from_aws(resource.get("Tags")), details=resource)
+            for resource in _ec2(operation, result_key)
+        ]
+
+    return find_them
 
 
-def _subnets():
-    return [
-        _item("subnet", subnet["SubnetId"], from_aws(subnet.get("Tags")), details=subnet)
-        for subnet in _ec2("describe_subnets", "Subnets")
-    ]
-
-
-def _route_tables():
-    return [
-        _item(
-            "route-table",
-            route_table["RouteTableId"],
-            from_aws(route_table.get("Tags")),
-            details=route_table,
-        )
-        for route_table in _ec2("describe_route_tables", "RouteTables")
-    ]
-
-
-def _internet_gateways():
-    return [
-        _item(
-            "internet-gateway",
-            gateway["InternetGatewayId"],
-            from_aws(gateway.get("Tags")),
-            details=gateway,
-        )
-        for gateway in _ec2("describe_internet_gateways", "InternetGateways")
-    ]
+_vpcs = _free_ec2_resources("vpc", "describe_vpcs", "Vpcs", "VpcId")
+_subnets = _free_ec2_resources("subnet", "describe_subnets", "Subnets", "SubnetId")
+_route_tables = _free_ec2_resources(
+    "route-table", "describe_route_tables", "RouteTables", "RouteTableId"
+)
+_internet_gateways = _free_ec2_resources(
+    "internet-gateway", "describe_internet_gateways", "InternetGateways", "InternetGatewayId"
+)
 
 
 def _elastic_ips():
