@@ -333,12 +333,15 @@ def test_vpc_form_inputs_share_one_left_edge_and_its_messages_one_font(notebook)
     labels = [field.label for field in VpcForm.fields]
     cost = next(field.label for field in VpcForm.fields if field.name == "confirm_cost")
     expect(form.get_by_label(cost)).to_be_visible()
-    fields = form.evaluate(
-        """cell => [...cell.querySelectorAll(
+    visible_fields = """cell => [...cell.querySelectorAll(
                '.widget-text input, .widget-dropdown select, .widget-checkbox input')]
              .filter(el => el.offsetParent !== null)
              .map(el => [el.labels[0].innerText.trim(), el.getBoundingClientRect().left])"""
-    )
+    for _ in range(20):  # the kernel's re-render after the change may still be arriving
+        fields = form.evaluate(visible_fields)
+        if [label for label, _ in fields] == labels:
+            break
+        page.wait_for_timeout(500)
     assert [label for label, _ in fields] == labels, fields  # every field, the cost box too
     assert cut_labels(form) == []
     lefts = [left for _, left in fields]
