@@ -73,6 +73,10 @@ def main(argv: list[str]) -> int:
     command = argv[0]
     if command == "test":
         python = set_up("test")
+        # The JupyterLite browser tests build a site with its own Pyodide, fetched once from
+        # npm and PyPI like the packages (without it those tests are skipped, saying why).
+        if run(python, "-m", "helpers", "lite", "fetch-pyodide") != 0:
+            say("no_offline_pyodide")
         if not argv[1:]:  # the whole suite: house rules first, they take seconds
             for rule in HOUSE_RULES:
                 if run(python, *rule) != 0:
@@ -88,12 +92,21 @@ def main(argv: list[str]) -> int:
     python = set_up("")
     if run(python, "-m", "helpers", "backend", "start") != 0:
         return 1
+    # JupyterLab's menus in the learner's language (English stays in Settings ▸ Language).
+    settings = subprocess.run(
+        [str(python), "-m", "helpers", "jupyterlab-settings"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     jupyter = [
         "-m",
         "jupyter",
         "lab",
         f"--notebook-dir={ROOT / 'notebooks'}",
         "--ServerApp.ip=127.0.0.1",
+        f"--LabApp.app_settings_dir={settings}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         jupyter.append("--allow-root")  # containers and classroom VMs often run as root

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from helpers.core import backend
+from helpers.core.backend_process import http_auth
 
 
 def cli(home, *args):
@@ -52,21 +53,21 @@ def test_start_twice_reuses_the_same_server(other_home):
 
 def test_stop_then_start_gives_a_working_empty_backend(other_home):
     cli(other_home, "start")
-    url = backend.running(other_home).url
-    _create_vpc(url)
+    first = backend.running(other_home)
+    _create_vpc(other_home)
     stopped = cli(other_home, "stop")
     assert stopped["running"] is False
-    assert backend.server_info(url) is None
+    assert backend.server_info(first.url, first.keys) is None
     started = cli(other_home, "start")
     assert started["running"] is True
-    assert _vpc_cidrs(started["endpoint"]) == ["172.31.0.0/16"]  # only the default VPC
+    assert _vpc_cidrs(other_home) == ["172.31.0.0/16"]  # only the default VPC
 
 
 def test_reset_empties_the_lab_and_forgets_its_choices_but_keeps_the_learners_own(other_home):
     from helpers.core import tags
 
     started = cli(other_home, "start")
-    ec2 = _ec2(started["endpoint"])
+    ec2 = _ec2(other_home)
     ec2.create_vpc(
         CidrBlock="10.1.0.0/16",
         TagSpecifications=tags.tag_specification(
@@ -82,7 +83,7 @@ def test_reset_empties_the_lab_and_forgets_its_choices_but_keeps_the_learners_ow
     journal.write_text(json.dumps({"01": {"name": "mine"}, "lab": {"region": "us-east-1"}}))
     reset = cli(other_home, "reset")
     assert reset["pid"] == started["pid"]
-    assert _vpc_cidrs(reset["endpoint"]) == ["10.8.0.0/16", "10.9.0.0/16", "172.31.0.0/16"]
+    assert _vpc_cidrs(other_home) == ["10.8.0.0/16", "10.9.0.0/16", "172.31.0.0/16"]
     assert not journal.exists()
     again = subprocess.run(
         [sys.executable, "-m", "helpers", "backend", "reset"],
@@ -103,8 +104,8 @@ def test_two_homes_get_two_servers_that_never_share_resources(other_home, tmp_pa
         second = cli(second_home, "start")
         assert first["endpoint"] != second["endpoint"]
         assert first["pid"] != second["pid"]
-        _create_vpc(first["endpoint"])
-        assert "10.9.0.0/16" not in _vpc_cidrs(second["endpoint"])
+        _create_vpc(other_home)
+        assert "10.9.0.0/16" not in _vpc_cidrs(second_home)
     finally:
         backend.stop(second_home)
 
@@ -121,7 +122,8 @@ def test_server_survives_the_process_that_started_it(other_home):
         timeout=120,
         check=True,
     ).stdout.strip()
-    assert backend.server_info(url) is not None  # the starter (a "kernel") has exited
+    keys = backend.running(other_home).keys
+    assert backend.server_info(url, keys) is not None  # the starter (a "kernel") has exited
 
 
 def test_a_dead_server_is_restarted_and_reported(other_home):
@@ -130,15 +132,16 @@ def test_a_dead_server_is_restarted_and_reported(other_home):
     again = backend.start(other_home)
     assert again.restarted is True
     assert again.pid != first.pid
-    assert backend.server_info(again.url) is not None
+    assert backend.server_info(again.url, again.keys) is not None
 
 
 def test_backend_is_warmed_in_the_background(other_home):
     started = backend.start(other_home)
     deadline_info = None
     for _ in range(600):
-        deadline_info = backend.server_info(started.url)
-        if deadline_info["warm"]["done"]:
+        # a busy machine may let a reading time out (None): read again
+        deadline_info = backend.server_info(started.url, started.keys) or deadline_info
+        if deadline_info and deadline_info["warm"]["done"]:
             break
         import time
 
@@ -150,8 +153,9 @@ def test_backend_is_warmed_in_the_background(other_home):
 
 
 def test_lambda_runs_without_docker_and_managed_policies_are_loaded(other_home):
-    url = backend.start(other_home).url
-    config = requests.get(url + "/moto-api/config", timeout=10).json()
+    started = backend.start(other_home)
+    url = started.url
+    config = requests.get(url + "/moto-api/config", auth=http_auth(started.keys), timeout=10).json()
     assert config["lambda"]["use_docker"] is False
     import boto3
 
@@ -159,8 +163,7 @@ def test_lambda_runs_without_docker_and_managed_policies_are_loaded(other_home):
         "iam",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        **started.keys,
     )
     arn = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
     assert (
@@ -182,24 +185,20 @@ def _kill(pid):
         time.sleep(0.05)
 
 
-def _ec2(url):
+def _ec2(home):
+    """An AWS client of the learner's own, on the backend of ``home`` with its keys."""
     import boto3
 
-    return boto3.client(
-        "ec2",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    running = backend.running(home)
+    return boto3.client("ec2", endpoint_url=running.url, region_name="us-east-1", **running.keys)
 
 
-def _create_vpc(url):
-    _ec2(url).create_vpc(CidrBlock="10.9.0.0/16")
+def _create_vpc(home):
+    _ec2(home).create_vpc(CidrBlock="10.9.0.0/16")
 
 
-def _vpc_cidrs(url):
-    return sorted(v["CidrBlock"] for v in _ec2(url).describe_vpcs()["Vpcs"])
+def _vpc_cidrs(home):
+    return sorted(v["CidrBlock"] for v in _ec2(home).describe_vpcs()["Vpcs"])
 
 
 @pytest.mark.skipif(not hasattr(__import__("signal"), "SIGSTOP"), reason="POSIX job control")
@@ -223,7 +222,7 @@ def test_a_server_whose_lab_home_is_deleted_stops_by_itself(tmp_path):
     started = backend.start(home)
     shutil.rmtree(home)
     for _ in range(300):
-        if backend.server_info(started.url) is None:
+        if backend.server_info(started.url, started.keys) is None:
             break
         time.sleep(0.1)
-    assert backend.server_info(started.url) is None
+    assert backend.server_info(started.url, started.keys) is None

@@ -20,6 +20,14 @@ from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium")
+CHROMIUM_ARGS = (  # headless in a container, and no call home
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="Debian's chromium is not installed (README: apt-get install chromium)"
 )
@@ -31,14 +39,10 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def jupyterlab(tmp_path_factory, empty_lab):
-    """JupyterLab on a copy of the notebooks (autosave can never touch the repository),
-    on an empty lab: other test files may have run on this worker's backend before."""
-    empty_lab()
-    work = tmp_path_factory.mktemp("lab")
-    shutil.copytree(ROOT / "notebooks", work / "notebooks")
-    shutil.copytree(ROOT / "images", work / "images")
+@contextlib.contextmanager
+def running_jupyterlab(work: Path, *options: str):
+    """JupyterLab serving ``work``, with the lab's test settings (no autosave, every cell
+    rendered, no news), as (url, token) until the block ends."""
     settings = work / "settings"
     for plugin, values in {
         "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
@@ -52,8 +56,8 @@ def jupyterlab(tmp_path_factory, empty_lab):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port, token = _free_port(), "browser-test-token"
-    env = {
-        **os.environ,
+    env = {  # without LAB_LANG: each notebook set's kernels speak the set's language
+        **{name: value for name, value in os.environ.items() if name != "LAB_LANG"},
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
     }
@@ -69,6 +73,7 @@ def jupyterlab(tmp_path_factory, empty_lab):
             f"--IdentityProvider.token={token}",
             f"--ServerApp.root_dir={work}",
             "--allow-root",
+            *options,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -81,9 +86,23 @@ def jupyterlab(tmp_path_factory, empty_lab):
                 break
         except requests.RequestException:
             time.sleep(0.1)
-    yield url, token
-    server.terminate()
-    server.wait(timeout=30)
+    try:
+        yield url, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory, empty_lab):
+    """JupyterLab on a copy of the notebooks (autosave can never touch the repository),
+    on an empty lab: other test files may have run on this worker's backend before."""
+    empty_lab()
+    work = tmp_path_factory.mktemp("lab")
+    shutil.copytree(ROOT / "notebooks", work / "notebooks")
+    shutil.copytree(ROOT / "images", work / "images")
+    with running_jupyterlab(work) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -94,14 +113,7 @@ def browser():
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=list(CHROMIUM_ARGS),
         )
         yield chromium
         chromium.close()
@@ -110,7 +122,8 @@ def browser():
 def open_and_run(browser, jupyterlab, notebook: str):
     url, token = jupyterlab
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    workspace = notebook.split("-")[0]  # a workspace of its own: no tabs left by other tests
+    # a workspace of its own (e.g. "vi02"): no tabs left by other tests
+    workspace = re.sub(r"\W", "", notebook.split("-")[0])
     page.goto(f"{url}/lab/workspaces/w{workspace}/tree/notebooks/{notebook}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook", timeout=60_000)
     select_kernel = page.get_by_role("button", name="Select", exact=True)
@@ -220,6 +233,36 @@ def test_introduction_shows_the_backend_status_and_chapters(notebook):
     expect(page.locator(".lm-TabBar-tab.jp-mod-current")).to_contain_text(
         "03-develop-lambda", timeout=60_000
     )
+
+
+def test_jupyterlab_starts_in_the_learners_language_with_english_one_click_away(
+    browser, tmp_path, monkeypatch
+):
+    """What lab.py starts for a learner reading Vietnamese: JupyterLab's menus in Vietnamese
+    (the Run menu the narrative names reads "Chạy"), and Settings ▸ Language ▸ English turns
+    them back to English ("Localization and language", JupyterLab's documentation)."""
+    from helpers.core import jupyterlab as lab_settings
+
+    monkeypatch.setenv("LAB_HOME", str(tmp_path / "home"))
+    folder = lab_settings.settings_folder("vi")
+    with running_jupyterlab(tmp_path, f"--LabApp.app_settings_dir={folder}") as (url, token):
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            page.goto(f"{url}/lab?reset&token={token}")
+            menus = page.locator(".lm-MenuBar-item")
+            expect(menus.filter(has_text="Chạy")).to_be_visible(timeout=60_000)
+            menus.filter(has_text="Chạy").click()  # the Run menu, as the narrative names it
+            run_all = page.locator(".lm-Menu-item[data-command='runmenu:run-all']")
+            expect(run_all).to_have_text("Chạy tất cả")
+            page.keyboard.press("Escape")
+            menus.filter(has_text="Cài đặt").click()
+            page.locator(".lm-Menu-item").filter(has_text="Ngôn ngữ").hover()
+            page.locator(".lm-Menu-item").filter(has_text="English").click()
+            page.locator(".jp-Dialog-button.jp-mod-accept").click()  # "refresh to change?"
+            expect(menus.filter(has_text="Run")).to_be_visible(timeout=60_000)
+            expect(menus.filter(has_text="Chạy")).to_have_count(0)
+        finally:
+            page.close()
 
 
 # --- chapter 01: the Create VPC form ----------------------------------------------------------
@@ -660,6 +703,52 @@ def test_endpoint_form_lines_up_labels_inputs_and_the_services_headings(notebook
     for heading, text_x in zip(columns["heading_x"], columns["text_x"], strict=True):
         assert abs(heading - text_x) < 2, columns
     _screenshot(form, "02-endpoint-form.png")
+
+
+@pytest.mark.parametrize("language", ["en", "vi"])
+def test_endpoint_form_speaks_its_notebook_sets_language(notebook, language):
+    """Chapter 02 of each notebook set: the form's labels, its button, the result of Run All's
+    click and a refusal judged while typing are in the set's language, with no LAB_LANG (the
+    kernel's language follows the notebook's folder)."""
+    from helpers.aws import endpoints
+    from helpers.core.messages import t
+
+    name = ENDPOINT_NOTEBOOK if language == "en" else f"vi/{ENDPOINT_NOTEBOOK}"
+    page = notebook(name)
+    assert_no_cell_errors(page)
+    form = code_cell(page, "form = ch.form()")
+    for label in ("label_name", "label_search", "label_service", "label_vpc", "label_policy"):
+        expect(form.get_by_label(t(f"endpoints.{label}", language), exact=True)).to_be_visible()
+    endpoint_id = endpoints.find_lab_endpoint()["VpcEndpointId"]
+    if language == "vi":  # its Run All came after the English set's, whose endpoint it finds
+        said = [
+            t(key, language, endpoint_id=endpoint_id)
+            for key in ("endpoints.already_exists", "endpoints.changed", "endpoints.created")
+        ]
+        result = form.locator(".widget-output").first.inner_text()
+        assert any(sentence in result for sentence in said), result
+    labels = {t(f"endpoints.{key}", language) for key in ("create_button", "keep", "save_changes")}
+    assert form.locator("button.jupyter-button.mod-primary").first.get_attribute("title") in labels
+    wrong = "com.amazonaws.eu-west-1.dynamodb"
+    search = form.get_by_label(t("endpoints.label_search", language), exact=True)
+    search.fill(wrong)
+    search.press("Enter")
+    refusal = form.locator(".lab-error").filter(has_text="InvalidServiceName")
+    expect(refusal).to_have_count(1)
+    sentence = t("endpoints.unknown_service", language, service=wrong, region="us-east-1")
+    assert sentence in refusal.inner_text()
+    expect(form.locator(".lab-preview")).to_have_text("")  # no preview while refused
+    _screenshot(form, f"endpoint-form-{language}.png")
+    search.fill("dynamodb")
+    search.press("Enter")
+    form.get_by_label(t("endpoints.label_service", language), exact=True).select_option(index=0)
+    previews = [  # the endpoint exists: the preview says what a click would change on it
+        t(key, language, endpoint_id=endpoint_id)
+        for key in ("endpoints.nothing_to_change", "endpoints.change_intro")
+    ]
+    preview = form.locator(".lab-preview")
+    expect(preview).not_to_have_text("")
+    assert any(sentence in preview.inner_text() for sentence in previews), preview.inner_text()
 
 
 # --- chapter 04: the Create function form -----------------------------------------------------

@@ -13,10 +13,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
+import requests
 from nbclient import NotebookClient
 
 from helpers.core import backend
@@ -99,18 +104,36 @@ def _run_every_notebook(environment: dict) -> list[str]:
 
 @pytest.fixture
 def endpoint_backend(tmp_path):
-    """A separate server for LAB_BACKEND=endpoint: any AWS-compatible endpoint would do."""
+    """A plain moto server for LAB_BACKEND=endpoint (any AWS-compatible endpoint would do;
+    the lab's own backends take only their own keys, never a learner's)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     home = tmp_path / "endpoint-server"
-    running = backend.start(home)
-    yield running.url, home
-    backend.stop(home)
+    home.mkdir()
+    with (home / "server.log").open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(f"{url}/moto-api/data.json", timeout=1).ok:
+                break
+        time.sleep(0.1)
+    yield url, home
+    server.terminate()
+    server.wait(timeout=30)
 
 
 @pytest.mark.parametrize("backend_kind", ["embedded", "endpoint"])
 def test_no_notebook_output_or_lab_file_shows_the_credentials(backend_kind, tmp_path, request):
     assert NOTEBOOKS, "no notebooks to run"
     home, scratch = tmp_path / "lab-home", tmp_path / "kernel-tmp"
-    home.mkdir()
+    home.mkdir(mode=0o700)  # the lab keeps its backend's keys only in a home of the learner's
     scratch.mkdir()
     extra = {"LAB_BACKEND": backend_kind}
     scanned_elsewhere = []

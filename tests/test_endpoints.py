@@ -176,10 +176,10 @@ def test_policy_change_is_stored_and_full_access_restores(network):
         ],
     }
     changed = endpoints.set_policy(made["VpcEndpointId"], read_only)
-    assert json.loads(changed.endpoint["PolicyDocument"]) == read_only
+    assert json.loads(changed["PolicyDocument"]) == read_only
     assert "dynamodb:PutItem" in endpoints.note_app_actions_refused(read_only)
     restored = endpoints.set_policy(made["VpcEndpointId"], None)
-    assert json.loads(restored.endpoint["PolicyDocument"]) == endpoints.FULL_ACCESS_POLICY
+    assert json.loads(restored["PolicyDocument"]) == endpoints.FULL_ACCESS_POLICY
 
 
 @pytest.mark.parametrize(

@@ -53,7 +53,8 @@ from helpers.aws.policy import (
     policy_permits,
     request_context,
 )
-from helpers.core import clients, settings, tags
+from helpers.core import backend, clients, settings, tags
+from helpers.core.backend_process import http_auth
 from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.messages import catalogue
@@ -1413,7 +1414,9 @@ def test_get_functions_code_location_hands_back_the_deployed_zip(fresh_lab):
         Code={"ZipFile": OTHER_CODE},
     )
     answer = client("lambda").get_function(FunctionName="code-location")
-    downloaded = requests.get(answer["Code"]["Location"], timeout=30)
+    # the lab's backend hands its code only to its keys' holder, as GetFunction's caller
+    keys = backend.running().keys
+    downloaded = requests.get(answer["Code"]["Location"], auth=http_auth(keys), timeout=30)
     assert downloaded.ok and downloaded.content == OTHER_CODE
     assert functions.code_sha256(downloaded.content) == answer["Configuration"]["CodeSha256"]
     package = invoker.deployed_package(

@@ -165,9 +165,10 @@ def backend_table(lab_home):
 def test_rehearsal_answers_as_the_handler_run_in_this_process(backend_table, lab_home, monkeypatch):
     """The same answers as the handler gives when called here, on a fresh table."""
     rehearsed = functions.rehearse(REHEARSAL_EVENTS, backend_table)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", backend.start(lab_home).url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", DUMMY_CREDENTIALS["aws_access_key_id"])
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", DUMMY_CREDENTIALS["aws_secret_access_key"])
+    running = backend.start(lab_home)  # the handler, run here, calls it with its keys
+    monkeypatch.setenv("AWS_ENDPOINT_URL", running.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", running.keys["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", running.keys["aws_secret_access_key"])
     monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, backend_table)
     monkeypatch.setenv(handler.REGION_VARIABLE, "us-east-1")
     expected = [(event, handler.lambda_handler(event, None)) for event in REHEARSAL_EVENTS]
@@ -202,7 +203,7 @@ def test_rehearsal_never_sees_the_learners_aws_set_up(monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "learners-own-secret")
     monkeypatch.setenv("AWS_PROFILE", "learner")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing answers there
-    environment = functions._rehearsal_environment()
+    environment = functions._rehearsal_environment("note_tbl", "us-east-1")
     assert environment["AWS_ACCESS_KEY_ID"] == DUMMY_CREDENTIALS["aws_access_key_id"]
     assert environment["AWS_SECRET_ACCESS_KEY"] == DUMMY_CREDENTIALS["aws_secret_access_key"]
     assert "AWS_PROFILE" not in environment and "AWS_ENDPOINT_URL" not in environment

@@ -21,9 +21,10 @@ from note_app import handler
 def notes_table(lab_home, monkeypatch):
     """A table of its own for each test (cheaper than emptying the whole backend)."""
     name = f"notes_{uuid.uuid4().hex[:12]}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", backend.start(lab_home).url)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    running = backend.start(lab_home)  # the handler, run here, calls it with its keys
+    monkeypatch.setenv("AWS_ENDPOINT_URL", running.url)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", running.keys["aws_access_key_id"])
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", running.keys["aws_secret_access_key"])
     monkeypatch.setenv(handler.TABLE_NAME_VARIABLE, name)
     monkeypatch.setenv(handler.REGION_VARIABLE, "us-east-1")
     client("dynamodb").create_table(

@@ -171,6 +171,11 @@ def test_reachable_function_stores_the_note_and_lists_it(lab):
     assert listed == [{"id": "n1", "text": "hello from the private subnet"}]
     item = client("dynamodb").get_item(TableName=TABLE, Key={"id": {"S": "n1"}})["Item"]
     assert item["text"] == {"S": "hello from the private subnet"}
+    # The log is Lambda's: START, the handler's own lines, END, REPORT — no Python warning
+    # about how the lab started the sandbox.
+    lines = stored.log.splitlines()
+    assert lines[0].startswith("START RequestId:") and lines[-1].startswith("REPORT RequestId:")
+    assert "Warning" not in stored.log
 
 
 def test_without_an_endpoint_the_function_times_out_and_nothing_is_stored(fresh_lab):

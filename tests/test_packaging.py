@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from importlib.metadata import requires, version
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,34 @@ def test_the_chapter_table_links_every_chapter_to_its_notebook():
     notebooks = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert sorted(href for href, _ in links) == notebooks
     assert all(href == label for href, label in links)
+
+
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "notebooks/vi"])
+def test_every_notebook_is_a_slide_deck(folder):
+    """RISE reads ``metadata.slideshow.slide_type`` on each cell: every cell has one, each
+    notebook opens on a slide, and each ``##`` section starts one (tools/notebook_slides.py
+    sets them in the English set; the Vietnamese set copies them)."""
+    paths = sorted((ROOT / folder).glob("[0-9][0-9]-*.ipynb"))
+    assert len(paths) == 9
+    for path in paths:
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        kinds = [cell["metadata"].get("slideshow", {}).get("slide_type") for cell in cells]
+        assert set(kinds) <= SLIDE_TYPES, f"{path.name}: a cell without slide metadata"
+        assert kinds[0] == "slide", path.name
+        for cell, kind in zip(cells, kinds, strict=True):
+            if cell["cell_type"] == "markdown" and "".join(cell["source"]).startswith("## "):
+                assert kind == "slide", f"{path.name} {cell['id']}"
+
+
+def test_slides_are_presented_with_rise_for_the_installed_jupyterlab():
+    """jupyterlab-rise is a dependency, and the installed one supports the installed
+    JupyterLab (its metadata: ``Requires-Dist: jupyterlab<5,>=4.1.0``)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "jupyterlab-rise" in dict(_split(r) for r in project["dependencies"])
+    wanted = next(r for r in requires("jupyterlab-rise") if r.startswith("jupyterlab<"))
+    lab_major, lab_minor = (int(part) for part in version("jupyterlab").split(".")[:2])
+    assert wanted.replace(" ", "") == "jupyterlab<5,>=4.1.0"
+    assert (4, 1) <= (lab_major, lab_minor) < (5, 0)

@@ -9,7 +9,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.core import clients, settings
+from helpers.core import backend, clients, settings
 from helpers.core.errors import LabError, none_if_missing
 
 
@@ -65,14 +65,19 @@ def test_endpoint_backend_needs_a_url(env):
     assert settings.current().endpoint_url == "http://localhost:4566"
 
 
-def test_embedded_clients_use_dummy_credentials_not_the_learners(env, lab_home):
+def test_embedded_clients_use_the_backends_own_keys_not_the_learners(env, lab_home):
+    """The learner's own AWS keys and endpoint are ignored: the lab signs with the keys its
+    backend made (never a real-looking AKIA key id)."""
     env.setenv("LAB_HOME", str(lab_home))
     env.setenv("AWS_ACCESS_KEY_ID", "AKIA_LEARNERS_OWN_KEY")
     env.setenv("AWS_SECRET_ACCESS_KEY", "real-secret")
     env.setenv("AWS_ENDPOINT_URL", "http://somewhere-else.invalid")
     ec2 = clients.client("ec2")
     credentials = ec2._request_signer._credentials
-    assert credentials.access_key == "testing"
+    keys = backend.running(lab_home).keys
+    assert credentials.access_key == keys["aws_access_key_id"]
+    assert credentials.access_key.startswith("LAB")
+    assert credentials.secret_key == keys["aws_secret_access_key"] != "real-secret"
     assert ec2.meta.endpoint_url.startswith("http://127.0.0.1:")
     assert ec2.meta.config.retries["mode"] == "standard"
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from helpers.aws import inventory as lab_inventory
 from helpers.aws.checks import Check
 from helpers.aws.inventory import KINDS, InventoryItem
-from helpers.core import journal
+from helpers.core import journal, read_cache
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import LabError, aws_error_code, is_not_found, none_if_missing
 from helpers.core.messages import t
@@ -127,6 +127,7 @@ class _Run:
             )
         )
         time.sleep(self.poll_seconds)
+        read_cache.expire()
         self.waited += self.poll_seconds
         return True
 

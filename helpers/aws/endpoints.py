@@ -30,9 +30,9 @@ from helpers.aws.policy import (
     unsupported_condition,
 )
 from helpers.aws.tables import DEFAULT_TABLE_NAME
-from helpers.core import costs, tags
+from helpers.core import costs, read_cache, tags
 from helpers.core.clients import account_id, client
-from helpers.core.errors import LabError, aws_error_code, none_if_missing
+from helpers.core.errors import LabError, aws_error_code, json_problem, none_if_missing
 from helpers.core.messages import t
 from helpers.core.settings import current
 
@@ -207,9 +207,11 @@ def _lab_endpoints(role: str | None = None, extra_filters: list | None = None) -
 def find_lab_endpoint() -> dict | None:
     """The lab's DynamoDB endpoint (by its lab tags, preferring the one in the lab's VPC)."""
     candidates = _lab_endpoints(ROLE)
-    network = networking.find_lab_network()
-    in_lab_vpc = [e for e in candidates if network and e["VpcId"] == network.vpc_id]
-    return (in_lab_vpc or candidates or [None])[0]
+    if len(candidates) < 2:  # nothing to prefer: the lab's VPC is not looked up
+        return (candidates or [None])[0]
+    vpc = networking.find_lab_vpc()
+    in_lab_vpc = [e for e in candidates if vpc and e["VpcId"] == vpc["VpcId"]]
+    return (in_lab_vpc or candidates)[0]
 
 
 def find_existing(request: EndpointRequest) -> dict | None:
@@ -243,15 +245,26 @@ def endpoint(endpoint_id: str) -> dict:
 
 
 # --- route tables ------------------------------------------------------------------------------
-def route_tables(route_table_ids) -> list[dict]:
-    """The route tables with these ids that exist (missing ones are left out), in that order."""
+def route_tables(route_table_ids, vpc_id: str | None = None) -> list[dict]:
+    """The route tables with these ids that exist (missing ones are left out), in that order.
+
+    With ``vpc_id`` they are picked out of that VPC's route tables, the read the rest of an
+    action shares; only ids not found there (another VPC's, or none) are asked for by id.
+    """
     ids = list(dict.fromkeys(route_table_ids))
     if not ids:
         return []
-    found = client("ec2").describe_route_tables(
-        Filters=[{"Name": "route-table-id", "Values": ids}]
-    )["RouteTables"]
-    by_id = {table["RouteTableId"]: table for table in found}
+    by_id = (
+        {table["RouteTableId"]: table for table in networking.describe_route_tables(vpc_id)}
+        if vpc_id
+        else {}
+    )
+    elsewhere = [i for i in ids if i not in by_id]
+    if elsewhere:
+        found = client("ec2").describe_route_tables(
+            Filters=[{"Name": "route-table-id", "Values": elsewhere}]
+        )["RouteTables"]
+        by_id.update({table["RouteTableId"]: table for table in found})
     return [by_id[i] for i in ids if i in by_id]
 
 
@@ -281,9 +294,7 @@ def parse_policy(text: str) -> dict:
     try:
         policy = json.loads(text)
     except json.JSONDecodeError as error:
-        raise refuse(
-            "endpoints.policy_not_json", line=error.lineno, column=error.colno, problem=error.msg
-        ) from None
+        raise refuse("endpoints.policy_not_json", problem=json_problem(error)) from None
     if not isinstance(policy, dict) or "Statement" not in policy:
         raise refuse("endpoints.policy_no_statement")
     if "Version" in policy and policy["Version"] not in POLICY_VERSIONS:
@@ -446,10 +457,7 @@ def refusals(request: EndpointRequest) -> list[LabError]:
                 offered=", ".join(service.types),
             )
         )
-    vpcs = client("ec2").describe_vpcs(
-        Filters=[{"Name": "vpc-id", "Values": [request.vpc_id or "-"]}]
-    )["Vpcs"]
-    if not vpcs:
+    if networking.vpc_by_id(request.vpc_id or "-") is None:
         problems.append(
             LabError(
                 "endpoints.vpc_missing",
@@ -476,7 +484,7 @@ def route_table_problems(
 ) -> list[LabError]:
     """Missing route tables, another VPC's tables, and routes to the service already there."""
     problems = []
-    found = route_tables(route_table_ids)
+    found = route_tables(route_table_ids, vpc_id)
     found_ids = {table["RouteTableId"] for table in found}
     for missing in [i for i in route_table_ids if i not in found_ids]:
         problems.append(
@@ -736,7 +744,9 @@ def create_endpoint(
     existing = find_existing(request)
     if existing:
         return snapshot(existing)
-    before = route_tables(request.route_table_ids)
+    before = route_tables(request.route_table_ids, request.vpc_id)
+    # Read before the write, so the checks' read serves: an endpoint renames no subnet.
+    names = networking.subnet_names(request.vpc_id)
     params = {
         "VpcId": request.vpc_id,
         "ServiceName": request.service_name,
@@ -758,9 +768,14 @@ def create_endpoint(
     if current().is_real_aws:
         _dry_run(ec2, params)
     created = ec2.create_vpc_endpoint(**params)["VpcEndpoint"]
-    ready = wait_until_available(created["VpcEndpointId"], progress)
-    sync_routes(ready, progress)
-    result = snapshot(ready, before=before)
+    # CreateVpcEndpoint answers with the endpoint as DescribeVpcEndpoints would: asked again
+    # only while it is not yet available.
+    ready = (
+        created
+        if created["State"].lower() == "available"
+        else wait_until_available(created["VpcEndpointId"], progress)
+    )
+    result = snapshot(ready, before=before, subnet_names=names, tables=sync_routes(ready, progress))
     result.created = True
     return result
 
@@ -798,14 +813,16 @@ def wait_until_available(endpoint_id: str, progress: Callable[[str], None] = pri
             )
         )
         time.sleep(POLL_SECONDS)
+        read_cache.expire()
 
 
-def route_mismatches(found: dict) -> tuple[list[str], list[str]]:
-    """Route tables that should hold the endpoint's route but do not, and the reverse."""
+def route_mismatches(found: dict, tables: list[dict]) -> tuple[list[str], list[str]]:
+    """Of the VPC's route ``tables``, those that should hold the endpoint's route but do not,
+    and the reverse."""
     prefix_list_id = prefix_list(found["ServiceName"]).id
     wanted = set(found.get("RouteTableIds", []))
     missing, stale = [], []
-    for table in networking.describe_route_tables(found["VpcId"]):
+    for table in tables:
         route = endpoint_route(table, prefix_list_id)
         has_own = route is not None and networking.route_target(route) == found["VpcEndpointId"]
         if table["RouteTableId"] in wanted and not has_own:
@@ -815,21 +832,25 @@ def route_mismatches(found: dict) -> tuple[list[str], list[str]]:
     return missing, stale
 
 
-def sync_routes(found: dict, progress: Callable[[str], None] = print) -> None:
-    """Make the route tables' routes agree with the endpoint's ``RouteTableIds``.
+def sync_routes(found: dict, progress: Callable[[str], None] = print) -> list[dict]:
+    """Make the route tables' routes agree with the endpoint's ``RouteTableIds``; the VPC's
+    route tables as they are then (none for an interface endpoint).
 
-    AWS does this itself (the lab waits until it has). moto's ``modify_vpc_endpoint`` only
-    edits the list, so on other backends the lab adds the missing ``pl-… → vpce-…`` routes
-    and removes stale ones; deleting the endpoint later then finds every route it expects.
+    AWS does this itself (the lab waits until it has: the tables last read are the ones
+    returned). moto's ``modify_vpc_endpoint`` only edits the list, so on other backends the lab
+    adds the missing ``pl-… → vpce-…`` routes and removes stale ones (deleting the endpoint
+    later then finds every route it expects), and returns the tables it read with its own
+    edits made, rather than reading them once more.
     """
     if found.get("VpcEndpointType") != GATEWAY:
-        return
+        return []
     endpoint_id = found["VpcEndpointId"]
     started = time.monotonic()
     while True:
-        missing, stale = route_mismatches(found)
+        tables = networking.describe_route_tables(found["VpcId"])
+        missing, stale = route_mismatches(found, tables)
         if not missing and not stale:
-            return
+            return tables
         if not current().is_real_aws:
             break
         if time.monotonic() - started > WAIT_SECONDS:
@@ -846,6 +867,7 @@ def sync_routes(found: dict, progress: Callable[[str], None] = print) -> None:
             )
         )
         time.sleep(POLL_SECONDS)
+        read_cache.expire()
     ec2 = client("ec2")
     prefix_list_id = prefix_list(found["ServiceName"]).id
     for route_table_id in missing:
@@ -856,11 +878,44 @@ def sync_routes(found: dict, progress: Callable[[str], None] = print) -> None:
         )
     for route_table_id in stale:
         ec2.delete_route(RouteTableId=route_table_id, DestinationPrefixListId=prefix_list_id)
+    return [_with_endpoint_route(t, found, prefix_list_id, missing, stale) for t in tables]
 
 
-def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
+def _with_endpoint_route(
+    table: dict, found: dict, prefix_list_id: str, added: list[str], removed: list[str]
+) -> dict:
+    """``table`` after the lab's own CreateRoute (``added``) or DeleteRoute (``removed``) of the
+    endpoint's route, both of which succeeded: the route as DescribeRouteTables shows it."""
+    table_id = table["RouteTableId"]
+    if table_id not in added and table_id not in removed:
+        return table
+    routes = [
+        route
+        for route in table.get("Routes", [])
+        if route.get("DestinationPrefixListId") != prefix_list_id
+    ]
+    if table_id in added:
+        routes.append(
+            {
+                "DestinationPrefixListId": prefix_list_id,
+                "GatewayId": found["VpcEndpointId"],
+                "Origin": "CreateRoute",
+                "State": "active",
+            }
+        )
+    return {**table, "Routes": routes}
+
+
+def described(endpoint_or_id: str | dict) -> dict:
+    """The endpoint as AWS describes it: ``endpoint_or_id`` itself when the caller has just
+    read it (a chapter verb that found the lab's endpoint), else read by its id."""
+    return endpoint_or_id if isinstance(endpoint_or_id, dict) else endpoint(endpoint_or_id)
+
+
+def set_route_tables(endpoint_or_id: str | dict, add=(), remove=()) -> EndpointSnapshot:
     """Attach (``add``) or detach (``remove``) route tables; the routes really change."""
-    found = endpoint(endpoint_id)
+    found = described(endpoint_or_id)
+    endpoint_id = found["VpcEndpointId"]
     if found.get("VpcEndpointType") != GATEWAY:
         raise LabError(
             "endpoints.route_tables_gateway_only", code="InvalidParameter", endpoint_id=endpoint_id
@@ -873,7 +928,8 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
     )
     if problems:
         raise problems[0]
-    before = route_tables([*found.get("RouteTableIds", []), *add])
+    before = route_tables([*found.get("RouteTableIds", []), *add], found["VpcId"])
+    names = networking.subnet_names(found["VpcId"])  # before the writes (see create_endpoint)
     if add or remove:
         changes = {}
         if add:
@@ -881,9 +937,20 @@ def set_route_tables(endpoint_id: str, add=(), remove=()) -> EndpointSnapshot:
         if remove:
             changes["RemoveRouteTableIds"] = remove
         client("ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, **changes)
-        sync_routes(endpoint(endpoint_id))
+        # The change succeeded: AWS's RouteTableIds are now the old ones less ``remove`` plus
+        # ``add`` (ModifyVpcEndpoint, Amazon EC2 API Reference), so they are not read again;
+        # the routes themselves are read (and waited for) by sync_routes.
+        kept = [i for i in found.get("RouteTableIds", []) if i not in remove]
+        found = {**found, "RouteTableIds": [*kept, *add]}
+        tables = sync_routes(found)
+    else:
+        tables = None
     return snapshot(
-        endpoint(endpoint_id), before=before, shown_ids=[table["RouteTableId"] for table in before]
+        found,
+        before=before,
+        shown_ids=[table["RouteTableId"] for table in before],
+        subnet_names=names,
+        tables=tables,
     )
 
 
@@ -928,13 +995,13 @@ def apply_change(change: EndpointChange) -> EndpointSnapshot:
     """Apply ``change``: route tables first (their before/after is what the learner sees)."""
     result = set_route_tables(change.endpoint_id, add=change.add, remove=change.remove)
     if change.policy is not None:
-        set_policy(change.endpoint_id, change.policy)
-        result = replace(result, endpoint=endpoint(change.endpoint_id))
+        result = replace(result, endpoint=set_policy(change.endpoint_id, change.policy))
     return result
 
 
-def set_policy(endpoint_id: str, policy_document: str | dict | None) -> EndpointSnapshot:
-    """Replace the endpoint policy (None: Full access); refused as AWS would if invalid."""
+def set_policy(endpoint_or_id: str | dict, policy_document: str | dict | None) -> dict:
+    """Replace the endpoint policy (None: Full access); refused as AWS would if invalid. The
+    endpoint as AWS describes it afterwards (a policy changes no route table: none is read)."""
     if policy_document is None:
         text = json.dumps(FULL_ACCESS_POLICY)
     else:
@@ -944,23 +1011,35 @@ def set_policy(endpoint_id: str, policy_document: str | dict | None) -> Endpoint
             else json.dumps(policy_document, indent=2)
         )
         parse_policy(text)
-    endpoint(endpoint_id)
+    endpoint_id = described(endpoint_or_id)["VpcEndpointId"]
     client("ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=text)
-    return snapshot(endpoint(endpoint_id))
+    return endpoint(endpoint_id)
 
 
 def snapshot(
-    found: dict, before: list[dict] | None = None, shown_ids: list[str] | None = None
+    found: dict,
+    before: list[dict] | None = None,
+    shown_ids: list[str] | None = None,
+    subnet_names: dict[str, str] | None = None,
+    tables: list[dict] | None = None,
 ) -> EndpointSnapshot:
-    """The endpoint now, its route tables now, and (if given) what they were before."""
+    """The endpoint now, its route tables now, and (if given) what they were before; the
+    subnets' names and the VPC's route ``tables`` are read unless the caller has them."""
     gateway = found.get("VpcEndpointType") == GATEWAY
     ids = shown_ids if shown_ids is not None else found.get("RouteTableIds", [])
+    if gateway and tables is not None:
+        by_id = {table["RouteTableId"]: table for table in tables}
+        after = [by_id[i] for i in ids if i in by_id]
+    else:
+        after = route_tables(ids, found["VpcId"]) if gateway else []
     return EndpointSnapshot(
         endpoint=found,
         prefix_list=prefix_list(found["ServiceName"]) if gateway else None,
-        after=route_tables(ids) if gateway else [],
+        after=after,
         before=before or [],
-        subnet_names=networking.subnet_names(found["VpcId"]),
+        subnet_names=(
+            subnet_names if subnet_names is not None else networking.subnet_names(found["VpcId"])
+        ),
     )
 
 
@@ -979,10 +1058,10 @@ def _route_table_reference(table: dict) -> dict:
     return {"role": found.get(tags.ROLE_KEY), "name": found.get("Name")}
 
 
-def route_table_references(route_table_ids) -> list[dict]:
+def route_table_references(route_table_ids, vpc_id: str | None = None) -> list[dict]:
     return [
         _route_table_reference(table)
-        for table in route_tables(route_table_ids)
+        for table in route_tables(route_table_ids, vpc_id)
         if tags.is_lab_resource(table.get("Tags"))
     ]
 

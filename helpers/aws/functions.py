@@ -22,10 +22,11 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
+from helpers.aws import rehearsal
 from helpers.aws.checks import Check
 from helpers.aws.networking import find_lab_network
 from helpers.aws.policy import NOTE_APP_ACTIONS
-from helpers.core import journal
+from helpers.core import journal, read_cache, sandbox
 from helpers.core.backend_process import DUMMY_CREDENTIALS
 from helpers.core.clients import account_id, client, friendly_errors
 from helpers.core.errors import LabError, Problem, aws_error_code, none_if_missing
@@ -60,6 +61,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 REHEARSAL_SCRIPT = Path(__file__).with_name("rehearsal.py")
 # Seconds the rehearsal's own process may take to start Python, boto3 and moto.
 REHEARSAL_START_SECONDS = 60
+# The account the rehearsal's throwaway table is made in, apart from the learner's lab when
+# both share the kernel's moto mock (in-process backend). Not moto's default account.
+REHEARSAL_ACCOUNT_ID = "000000000003"
 # Lambda's answers while IAM has not yet propagated a new role or a newly attached policy.
 _NOT_YET_PROPAGATED = ("cannot be assumed", "does not have permissions to call")
 
@@ -214,44 +218,67 @@ def rehearse(events: list[dict], table_name: str = "note_tbl") -> list[tuple[dic
     (moto's mock, as in the unit tests): no account, nothing left behind.
 
     It runs in a process of its own (``helpers.aws.rehearsal``): moto's mock and the handler's
-    environment variables would otherwise act on the whole kernel, button clicks included."""
+    environment variables would otherwise act on the whole kernel, button clicks included.
+    Under the in-process backend (no processes) it runs in the kernel, in the same
+    environment, set and restored around it."""
     with tempfile.TemporaryDirectory(prefix="lab-rehearsal-") as workdir:
-        result_file = Path(workdir) / "responses.json"
         job = {
             "events": events,
             "table_name": table_name,
             "region": current().region,
-            "result_file": str(result_file),
+            "result_file": str(Path(workdir) / "responses.json"),
         }
         try:
             job_text = json.dumps(job)
         except (TypeError, ValueError) as error:
             raise LabError("functions.rehearsal_not_json", reason=str(error)) from None
-        # Each event gets the function's default Lambda timeout, once the process has started.
-        seconds = REHEARSAL_START_SECONDS + DEFAULT_TIMEOUT_SECONDS * len(events)
-        try:
-            finished = subprocess.run(
-                [sys.executable, "-P", str(REHEARSAL_SCRIPT)],
-                input=job_text,
-                text=True,
-                capture_output=True,
-                env=_rehearsal_environment(),
-                timeout=seconds,
-            )
-        except subprocess.TimeoutExpired:
-            raise LabError("functions.rehearsal_timeout", seconds=seconds) from None
-        print(finished.stdout, end="")  # the handler's own prints, shown as if it ran here
-        if finished.returncode != 0 or not result_file.exists():
-            lines = finished.stderr.strip().splitlines()
-            reason = lines[-1] if lines else f"exit status {finished.returncode}"
-            raise LabError("functions.rehearsal_failed", reason=reason)
-        responses = json.loads(result_file.read_text(encoding="utf-8"))
+        environment = _rehearsal_environment(table_name, job["region"])
+        if sandbox.in_process():
+            responses = _rehearse_in_kernel(job, environment)
+        else:
+            responses = _rehearse_in_child_process(job, job_text, environment)
     return list(zip(events, responses, strict=True))
 
 
-def _rehearsal_environment() -> dict:
+def _rehearse_in_child_process(job: dict, job_text: str, environment: dict) -> list:
+    # Each event gets the function's default Lambda timeout, once the process has started.
+    seconds = REHEARSAL_START_SECONDS + DEFAULT_TIMEOUT_SECONDS * len(job["events"])
+    result_file = Path(job["result_file"])
+    try:
+        finished = subprocess.run(
+            [sys.executable, "-P", str(REHEARSAL_SCRIPT)],
+            input=job_text,
+            text=True,
+            capture_output=True,
+            env=environment,
+            timeout=seconds,
+        )
+    except subprocess.TimeoutExpired:
+        raise LabError("functions.rehearsal_timeout", seconds=seconds) from None
+    print(finished.stdout, end="")  # the handler's own prints, shown as if it ran here
+    if finished.returncode != 0 or not result_file.exists():
+        lines = finished.stderr.strip().splitlines()
+        reason = lines[-1] if lines else f"exit status {finished.returncode}"
+        raise LabError("functions.rehearsal_failed", reason=reason)
+    return json.loads(result_file.read_text(encoding="utf-8"))
+
+
+def _rehearse_in_kernel(job: dict, environment: dict) -> list:
+    """The rehearsal in this Python, its prints shown here as they come. Nothing can stop it
+    here (no process to kill; Pyodide has neither threads nor signals): the rehearsal's
+    timeout applies to the child process only."""
+    try:
+        with sandbox.environment(environment):
+            return rehearsal.rehearse(job)
+    except Exception as error:  # what the child process's last stderr line would say
+        reason = f"{type(error).__name__}: {error}"
+        raise LabError("functions.rehearsal_failed", reason=reason) from error
+
+
+def _rehearsal_environment(table_name: str, region: str) -> dict:
     """Dummy credentials and nothing of the learner's AWS set-up (keys, profiles, endpoint
-    URLs): every call the handler makes must stay inside the rehearsal's mock."""
+    URLs): every call the handler makes must stay inside the rehearsal's mock. The handler's
+    own variables name the table and its region."""
     environment = {
         name: os.environ[name]
         for name in ("PATH", "LANG", "TZ", "SYSTEMROOT")
@@ -263,6 +290,11 @@ def _rehearsal_environment() -> dict:
             "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
             "AWS_CONFIG_FILE": os.devnull,
             "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            TABLE_VARIABLE: table_name,
+            REGION_VARIABLE: region,
+            # In the kernel (in-process backend) the mock is the learner's lab: the rehearsal's
+            # table is made in an account of its own, never beside the learner's table.
+            "MOTO_ACCOUNT_ID": REHEARSAL_ACCOUNT_ID,
             "PYTHONPATH": str(REPO_ROOT),  # for the note app's handler
         }
     )
@@ -676,7 +708,8 @@ def _wait(name: str, waiter: str, progress) -> dict:
     ) in (None, "Successful")
     if not ready:
         progress(t("functions.waiting_for_function", name=name))
-        lam.get_waiter(waiter).wait(FunctionName=name)
+        with read_cache.fresh():
+            lam.get_waiter(waiter).wait(FunctionName=name)
         configuration = lam.get_function_configuration(FunctionName=name)
     return configuration
 

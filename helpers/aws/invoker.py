@@ -3,17 +3,20 @@
 On a real account the function is invoked for real. The embedded backend, or another
 AWS-compatible endpoint, stores functions but runs no code (or runs it where a VPC means
 nothing), so the lab runs the deployed handler itself (the code GetFunction hands back,
-checked against its CodeSha256), in a separate Python process (the kernel is never
-disturbed) against the backend — and lets each AWS call through only where the function
-could really reach the service, as decided by ``helpers.aws.reachability``: with no network
-path the invocation ends as Lambda's does, "Task timed out after 15.00 seconds" (reported at
-once, not waited for); a DynamoDB call the endpoint policy or the execution role refuses
-(``helpers.aws.policy`` decides, call by call) gets DynamoDB's ``AccessDeniedException``.
+checked against its CodeSha256) against the backend: in a separate Python process (the
+kernel is never disturbed) or, under the in-process backend (the browser, where no process
+can be started), in the kernel, with the same job and hooks (``helpers.core.sandbox``). It
+lets each AWS call through only where the function could really reach the service, as
+decided by ``helpers.aws.reachability``: with no network path the invocation ends as
+Lambda's does, "Task timed out after 15.00 seconds" (reported at once, not waited for); a
+DynamoDB call the endpoint policy or the execution role refuses (``helpers.aws.policy``
+decides, call by call) gets DynamoDB's ``AccessDeniedException``.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import importlib
 import io
 import json
@@ -32,12 +35,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
+from botocore.awsrequest import AWSResponse
+from botocore.parsers import create_parser
 
 from helpers.aws import reachability
 from helpers.aws.functions import code_sha256, deployment_package
 from helpers.aws.policy import Authorizer
-from helpers.core.backend_process import DUMMY_CREDENTIALS
-from helpers.core.clients import client, endpoint_url, friendly_errors
+from helpers.core import sandbox
+from helpers.core.backend_process import DUMMY_CREDENTIALS, http_auth, naming_hook
+from helpers.core.clients import client, credentials, endpoint_url, friendly_errors
 from helpers.core.errors import LabError
 from helpers.core.settings import current
 
@@ -125,7 +131,7 @@ def _invoke_real(verdict: reachability.PathVerdict, event: dict) -> InvokeResult
     )
 
 
-# --- any other backend: the deployed code, run by the lab in a sandbox process -------------
+# --- any other backend: the deployed code, run by the lab in a sandbox -----------------------
 def deployed_package(function_name: str, configuration: dict, location: str | None) -> bytes:
     """The zip deployed to the function: its SHA-256 must be the function's CodeSha256, so the
     lab never runs other code than what was deployed.
@@ -158,8 +164,9 @@ def _download(location: str | None) -> bytes | None:
     """
     if not location or (urlparse(location).hostname or "").endswith(".amazonaws.com"):
         return None
+    keys = credentials()  # the lab's backend lets in only its keys' holder (GetFunction's caller)
     try:
-        answer = requests.get(location, timeout=30)
+        answer = requests.get(location, auth=http_auth(keys) if keys else None, timeout=30)
     except requests.RequestException:
         return None
     return answer.content if answer.ok else None
@@ -190,25 +197,15 @@ def _invoke_in_sandbox(verdict: reachability.PathVerdict, event: dict) -> Invoke
             "memory": configuration.get("MemorySize", 128),
             "timeout": timeout,
         }
+        environment = _sandbox_environment(configuration)
         started = time.monotonic()
-        try:
-            finished = subprocess.run(
-                [sys.executable, "-m", "helpers.aws.invoker"],
-                input=json.dumps(job),
-                text=True,
-                capture_output=True,
-                cwd=task_root,
-                env=_sandbox_environment(configuration),
-                timeout=timeout + INIT_SECONDS,
-            )
-            output = finished.stdout + finished.stderr
-            no_path = finished.returncode == NO_PATH_EXIT_STATUS
-        except subprocess.TimeoutExpired as expired:
-            output = _text(expired.stdout) + _text(expired.stderr)
-            no_path = True  # a handler that really runs too long ends the same way
+        if sandbox.in_process():
+            ran = _run_in_kernel(job, environment)
+        else:
+            ran = _run_in_child_process(job, environment)
         milliseconds = (time.monotonic() - started) * 1000
-        log = [f"START RequestId: {request_id} Version: $LATEST", output.rstrip("\n")]
-        if no_path:
+        log = [f"START RequestId: {request_id} Version: $LATEST", ran.output.rstrip("\n")]
+        if ran.no_path:
             now = datetime.now(UTC)
             message = (
                 f"{now:%Y-%m-%dT%H:%M:%S}.{now.microsecond // 1000:03d}Z "
@@ -217,15 +214,14 @@ def _invoke_in_sandbox(verdict: reachability.PathVerdict, event: dict) -> Invoke
             payload, function_error = {"errorMessage": message}, "Unhandled"
             log.append(message)
             milliseconds = timeout * 1000
-        elif result_file.exists():
-            outcome = json.loads(result_file.read_text(encoding="utf-8"))
-            payload = outcome.get("payload", outcome.get("error"))
-            function_error = "Unhandled" if "error" in outcome else None
-        else:  # the handler ended the process itself (sys.exit, a crash)
+        elif ran.outcome is not None:
+            payload = ran.outcome.get("payload", ran.outcome.get("error"))
+            function_error = "Unhandled" if "error" in ran.outcome else None
+        else:  # the handler ended its runtime itself (sys.exit, a crash)
             payload = {
                 "errorType": "Runtime.ExitError",
                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                f"exit status {finished.returncode}",
+                f"exit status {ran.exit_status}",
             }
             function_error = "Unhandled"
     log += [
@@ -244,6 +240,64 @@ def _invoke_in_sandbox(verdict: reachability.PathVerdict, event: dict) -> Invoke
     )
 
 
+@dataclass
+class _Run:
+    """How one run of the handler ended, wherever it ran."""
+
+    output: str  # the handler's prints and the runtime's error lines
+    no_path: bool = False  # Lambda's timeout: a call with no way out, or a run too long
+    outcome: dict | None = None  # ``_run_handler``'s answer; None: the runtime exited
+    exit_status: int | None = None
+
+
+def _run_in_child_process(job: dict, environment: dict) -> _Run:
+    try:
+        finished = subprocess.run(
+            # not ``-m``: importing the package imports this module first, and runpy
+            # would print a warning about that into the function's log
+            [sys.executable, "-c", "from helpers.aws.invoker import serve_job; serve_job()"],
+            input=json.dumps(job),
+            text=True,
+            capture_output=True,
+            cwd=job["task_root"],
+            env=environment,
+            timeout=job["timeout"] + INIT_SECONDS,
+        )
+    except subprocess.TimeoutExpired as expired:
+        # a handler that really runs too long ends the same way
+        return _Run(_text(expired.stdout) + _text(expired.stderr), no_path=True)
+    output = finished.stdout + finished.stderr
+    if finished.returncode == NO_PATH_EXIT_STATUS:
+        return _Run(output, no_path=True)
+    result_file = Path(job["result_file"])
+    if result_file.exists():
+        return _Run(output, outcome=json.loads(result_file.read_text(encoding="utf-8")))
+    return _Run(output, exit_status=finished.returncode)
+
+
+def _run_in_kernel(job: dict, environment: dict) -> _Run:
+    """The same job in this Python, with the function's environment, its code on the path and
+    its prints captured, all put back afterwards. Nothing can stop a handler here (no process
+    to kill, and Pyodide has neither threads nor signals): one that really runs past its
+    timeout is waited for. The timeout the lab reports comes, as in the child process, from a
+    call the reachability verdict gives no way out: it ends the run at once."""
+    printed = io.StringIO()
+    try:
+        with (
+            sandbox.environment(environment),
+            sandbox.importable_from(Path(job["task_root"])),
+            contextlib.redirect_stdout(printed),
+            contextlib.redirect_stderr(printed),
+        ):
+            outcome = run_job(job)
+    except NoNetworkPath:
+        return _Run(printed.getvalue(), no_path=True)
+    except SystemExit as exited:  # the handler ended its runtime itself
+        status = exited.code if isinstance(exited.code, int) else int(exited.code is not None)
+        return _Run(printed.getvalue(), exit_status=status)
+    return _Run(printed.getvalue(), outcome=outcome)
+
+
 def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else (value or "")
 
@@ -251,17 +305,21 @@ def _text(value) -> str:
 def _sandbox_environment(configuration: dict) -> dict:
     """What the handler's process sees: Lambda's variables, the function's, the backend."""
     region = configuration["FunctionArn"].split(":")[3]
+    # the lab's own backend lets in only its keys; another endpoint (moto) takes any
+    keys = credentials() or DUMMY_CREDENTIALS
     environment = {
         name: os.environ[name]
         for name in ("PATH", "LANG", "TZ", "SYSTEMROOT")
         if name in os.environ
     }
     environment.update((configuration.get("Environment") or {}).get("Variables", {}))
+    url = endpoint_url()  # None in-process: AWS's own URLs, answered by the kernel's mock
+    if url:
+        environment["AWS_ENDPOINT_URL"] = url
     environment.update(
         {
-            "AWS_ENDPOINT_URL": endpoint_url(),
-            "AWS_ACCESS_KEY_ID": DUMMY_CREDENTIALS["aws_access_key_id"],
-            "AWS_SECRET_ACCESS_KEY": DUMMY_CREDENTIALS["aws_secret_access_key"],
+            "AWS_ACCESS_KEY_ID": keys["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": keys["aws_secret_access_key"],
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
             "AWS_LAMBDA_FUNCTION_NAME": configuration["FunctionName"],
@@ -276,7 +334,7 @@ def _sandbox_environment(configuration: dict) -> dict:
     return environment
 
 
-# --- inside the sandbox process -------------------------------------------------------------
+# --- inside the sandbox (the child process, or the kernel) --------------------------------
 class _Context:
     """The handler's ``context`` argument, as Lambda's Python runtime gives it."""
 
@@ -304,58 +362,61 @@ class _Body:
         yield self._data
 
 
-def _request_tables(request) -> list[str]:
+class NoNetworkPath(BaseException):
+    """A call of the handler's with no way out of the VPC: it would hang until Lambda's timeout.
+
+    Not an ``Exception``: neither the handler's error handling nor botocore's retries may catch
+    it; the run ends there."""
+
+
+def _request_tables(params: dict) -> list[str]:
     try:
-        body = json.loads(request.body or b"{}")
+        body = json.loads(params.get("body") or b"{}")
     except ValueError:
         return []
     names = [body["TableName"]] if body.get("TableName") else []
     return names + list(body.get("RequestItems", {}))
 
 
-def _request_region(request) -> str:
-    """The region a SigV4-signed request is for (from its credential scope)."""
-    authorization = request.headers.get("Authorization", b"")
-    if isinstance(authorization, bytes):
-        authorization = authorization.decode()
-    scope = authorization.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
-    return scope[2] if len(scope) > 2 else os.environ["AWS_REGION"]
-
-
 def _network_guard(via: str | None, authorizer: Authorizer | None):
-    """A botocore ``before-send`` hook: every AWS call the handler makes passes through it."""
-    from botocore.awsrequest import AWSResponse
+    """A botocore ``before-call`` hook: every AWS call the handler makes passes through it
+    before it is sent (an answer given here is the call's answer: nothing is sent, not even
+    to a moto mock in the same process)."""
 
-    def guard(request, event_name: str, **_):
+    def guard(event_name: str, model, params: dict, context: dict, **_):
         _, service, operation = (event_name.split(".") + ["", ""])[:3]
         # Through a gateway endpoint only DynamoDB is reachable; NAT or no VPC reach all.
         if via is None or (via == "endpoint" and service != "dynamodb"):
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(NO_PATH_EXIT_STATUS)  # the call would hang until Lambda's timeout
+            raise NoNetworkPath(f"{service}.{operation}")
         if service != "dynamodb" or authorizer is None:
             return None
         action = f"dynamodb:{operation}"
         account = authorizer.principal_arn.split(":")[4]
-        for table in _request_tables(request):
-            resource = f"arn:aws:dynamodb:{_request_region(request)}:{account}:table/{table}"
+        for table in _request_tables(params):
+            resource = f"arn:aws:dynamodb:{context['client_region']}:{account}:table/{table}"
             message = authorizer.denial(action, resource)
             if message:
-                body = json.dumps(
-                    {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": message}
-                ).encode()
-                return AWSResponse(
-                    request.url,
-                    400,
-                    {
-                        "Content-Type": "application/x-amz-json-1.0",
-                        "x-amzn-RequestId": str(uuid.uuid4()),
-                    },
-                    _Body(body),
-                )
+                return _access_denied(model, params, message)
         return None
 
     return guard
+
+
+def _access_denied(model, params: dict, message: str) -> tuple[AWSResponse, dict]:
+    """DynamoDB's AccessDeniedException answer, parsed as botocore parses DynamoDB's own."""
+    body = json.dumps(
+        {"__type": "com.amazon.coral.service#AccessDeniedException", "Message": message}
+    ).encode()
+    response = AWSResponse(
+        params["url"],
+        400,
+        {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": str(uuid.uuid4())},
+        _Body(body),
+    )
+    parsed = create_parser(model.service_model.metadata["protocol"]).parse(
+        {"status_code": 400, "headers": response.headers, "body": body}, model.output_shape
+    )
+    return response, parsed
 
 
 def _run_handler(job: dict) -> dict:
@@ -406,20 +467,29 @@ def _run_handler(job: dict) -> dict:
     return {"payload": payload}
 
 
-def _serve() -> None:
-    """The sandbox process: read the job, guard the network, run the handler, write the result."""
-    import botocore.handlers
+def run_job(job: dict) -> dict:
+    """Run the job's handler with the network guard and the function's account on every AWS
+    call it makes (hooks on the botocore sessions made meanwhile: the handler's own, never the
+    lab's), in the child process or in the kernel alike."""
+    authorizer = Authorizer.from_json(job["authorizer"]) if job["authorizer"] else None
+    # The function calls from its own account (on a class backend, the learner's).
+    account = job["function_arn"].split(":")[4]
+    hooks = [
+        ("before-call", _network_guard(job["via"], authorizer)),
+        ("before-sign", naming_hook(account)),
+    ]
+    with sandbox.botocore_handlers(hooks):
+        return _run_handler(job)
 
+
+def serve_job() -> None:
+    """The sandbox process: read the job, run it, write the result (no way out: exit 124)."""
     job = json.load(sys.stdin)
     sys.path.insert(0, job["task_root"])
-    authorizer = Authorizer.from_json(job["authorizer"]) if job["authorizer"] else None
-    # Registered before the handler builds any session, so every client it makes has it.
-    botocore.handlers.BUILTIN_HANDLERS.append(
-        ("before-send", _network_guard(job["via"], authorizer))
-    )
-    outcome = _run_handler(job)
+    try:
+        outcome = run_job(job)
+    except NoNetworkPath:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(NO_PATH_EXIT_STATUS)  # the call would hang until Lambda's timeout
     Path(job["result_file"]).write_text(json.dumps(outcome), encoding="utf-8")
-
-
-if __name__ == "__main__":
-    _serve()

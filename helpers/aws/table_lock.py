@@ -29,7 +29,7 @@ from helpers.aws.policy import (
     unsupported_condition,
 )
 from helpers.core.clients import client, friendly_errors
-from helpers.core.errors import LabError, aws_error_code, none_if_missing
+from helpers.core.errors import LabError, aws_error_code, json_problem, none_if_missing
 from helpers.core.settings import current
 
 # The table's data actions ("Amazon DynamoDB API permissions: Actions, resources, and conditions
@@ -125,7 +125,7 @@ def lock_table(policy: dict | str | None = None) -> dict:
             document = json.loads(policy)
         except json.JSONDecodeError as error:
             raise LabError(
-                "table_lock.not_json", field="policy", line=error.lineno, column=error.colno
+                "table_lock.not_json", field="policy", problem=json_problem(error)
             ) from None
     else:
         document = policy

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from helpers.aws import functions
 from helpers.aws.checks import Check
-from helpers.core import costs, journal
+from helpers.core import costs, journal, read_cache
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
@@ -176,7 +176,8 @@ def _wait_active(name: str, progress) -> dict:
     description = _describe(name)
     if description["TableStatus"] != "ACTIVE":
         progress(t("tables.waiting", table=name))
-        client("dynamodb").get_waiter("table_exists").wait(TableName=name)
+        with read_cache.fresh():
+            client("dynamodb").get_waiter("table_exists").wait(TableName=name)
         description = _describe(name)
     return description
 

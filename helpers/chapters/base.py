@@ -14,14 +14,16 @@ import os
 from IPython import get_ipython
 from IPython.display import HTML, display
 
+from helpers.aws import exercises
 from helpers.aws.checks import Check
-from helpers.core import journal
+from helpers.core import journal, read_cache
 from helpers.core.clients import friendly_errors
 from helpers.core.errors import LabError
 from helpers.core.messages import t
 from helpers.core.settings import current
 from helpers.core.status import describe
 from helpers.views.checks import CheckReport
+from helpers.views.exercises import ExerciseView
 from helpers.views.html import Html, box
 from helpers.views.status import panel_html
 
@@ -55,6 +57,7 @@ class Chapter:
         """The first cell: what the lab talks to, and the earlier chapters' resources made if
         they are missing (unless the chapter must not: clean-up rebuilds nothing to delete it)."""
         install_error_display()
+        install_cell_actions()
         with friendly_errors():
             status = describe(start=True)
             parts = [panel_html(status)]
@@ -83,6 +86,19 @@ class Chapter:
             found = self.checks()
         return CheckReport(found, self.all_good_key, self.something_missing_key)
 
+    def exercise(self, key: str, answer=None) -> ExerciseView:
+        """Judge the learner's ``answer`` to this chapter's exercise ``key``, as "Check your
+        work" does; an empty answer judges the solution instead, and says so (Run All)."""
+        found = exercises.exercise(key)
+        if found.chapter != self.number:
+            raise LabError(
+                "exercises.not_in_chapter",
+                exercise=key,
+                chapter=self.number,
+                choices=", ".join(e.key for e in exercises.of_chapter(self.number)) or "-",
+            )
+        return ExerciseView(found, answer)
+
     def catch_up(self, choices: dict) -> str | None:
         """Make this chapter's resources if they are missing, from the learner's ``choices``
         ({} = the form's defaults); a one-line summary, or None for a chapter that makes none.
@@ -109,6 +125,29 @@ class Chapter:
 def _show_lab_error(shell, etype, value, tb, tb_offset=None):
     code = f" [{value.code}]" if value.code != value.key else ""
     display(HTML(box(value.message + code, "error")))
+
+
+_cell_opened_action = False
+
+
+def _begin_cell(*_) -> None:
+    global _cell_opened_action
+    _cell_opened_action = read_cache.begin_action()
+
+
+def _end_cell(*_) -> None:
+    global _cell_opened_action
+    if _cell_opened_action:
+        read_cache.end_action()
+    _cell_opened_action = False
+
+
+def install_cell_actions() -> None:
+    """Each cell the learner runs (a chapter verb) is one action: its reads are made once."""
+    shell = get_ipython()
+    if shell is not None:
+        shell.events.register("pre_run_cell", _begin_cell)
+        shell.events.register("post_run_cell", _end_cell)
 
 
 def install_error_display() -> None:

@@ -33,37 +33,37 @@ class Endpoint(Chapter):
         route tables it is attached to (the other verbs show only what they changed)."""
         return Html(render_snapshot(endpoints.current_snapshot()))
 
-    def _lab_endpoint_id(self) -> str:
+    def _lab_endpoint(self) -> dict:
+        """The lab's endpoint as just described: the verbs below change it without reading it
+        again by its id."""
         found = endpoints.find_lab_endpoint()
         if found is None:
             raise LabError("endpoints.check_exists_missing")
-        return found["VpcEndpointId"]
+        return found
 
-    def _public_route_tables(self) -> list[str]:
-        network = networking.find_lab_network()
-        if network is None:
+    def _public_route_tables(self, found: dict) -> list[str]:
+        """The lab's public route tables in the endpoint's VPC."""
+        public = networking.lab_public_route_table_ids(found["VpcId"])
+        if not public:
             raise LabError("networking.no_network")
-        return network.public_route_table_ids
+        return public
 
     def attach_public(self) -> Html:
         """Attach the endpoint to the public route table too (its routes before and after)."""
-        snapshot = endpoints.set_route_tables(
-            self._lab_endpoint_id(), add=self._public_route_tables()
-        )
+        found = self._lab_endpoint()
+        snapshot = endpoints.set_route_tables(found, add=self._public_route_tables(found))
         return Html(render_route_changes(snapshot))
 
     def detach_public(self) -> Html:
         """Take the public route table off the endpoint again (its routes before and after)."""
-        snapshot = endpoints.set_route_tables(
-            self._lab_endpoint_id(), remove=self._public_route_tables()
-        )
+        found = self._lab_endpoint()
+        snapshot = endpoints.set_route_tables(found, remove=self._public_route_tables(found))
         return Html(render_route_changes(snapshot))
 
     def set_policy(self, document: dict | str | None) -> Html:
         """Give the endpoint ``document`` as its policy (None: back to full access); shows the
         new policy."""
-        snapshot = endpoints.set_policy(self._lab_endpoint_id(), document)
-        return Html(render_policy_change(snapshot.endpoint))
+        return Html(render_policy_change(endpoints.set_policy(self._lab_endpoint(), document)))
 
     def checks(self) -> list[Check]:
         return endpoints.check_chapter()

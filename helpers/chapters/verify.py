@@ -47,6 +47,10 @@ class Verify(Chapter):
         """Take the table's policy off again."""
         return Html(breakfix.unlock_table_html())
 
+    def mystery_break(self) -> ResponseView:
+        """Break one hop of the path without saying which (the diagnosis exercise)."""
+        return ResponseView(breakfix.mystery_break())
+
     def restore(self) -> breakfix.ExerciseResult:
         return breakfix.restore()
 

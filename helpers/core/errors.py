@@ -4,6 +4,7 @@ error codes, read in one place, so that every module agrees on which answer mean
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -28,6 +29,25 @@ class LabError(Exception):
     @property
     def message(self) -> str:
         return str(self)
+
+
+# json's own messages (English) by how they start, and the lab's words for each.
+JSON_PROBLEMS = (
+    ("Expecting value", "json.expecting_value"),
+    ("Expecting property name", "json.expecting_name"),
+    ("Expecting ',' delimiter", "json.expecting_comma"),
+    ("Expecting ':' delimiter", "json.expecting_colon"),
+    ("Unterminated string", "json.unterminated_string"),
+    ("Extra data", "json.extra_data"),
+    ("Invalid control character", "json.control_character"),
+    ("Invalid \\", "json.invalid_escape"),
+)
+
+
+def json_problem(error: json.JSONDecodeError) -> str:
+    """What is wrong with a learner's JSON and where, in the learner's language."""
+    key = next((key for start, key in JSON_PROBLEMS if error.msg.startswith(start)), "json.other")
+    return t(key, line=error.lineno, column=error.colno)
 
 
 def aws_error_code(error: Exception) -> str | None:

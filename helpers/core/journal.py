@@ -60,7 +60,11 @@ def record(chapter: str, values: dict) -> None:
 
 def _write(journal: dict) -> None:
     path = _path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # the lab home: the learner's
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(journal, indent=2, sort_keys=True), encoding="utf-8")
+    # Names as the learner typed them ("điểm-cuối-dynamodb"), not \u escapes: the file stays
+    # readable, and it is written and read as UTF-8 whatever the machine's locale.
+    temporary.write_text(
+        json.dumps(journal, indent=2, sort_keys=True, ensure_ascii=False), encoding="utf-8"
+    )
     os.replace(temporary, path)  # atomic: a crash never leaves half a journal

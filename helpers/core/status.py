@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from helpers.core import backend
-from helpers.core.clients import account_id
-from helpers.core.home import settings_file
+from helpers.core import backend, backend_inprocess
+from helpers.core.clients import account_id, credentials
+from helpers.core.home import BROWSER, settings_file
+from helpers.core.messages import t
 from helpers.core.settings import EMBEDDED_ACCOUNT_ID, aws_config_files, current
 
 
@@ -29,6 +30,20 @@ def describe(start: bool = False) -> dict:
             pid=running.pid if running else None,
             account_id=EMBEDDED_ACCOUNT_ID,
             warm=backend.warm_status() if running else None,
+        )
+    elif settings.backend == "inprocess":
+        backend_inprocess.start()
+        where = "endpoint_in_browser" if BROWSER else "endpoint_in_kernel"
+        status.update(running=True, endpoint=t(f"status.{where}"), account_id=EMBEDDED_ACCOUNT_ID)
+    elif settings.backend == "class":  # asked of the class backend itself: no AWS call
+        keys = credentials(settings) if settings.class_secret else None  # none: refused
+        reachable = backend.server_info(settings.endpoint_url, keys, timeout=5) is not None
+        url = settings.endpoint_url
+        status.update(
+            running=reachable,
+            endpoint=url if reachable else f"{url} ({t('status.not_running')})",
+            account_id=settings.learner_account,
+            learner=settings.learner,
         )
     else:
         status.update(

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from helpers.core import read_cache
+
 DOUBLE_CLICK_SECONDS = 1.0
 
 
@@ -60,6 +62,7 @@ class ClickGuard:
                 return
             self._last_key = key
             self._last_sent = sent if sent is not None else float("-inf")
-            action()
+            with read_cache.action():  # check, create and render: each read made once
+                action()
         finally:
             self.lock.release()

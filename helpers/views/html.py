@@ -18,6 +18,17 @@ class Link:
         return f'<a href="{escape(self.href)}">{text(self.label)}</a>'
 
 
+@dataclass(frozen=True)
+class Verbatim:
+    """A table cell that is data or code (a request, a JSON body), shown as written, in the
+    code font: it stays as the program wrote it in every language."""
+
+    value: str
+
+    def html(self) -> str:
+        return f"<code>{text(self.value)}</code>"
+
+
 def text(value) -> str:
     """``value`` as HTML text. JupyterLab typesets whatever stands between two "$" as LaTeX,
     which turns prices into maths; a "$" in its own element is left alone."""
@@ -102,7 +113,7 @@ def table(
             else ""
         )
         cells = "".join(
-            f"<td style='text-align:left'>{v.html() if isinstance(v, Link) else text(v)}</td>"
+            f"<td style='text-align:left'>{v.html() if hasattr(v, 'html') else text(v)}</td>"
             for v in row
         )
         body.append(f"<tr{style}>{cells}</tr>")

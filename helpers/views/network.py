@@ -6,6 +6,7 @@ tested without a backend; ``vpc_overview_html`` fetches them for one VPC.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,10 +17,12 @@ from helpers.aws.networking import (
     is_lab_vpc,
     is_main,
     name_of,
+    region_vpcs,
     route_destination,
     route_table_for_subnet,
     route_target,
     subnet_names,
+    vpc_by_id,
 )
 from helpers.core.clients import client, friendly_errors
 from helpers.core.messages import t
@@ -117,6 +120,10 @@ def route_tables_html(
 
 # --- the resource map -------------------------------------------------------------------------
 def _short(text: str) -> str:
+    # Counted and cut as composed letters: a Vietnamese name typed with separate accent marks
+    # (NFD, as some keyboards send it) would otherwise be cut early, or between a letter and
+    # its accents.
+    text = unicodedata.normalize("NFC", text)
     return text if len(text) <= NAME_CHARACTERS else text[: NAME_CHARACTERS - 1] + "…"
 
 
@@ -302,7 +309,7 @@ def connections_of(vpc_id: str) -> list[Connection]:
 def vpc_overview_html(vpc_id: str) -> str:
     """The resource map of ``vpc_id`` followed by every route table it has."""
     with friendly_errors():
-        vpc = client("ec2").describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0]
+        vpc = vpc_by_id(vpc_id)
         subnets = describe_subnets(vpc_id)
         route_tables = describe_route_tables(vpc_id)
         picture = resource_map_svg(vpc, subnets, route_tables, connections_of(vpc_id))
@@ -313,7 +320,7 @@ def vpc_overview_html(vpc_id: str) -> str:
 def vpcs_table_html() -> str:
     """Every VPC of the lab's region: id, Name, CIDR, whether it is the default or the lab's."""
     with friendly_errors():
-        vpcs = client("ec2").describe_vpcs()["Vpcs"]
+        vpcs = region_vpcs()
     yes, no = t("networking.yes"), t("networking.no")
     rows = [
         [

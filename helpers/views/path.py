@@ -6,6 +6,7 @@ Both are drawn from a ``reachability.PathVerdict``, i.e. from the live state of 
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from html import escape
 
 from helpers.aws.reachability import summary
@@ -36,7 +37,9 @@ TITLE_CHARACTERS, RESOURCE_CHARACTERS = 19, 22  # 22 digits of an id at 11 px fi
 def _lines(text: str, width: int, most: int) -> list[str]:
     """``text`` wrapped to at most ``most`` lines of ``width`` characters; only a text longer
     than that loses its end (the table below the picture has it whole)."""
-    lines = textwrap.wrap(text, width) or [""]
+    # Composed letters (NFC), so that a name typed with separate accent marks (NFD) is neither
+    # cut early nor cut between a letter and its accents.
+    lines = textwrap.wrap(unicodedata.normalize("NFC", text), width) or [""]
     if len(lines) > most:
         lines = lines[:most]
         lines[-1] = lines[-1][: width - 1] + "…"

@@ -12,7 +12,7 @@ def panel_html(status: dict) -> str:
     region = status["region"]
     background, colour = STYLES["warning" if real else "info"]
     rows = [
-        (t("status.kind"), t(f"status.kind_{status['backend']}")),
+        (t("status.kind"), t(f"status.kind_{status['backend']}", learner=status.get("learner"))),
         (t("status.endpoint"), status.get("endpoint") or t("status.not_running")),
         (t("status.region"), f"{region} ({region_source(status)})"),
         (t("status.account"), status.get("account_id") or "?"),

@@ -41,7 +41,9 @@ from helpers.aws.networking.roles import (
     ROLE_MAIN_ROUTE_TABLE,
     ROLE_NAT_GATEWAY,
     ROLE_PRIVATE_ROUTE_TABLE,
+    ROLE_PRIVATE_SUBNET,
     ROLE_PUBLIC_ROUTE_TABLE,
+    ROLE_PUBLIC_SUBNET,
     ROLE_VPC,
     SLOT_KEY,
     VPC_KEY,
@@ -49,12 +51,17 @@ from helpers.aws.networking.roles import (
     role_of,
     slot_of,
 )
+from helpers.core import read_cache
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import LabError
 from helpers.core.messages import t
 from helpers.core.tags import as_aws, lab_tags, tag_specification
 
 NAT_POLL_SECONDS = 15
+# "DNS attributes for your VPC" (Amazon VPC User Guide): "By default, both attributes are set
+# to true in a default VPC or a VPC created by the VPC wizard. By default, only the
+# enableDnsSupport attribute is set to true in a VPC created any other way" (CreateVpc).
+NEW_VPC_DNS = {"enableDnsSupport": True, "enableDnsHostnames": False}
 
 
 @dataclass
@@ -77,6 +84,12 @@ class _Builder:
         self.report = report
         self.ec2 = client("ec2")
         self.created: list[str] = []
+        # A VPC this builder just made holds nothing of the lab's yet, and AWS's defaults are
+        # known: nothing is looked up in it before it is made.
+        self.new_vpc = False
+        self.made_subnet_ids: set[str] = set()
+        self.main_route_table_id = ""
+        self.route_table_ids: dict[str, list[str]] = {}  # role -> ids, in the plan's order
 
     def tags(self, role: str, name: str | None, **extra) -> dict:
         return lab_tags(CHAPTER, role, name, {k: v for k, v in extra.items() if v})
@@ -92,10 +105,14 @@ class _Builder:
         tags = self.tags(
             ROLE_VPC, plan.vpc_name, **{PREFIX_KEY: plan.name_prefix, WIZARD_KEY: wizard_tag(plan)}
         )
-        vpc_id = self.ec2.create_vpc(
+        made = self.ec2.create_vpc(
             CidrBlock=plan.cidr, TagSpecifications=tag_specification("vpc", tags)
-        )["Vpc"]["VpcId"]
-        self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
+        )["Vpc"]
+        vpc_id = made["VpcId"]
+        if made.get("State") != "available":  # CreateVpc's own answer says when to wait
+            with read_cache.fresh():
+                self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
+        self.new_vpc = True
         self.made(plan.vpc_name, vpc_id)
         return vpc_id
 
@@ -107,12 +124,17 @@ class _Builder:
             ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames"),
         ):
             wanted = self.plan.choices[choice]
-            found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
-            if found[member]["Value"] != wanted:
+            if self.new_vpc:
+                value = NEW_VPC_DNS[attribute]
+            else:
+                found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
+                value = found[member]["Value"]
+            if value != wanted:
                 self.ec2.modify_vpc_attribute(VpcId=vpc_id, **{member: {"Value": wanted}})
 
     def tag_main_route_table(self, vpc_id: str) -> None:
         main = main_route_table(vpc_id)
+        self.main_route_table_id = main["RouteTableId"] if main else ""
         if main and role_of(main) != ROLE_MAIN_ROUTE_TABLE:
             self.ec2.create_tags(
                 Resources=[main["RouteTableId"]],
@@ -120,7 +142,7 @@ class _Builder:
             )
 
     def subnets(self, vpc_id: str) -> dict[str, str]:
-        existing = {slot_of(s): s["SubnetId"] for s in lab_subnets(vpc_id)}
+        existing = {} if self.new_vpc else {slot_of(s): s["SubnetId"] for s in lab_subnets(vpc_id)}
         for planned in self.plan.subnets:
             if planned.slot in existing:
                 continue
@@ -132,13 +154,14 @@ class _Builder:
                 TagSpecifications=tag_specification("subnet", tags),
             )["Subnet"]["SubnetId"]
             existing[planned.slot] = subnet_id
+            self.made_subnet_ids.add(subnet_id)
             self.made(planned.name, subnet_id)
         return existing
 
     def internet_gateway(self, vpc_id: str) -> str | None:
         if not self.plan.internet_gateway_name:
             return None
-        gateways = lab_internet_gateways(vpc_id)
+        gateways = [] if self.new_vpc else lab_internet_gateways(vpc_id)
         if gateways:
             gateway_id = gateways[0]["InternetGatewayId"]
         else:
@@ -157,8 +180,8 @@ class _Builder:
     def nat_gateways(self, vpc_id: str, subnet_ids: dict[str, str]) -> dict[str, str]:
         if not self.plan.nat_gateways:
             return {}
-        gateways = {slot_of(g): g for g in lab_nat_gateways(vpc_id)}
-        addresses = {slot_of(a): a for a in lab_elastic_ips(vpc_id)}
+        gateways = {} if self.new_vpc else {slot_of(g): g for g in lab_nat_gateways(vpc_id)}
+        addresses = {} if self.new_vpc else {slot_of(a): a for a in lab_elastic_ips(vpc_id)}
         for planned in self.plan.nat_gateways:
             if planned.slot in gateways:
                 continue
@@ -198,6 +221,7 @@ class _Builder:
                 )
             )
             time.sleep(NAT_POLL_SECONDS)
+            read_cache.expire()
             state = self.ec2.describe_nat_gateways(NatGatewayIds=[gateway_id])["NatGateways"][0][
                 "State"
             ]
@@ -214,7 +238,7 @@ class _Builder:
     ) -> None:
         existing = {
             slot_of(table): table
-            for table in lab_route_tables(vpc_id)
+            for table in ([] if self.new_vpc else lab_route_tables(vpc_id))
             if role_of(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)
         }
         for planned in self.plan.route_tables:
@@ -225,6 +249,7 @@ class _Builder:
                     VpcId=vpc_id, TagSpecifications=(tag_specification("route-table", tags))
                 )["RouteTable"]
                 self.made(planned.name, table["RouteTableId"])
+            self.route_table_ids.setdefault(planned.role, []).append(table["RouteTableId"])
             self._associate(table, [subnet_ids[slot] for slot in planned.subnet_slots], vpc_id)
             target = (
                 {"GatewayId": gateway_id}
@@ -241,6 +266,13 @@ class _Builder:
         tables = None
         for subnet_id in subnet_ids:
             if subnet_id in already:
+                continue
+            if subnet_id in self.made_subnet_ids:
+                # "Subnet route tables": a subnet not explicitly associated with a route table
+                # uses the main one; a subnet made just now has no association to replace.
+                self.ec2.associate_route_table(
+                    RouteTableId=table["RouteTableId"], SubnetId=subnet_id
+                )
                 continue
             tables = (
                 tables
@@ -266,6 +298,24 @@ class _Builder:
                 self.ec2.associate_route_table(
                     RouteTableId=table["RouteTableId"], SubnetId=subnet_id
                 )
+
+    def network(self, vpc_id: str, subnet_ids: dict[str, str]) -> LabNetwork:
+        """The network this builder made in a new VPC, as ``find_lab_network`` would find it
+        (nothing else of the lab's can be in a VPC made by this click)."""
+
+        def subnets(role: str) -> list[str]:
+            return [subnet_ids[s.slot] for s in self.plan.subnets if s.role == role]
+
+        return LabNetwork(
+            vpc_id=vpc_id,
+            name_prefix=self.plan.name_prefix,
+            cidr=self.plan.cidr,
+            public_subnet_ids=subnets(ROLE_PUBLIC_SUBNET),
+            private_subnet_ids=subnets(ROLE_PRIVATE_SUBNET),
+            public_route_table_ids=self.route_table_ids.get(ROLE_PUBLIC_ROUTE_TABLE, []),
+            private_route_table_ids=self.route_table_ids.get(ROLE_PRIVATE_ROUTE_TABLE, []),
+            main_route_table_id=self.main_route_table_id,
+        )
 
     def _default_route(self, table: dict, target: dict) -> None:
         current_route = next(
@@ -308,7 +358,9 @@ def ensure_network(
         gateway_id = builder.internet_gateway(vpc_id)
         nat_ids = builder.nat_gateways(vpc_id, subnet_ids)
         builder.route_tables(vpc_id, subnet_ids, gateway_id, nat_ids)
-        network = network_from(find_lab_vpc())
+        network = (
+            builder.network(vpc_id, subnet_ids) if builder.new_vpc else network_from(find_lab_vpc())
+        )
     return EnsureResult(network, plan, builder.created, existing is not None)
 
 

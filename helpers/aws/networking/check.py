@@ -71,7 +71,8 @@ def _check_planned(plan: NetworkPlan, vpc_id: str) -> Check:
     found = (
         {slot_of(s) for s in lab_subnets(vpc_id)}
         | {slot_of(r) for r in lab_route_tables(vpc_id)}
-        | {slot_of(n) for n in lab_nat_gateways(vpc_id)}
+        # NAT gateways are looked for only when the plan has some (none can be missing else)
+        | ({slot_of(n) for n in lab_nat_gateways(vpc_id)} if plan.nat_gateways else set())
     )
     planned = [*plan.subnets, *plan.route_tables, *plan.nat_gateways]
     missing = [item.name for item in planned if item.slot not in found]

@@ -9,6 +9,7 @@ and the forms.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from helpers.aws.networking.roles import (
     CHAPTER,
@@ -72,14 +73,25 @@ def vpc_label(vpc: dict) -> str:
     )
 
 
+# One request shape per kind (every VPC of the region; a VPC's subnets; a VPC's route tables),
+# the rest picked out here: an action's read cache then answers every look-up after the first.
+def region_vpcs() -> list[dict]:
+    """Every VPC of the region, as AWS describes them (a region holds a handful)."""
+    return client("ec2").describe_vpcs()["Vpcs"]
+
+
+def vpc_by_id(vpc_id: str) -> dict | None:
+    return next((vpc for vpc in region_vpcs() if vpc["VpcId"] == vpc_id), None)
+
+
 def vpc_label_of(vpc_id: str) -> str:
     with friendly_errors():
-        return vpc_label(client("ec2").describe_vpcs(VpcIds=[vpc_id])["Vpcs"][0])
+        return vpc_label(vpc_by_id(vpc_id) or {"VpcId": vpc_id, "CidrBlock": ""})
 
 
 def vpc_choices() -> list[tuple[str, str]]:
     """Every VPC of the region as ``(label, vpc_id)``, the lab's first, the default VPC too."""
-    vpcs = client("ec2").describe_vpcs()["Vpcs"]
+    vpcs = region_vpcs()
     vpcs.sort(key=lambda vpc: (not is_lab_vpc(vpc), not vpc.get("IsDefault"), vpc["VpcId"]))
     return [(vpc_label(vpc), vpc["VpcId"]) for vpc in vpcs]
 
@@ -107,23 +119,82 @@ def _slot_order(resource: dict) -> tuple:
 
 def find_lab_vpc() -> dict | None:
     """The lab's VPC as AWS describes it, found by the lab's tags, or None."""
-    vpcs = client("ec2").describe_vpcs(Filters=ec2_filters(ROLE_VPC, CHAPTER))["Vpcs"]
-    vpcs = [vpc for vpc in vpcs if vpc.get("State") != "deleted"]
+    vpcs = [vpc for vpc in region_vpcs() if is_lab_vpc(vpc) and vpc.get("State") != "deleted"]
     return min(vpcs, key=lambda vpc: vpc["VpcId"]) if vpcs else None
 
 
 def _in_vpc(vpc_id: str) -> list[dict]:
-    return [{"Name": "vpc-id", "Values": [vpc_id]}, *ec2_filters(chapter=CHAPTER)]
+    return [{"Name": "vpc-id", "Values": [vpc_id]}]
+
+
+def _made_by_chapter(resource: dict) -> bool:
+    tags = from_aws(resource.get("Tags"))
+    return is_lab_resource(tags) and tags.get(CHAPTER_KEY) == CHAPTER
+
+
+def _vpc_subnets(vpc_id: str) -> list[dict]:
+    return client("ec2").describe_subnets(Filters=_in_vpc(vpc_id))["Subnets"]
+
+
+def _vpc_route_tables(vpc_id: str) -> list[dict]:
+    return client("ec2").describe_route_tables(Filters=_in_vpc(vpc_id))["RouteTables"]
+
+
+def vpc_security_groups(vpc_id: str) -> list[dict]:
+    """Every security group of ``vpc_id`` (AWS's shape)."""
+    return client("ec2").describe_security_groups(Filters=_in_vpc(vpc_id))["SecurityGroups"]
+
+
+def _by_id(ids, in_vpc: list[dict], key: str, describe_by_id) -> dict[str, dict]:
+    """The resources with these ``ids`` that exist, by id: picked out of a VPC's (the read an
+    action shares), only the others (another VPC's, or none) asked for by id."""
+    found = {item[key]: item for item in in_vpc if item[key] in ids}
+    elsewhere = [i for i in dict.fromkeys(ids) if i not in found]
+    if elsewhere:
+        found.update({item[key]: item for item in describe_by_id(elsewhere)})
+    return found
+
+
+def subnets_by_id(subnet_ids, vpc_id: str | None = None) -> dict[str, dict]:
+    """``{subnet_id: subnet}`` for those of ``subnet_ids`` that exist (see ``_by_id``)."""
+    return _by_id(
+        subnet_ids,
+        _vpc_subnets(vpc_id) if vpc_id and subnet_ids else [],
+        "SubnetId",
+        lambda ids: client("ec2").describe_subnets(Filters=[{"Name": "subnet-id", "Values": ids}])[
+            "Subnets"
+        ],
+    )
+
+
+def security_groups_by_id(group_ids, vpc_id: str | None = None) -> dict[str, dict]:
+    """``{group_id: group}`` for those of ``group_ids`` that exist (see ``_by_id``)."""
+    return _by_id(
+        group_ids,
+        vpc_security_groups(vpc_id) if vpc_id and group_ids else [],
+        "GroupId",
+        lambda ids: client("ec2").describe_security_groups(
+            Filters=[{"Name": "group-id", "Values": ids}]
+        )["SecurityGroups"],
+    )
 
 
 def lab_subnets(vpc_id: str) -> list[dict]:
-    subnets = client("ec2").describe_subnets(Filters=_in_vpc(vpc_id))["Subnets"]
-    return sorted(subnets, key=_slot_order)
+    return sorted(filter(_made_by_chapter, _vpc_subnets(vpc_id)), key=_slot_order)
 
 
 def lab_route_tables(vpc_id: str) -> list[dict]:
-    tables = client("ec2").describe_route_tables(Filters=_in_vpc(vpc_id))["RouteTables"]
-    return sorted(tables, key=_slot_order)
+    return sorted(filter(_made_by_chapter, _vpc_route_tables(vpc_id)), key=_slot_order)
+
+
+def lab_public_route_table_ids(vpc_id: str) -> list[str]:
+    """The wizard's public route tables in ``vpc_id``, picked out of the VPC's route tables (the
+    read an endpoint change makes anyway), without looking the lab's network up."""
+    return [
+        table["RouteTableId"]
+        for table in lab_route_tables(vpc_id)
+        if role_of(table) == ROLE_PUBLIC_ROUTE_TABLE
+    ]
 
 
 def lab_internet_gateways(vpc_id: str) -> list[dict]:
@@ -168,18 +239,26 @@ class LabNetwork:
     public_route_table_ids: list[str] = field(default_factory=list)
     private_route_table_ids: list[str] = field(default_factory=list)
     main_route_table_id: str = ""
-    internet_gateway_id: str | None = None
-    nat_gateway_ids: list[str] = field(default_factory=list)
+
+    # The gateways are read when first asked for: most callers (a form's judgement, a later
+    # chapter) need the subnets and route tables alone, and each is one more call.
+    @cached_property
+    def internet_gateway_id(self) -> str | None:
+        """The lab's internet gateway attached to this VPC, if any."""
+        attached = [
+            g
+            for g in lab_internet_gateways(self.vpc_id)
+            if any(a.get("VpcId") == self.vpc_id for a in g.get("Attachments", []))
+        ]
+        return attached[0]["InternetGatewayId"] if attached else None
+
+    @cached_property
+    def nat_gateway_ids(self) -> list[str]:
+        return [g["NatGatewayId"] for g in lab_nat_gateways(self.vpc_id)]
 
 
 def main_route_table(vpc_id: str) -> dict | None:
-    tables = client("ec2").describe_route_tables(
-        Filters=[
-            {"Name": "vpc-id", "Values": [vpc_id]},
-            {"Name": "association.main", "Values": ["true"]},
-        ]
-    )["RouteTables"]
-    return tables[0] if tables else None
+    return next(filter(is_main, _vpc_route_tables(vpc_id)), None)
 
 
 def network_from(vpc: dict) -> LabNetwork:
@@ -188,11 +267,6 @@ def network_from(vpc: dict) -> LabNetwork:
     subnets = lab_subnets(vpc_id)
     tables = lab_route_tables(vpc_id)
     main = main_route_table(vpc_id)
-    gateways = [
-        g
-        for g in lab_internet_gateways(vpc_id)
-        if any(a.get("VpcId") == vpc_id for a in g.get("Attachments", []))
-    ]
 
     def ids(items, role, key):
         return [item[key] for item in items if role_of(item) == role]
@@ -206,8 +280,6 @@ def network_from(vpc: dict) -> LabNetwork:
         public_route_table_ids=ids(tables, ROLE_PUBLIC_ROUTE_TABLE, "RouteTableId"),
         private_route_table_ids=ids(tables, ROLE_PRIVATE_ROUTE_TABLE, "RouteTableId"),
         main_route_table_id=main["RouteTableId"] if main else "",
-        internet_gateway_id=gateways[0]["InternetGatewayId"] if gateways else None,
-        nat_gateway_ids=[g["NatGatewayId"] for g in lab_nat_gateways(vpc_id)],
     )
 
 
@@ -221,9 +293,7 @@ def find_lab_network() -> LabNetwork | None:
 def describe_route_tables(vpc_id: str) -> list[dict]:
     """Every route table of ``vpc_id`` (AWS's shape): the main one first, then by name."""
     with friendly_errors():
-        tables = client("ec2").describe_route_tables(
-            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-        )["RouteTables"]
+        tables = _vpc_route_tables(vpc_id)
     return sorted(
         tables, key=lambda table: (not is_main(table), _slot_order(table), table["RouteTableId"])
     )
@@ -232,9 +302,7 @@ def describe_route_tables(vpc_id: str) -> list[dict]:
 def describe_subnets(vpc_id: str) -> list[dict]:
     """Every subnet of ``vpc_id`` (AWS's shape), the lab's in wizard order."""
     with friendly_errors():
-        subnets = client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
-            "Subnets"
-        ]
+        subnets = _vpc_subnets(vpc_id)
     return sorted(subnets, key=lambda subnet: (_slot_order(subnet), subnet["SubnetId"]))
 
 

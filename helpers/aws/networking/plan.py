@@ -13,7 +13,7 @@ import ipaddress
 import json
 from dataclasses import dataclass
 
-from helpers.aws.networking.find import availability_zones, is_lab_vpc, vpc_label
+from helpers.aws.networking.find import availability_zones, is_lab_vpc, region_vpcs, vpc_label
 from helpers.aws.networking.roles import (
     PREFIX_KEY,
     ROLE_PRIVATE_ROUTE_TABLE,
@@ -22,7 +22,6 @@ from helpers.aws.networking.roles import (
     ROLE_PUBLIC_SUBNET,
     WIZARD_KEY,
 )
-from helpers.core.clients import client
 from helpers.core.costs import monthly, nat_gateway_hourly
 from helpers.core.errors import LabError
 from helpers.core.messages import t
@@ -355,7 +354,7 @@ def overlapping_vpcs(network: ipaddress.IPv4Network) -> list[dict]:
     it instead of making another.
     """
     overlapping = []
-    for vpc in client("ec2").describe_vpcs()["Vpcs"]:
+    for vpc in region_vpcs():
         if is_lab_vpc(vpc):
             continue
         for association in vpc.get("CidrBlockAssociationSet", []):
@@ -410,7 +409,7 @@ def free_cidr(network: ipaddress.IPv4Network) -> str:
     (the lab's own included, so that the suggestion is free whatever the learner does next)."""
     taken = [
         ipaddress.ip_network(a["CidrBlock"])
-        for vpc in client("ec2").describe_vpcs()["Vpcs"]
+        for vpc in region_vpcs()
         for a in vpc.get("CidrBlockAssociationSet", [])
     ]
     for candidate in ipaddress.ip_network("10.0.0.0/8").subnets(new_prefix=network.prefixlen):

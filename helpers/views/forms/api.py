@@ -6,7 +6,7 @@ import json
 
 from helpers.aws import api, functions
 from helpers.core import journal
-from helpers.core.errors import problem_from
+from helpers.core.errors import json_problem, problem_from
 from helpers.core.messages import t
 from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
@@ -180,12 +180,12 @@ class RequestForm(FormModel):
         if text:
             try:
                 parsed = json.loads(text)
-            except ValueError as error:
+            except json.JSONDecodeError as error:
                 problems.append(
                     Problem(
                         "body",
                         "api.body_not_json",
-                        t("api.body_not_json", line=error.lineno, column=error.colno),
+                        t("api.body_not_json", problem=json_problem(error)),
                     )
                 )
             else:

@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as widgets
 from IPython.display import HTML, display
 
-from helpers.core import journal
+from helpers.core import journal, read_cache
 from helpers.core.clients import friendly_errors
 from helpers.core.errors import LabError, Problem, problem_from
 from helpers.core.messages import catalogue, t
@@ -298,6 +298,10 @@ class FormView:
     (with its confirmation), and one output holding the last result."""
 
     def __init__(self, model: FormModel, values: dict | None = None):
+        with read_cache.action():  # its defaults, options and judgement: one action
+            self._build(model, values)
+
+    def _build(self, model: FormModel, values: dict | None) -> None:
         self.model = model
         self.result: SubmitResult | None = None
         self._clicks = ClickGuard()
@@ -307,6 +311,7 @@ class FormView:
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
         self.judgement = widgets.HTML()  # what a click would refuse or warn about, live
         self.preview = widgets.HTML()
+        self.preview.add_class("lab-preview")
         self.confirm = widgets.Checkbox(
             value=False,
             description=t("forms.confirm_label"),
@@ -392,7 +397,9 @@ class FormView:
 
     # --- reacting -------------------------------------------------------------------------
     def _on_change(self, name: str) -> None:
-        with self._clicks.lock:  # a change arriving on a subshell waits for a running submit
+        # A change arriving on a subshell waits for a running submit; its options, checks and
+        # preview are one action (each read made once).
+        with self._clicks.lock, read_cache.action():
             for f in self.model.fields:
                 if name in f.depends_on:
                     self._reload_options(f)
@@ -423,6 +430,10 @@ class FormView:
 
     def _judge(self) -> None:
         """Run the click's own checks on the current values and show what a click would do."""
+        with read_cache.action():
+            self._show_judgement()
+
+    def _show_judgement(self) -> None:
         values = self.values()
         checked = self.model.check_only(confirmed=self.confirm.value, **values)
         waiting_for_confirmation = any(p.code == "forms.confirm_first" for p in checked.problems)

@@ -181,6 +181,16 @@ def restore() -> ExerciseResult:
     )
 
 
+# The break of chapter 07's diagnosis exercise (its solution, the hop it breaks, is in
+# helpers.aws.exercises: "route").
+MYSTERY_BREAK = "wrong_route_table"
+
+
+def mystery_break() -> api.ApiResponse:
+    """Break one hop without saying which: only the note app's answer is shown."""
+    return ACTIONS[MYSTERY_BREAK]().response
+
+
 ACTIONS = {
     "remove_route": remove_route,
     "wrong_route_table": wrong_route_table,

@@ -17,7 +17,6 @@ import traitlets
 
 from helpers.aws import endpoints, networking
 from helpers.aws.endpoints import GATEWAY, INTERFACE
-from helpers.core.clients import client
 from helpers.core.errors import LabError, problem_from
 from helpers.core.messages import t
 from helpers.views.forms.base import (
@@ -172,12 +171,11 @@ def _subnet_options(values: dict) -> list[tuple[str, str]]:
 
 
 def _security_group_options(values: dict) -> list[tuple[str, str]]:
+    """The VPC's security groups, read only while they are shown: an Interface endpoint's."""
     vpc_id = values.get("vpc")
-    if not vpc_id:
+    if not vpc_id or values.get("endpoint_type") != INTERFACE:
         return []
-    groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-    )["SecurityGroups"]
+    groups = networking.vpc_security_groups(vpc_id)
     return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"]) for g in groups]
 
 
@@ -255,7 +253,7 @@ class EndpointForm(FormModel):
             "multi",
             [],
             options=_security_group_options,
-            depends_on=("vpc",),
+            depends_on=("vpc", "endpoint_type"),
         ),
         Field("private_dns", "endpoints.label_private_dns", "bool", True),
         Field("confirm_cost", "endpoints.label_confirm_cost", "bool", False),
@@ -394,7 +392,9 @@ class EndpointForm(FormModel):
         """
         return {
             "name": values["name"],
-            "route_tables": endpoints.route_table_references(values["route_tables"] or []),
+            "route_tables": endpoints.route_table_references(
+                values["route_tables"] or [], values["vpc"]
+            ),
             "policy": values["policy"] if values["policy_kind"] == CUSTOM_POLICY else None,
             "tags": dict(tag_pairs(values["tags"])),
         }

@@ -24,10 +24,12 @@ from helpers.views.forms.base import (
     SubmitResult,
     render_problems,
 )
-from helpers.views.html import box, table
+from helpers.views.html import Verbatim, box, table
 from helpers.views.html import text as escape
 
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+# IAM's pattern is [\w+=,.@-]+ with \w meaning ASCII letters, digits and "_" (its docs: "upper and
+# lowercase alphanumeric characters"): Python's \w would also take "đ" or "ể", hence re.ASCII.
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 FUNCTION_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 MAX_SUBNETS = 16
 MAX_SECURITY_GROUPS = 5
@@ -194,9 +196,7 @@ def subnet_options(values: dict) -> list[tuple[str, str]]:
 def security_group_options(values: dict) -> list[tuple[str, str]]:
     if not values.get("vpc"):
         return []
-    groups = client("ec2").describe_security_groups(
-        Filters=[{"Name": "vpc-id", "Values": [values["vpc"]]}]
-    )["SecurityGroups"]
+    groups = networking.vpc_security_groups(values["vpc"])
     return [
         (f"{g['GroupId']} ({g['GroupName']})", g["GroupId"])
         for g in sorted(groups, key=lambda g: (g["GroupName"] != "default", g["GroupName"]))
@@ -206,13 +206,14 @@ def security_group_options(values: dict) -> list[tuple[str, str]]:
 def default_security_group(vpc_id: str | None) -> str | None:
     if not vpc_id:
         return None
-    groups = client("ec2").describe_security_groups(
-        Filters=[
-            {"Name": "vpc-id", "Values": [vpc_id]},
-            {"Name": "group-name", "Values": ["default"]},
-        ]
-    )["SecurityGroups"]
-    return groups[0]["GroupId"] if groups else None
+    return next(
+        (
+            g["GroupId"]
+            for g in networking.vpc_security_groups(vpc_id)
+            if g["GroupName"] == "default"
+        ),
+        None,
+    )
 
 
 def internet_facing_subnets(vpc_id: str) -> set[str]:
@@ -300,23 +301,11 @@ class FunctionForm(FormModel):
         if functions.is_deprecated(values["runtime"]):
             # Deprecated since it was chosen: the console no longer offers it either.
             values["runtime"] = functions.DEFAULT_RUNTIME
-        ec2 = client("ec2")
-        if (
-            choices.get("vpc")
-            and ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [choices["vpc"]]}])["Vpcs"]
-        ):
+        if choices.get("vpc") and networking.vpc_by_id(choices["vpc"]):
             values["vpc"] = choices["vpc"]
         vpc_id = values["vpc"]
-        subnets = [
-            s["SubnetId"]
-            for s in ec2.describe_subnets(
-                Filters=[
-                    {"Name": "subnet-id", "Values": choices.get("subnets") or ["-"]},
-                    {"Name": "vpc-id", "Values": [vpc_id or "-"]},
-                ]
-            )["Subnets"]
-        ]
-        if choices.get("subnets") and len(subnets) == len(choices["subnets"]):
+        in_vpc = {s["SubnetId"] for s in networking.describe_subnets(vpc_id)} if vpc_id else set()
+        if choices.get("subnets") and set(choices["subnets"]) <= in_vpc:
             values["subnets"] = choices["subnets"]
         elif choices.get("subnet_roles") and self.network:
             by_role = {
@@ -330,12 +319,8 @@ class FunctionForm(FormModel):
         if names and vpc_id:
             values["security_groups"] = [
                 g["GroupId"]
-                for g in ec2.describe_security_groups(
-                    Filters=[
-                        {"Name": "vpc-id", "Values": [vpc_id]},
-                        {"Name": "group-name", "Values": names},
-                    ]
-                )["SecurityGroups"]
+                for g in networking.vpc_security_groups(vpc_id)
+                if g["GroupName"] in names
             ]
         return values
 
@@ -347,18 +332,14 @@ class FunctionForm(FormModel):
                     roles.append("private-subnet")
                 elif subnet in self.network.public_subnet_ids:
                     roles.append("public-subnet")
-        groups = (
-            client("ec2").describe_security_groups(
-                Filters=[{"Name": "group-id", "Values": values["security_groups"]}]
-            )["SecurityGroups"]
-            if values["security_groups"]
-            else []
-        )
+        groups = networking.security_groups_by_id(values["security_groups"], values["vpc"])
         return {
             **journal.choices(self.chapter),
             **values,
             "subnet_roles": roles,
-            "security_group_names": [g["GroupName"] for g in groups],
+            "security_group_names": [
+                groups[g]["GroupName"] for g in values["security_groups"] if g in groups
+            ],
         }
 
     # --- checks -----------------------------------------------------------------------------
@@ -410,7 +391,6 @@ class FunctionForm(FormModel):
         return problems
 
     def _network_problems(self, values: dict) -> list[Problem]:
-        ec2 = client("ec2")
         vpc_id = values["vpc"]
         subnet_ids = list(values["subnets"] or [])
         group_ids = list(values["security_groups"] or [])
@@ -419,31 +399,13 @@ class FunctionForm(FormModel):
         # console's step, so these refusals are the lab's, not Lambda's.
         if not vpc_id:
             problems.append(Problem("vpc", "functions.vpc_missing", t("functions.vpc_missing")))
-        elif not ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"]:
+        elif networking.vpc_by_id(vpc_id) is None:
             problems.append(
                 Problem("vpc", "functions.vpc_not_found", t("functions.vpc_not_found", vpc=vpc_id))
             )
             vpc_id = None
-        subnets = (
-            {
-                s["SubnetId"]: s
-                for s in ec2.describe_subnets(
-                    Filters=[{"Name": "subnet-id", "Values": subnet_ids}]
-                )["Subnets"]
-            }
-            if subnet_ids
-            else {}
-        )
-        groups = (
-            {
-                g["GroupId"]: g
-                for g in ec2.describe_security_groups(
-                    Filters=[{"Name": "group-id", "Values": group_ids}]
-                )["SecurityGroups"]
-            }
-            if group_ids
-            else {}
-        )
+        subnets = networking.subnets_by_id(subnet_ids, vpc_id)
+        groups = networking.security_groups_by_id(group_ids, vpc_id)
         paired = bool(subnet_ids) == bool(group_ids)
         problems += _membership_problems(
             "subnets",
@@ -713,7 +675,7 @@ def package_html() -> str:
 def rehearsal_html(events: list[dict]) -> str:
     """Each request and the handler's answer, run locally (``functions.rehearse``)."""
     rows = [
-        [json.dumps(event), response["statusCode"], response["body"]]
+        [Verbatim(json.dumps(event)), response["statusCode"], Verbatim(response["body"])]
         for event, response in functions.rehearse(events)
     ]
     return table(

@@ -1,0 +1,273 @@
+"""Fewer calls per click (issue 12): the read cache, and the calls a click or a Run All makes.
+
+Calls are counted where the lab makes them: with ``LAB_CALL_LOG`` naming a file, every call that
+reaches the backend is logged there (``helpers.core.read_cache``), in this process and in a
+notebook's kernel alike, on any backend. Counts are deterministic, unlike times.
+
+The issue's budgets: chapter 02's Create click ≤ 8 calls and chapter 01's ≤ 16 are met and
+asserted. Run All of chapters 01, 02 and 04 (≤ 30, 40 and 60) are not met yet (34, 43, 118)
+and stay strict expected failures. The counts reached so far are asserted as ceilings, so that
+no change adds calls unnoticed.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from pathlib import Path
+
+import pytest
+from test_notebook_runs import ROOT, run_notebook
+
+import helpers
+from helpers.aws import endpoints, networking
+from helpers.core import backend, read_cache
+from helpers.core.clients import client
+
+# Reached so far (measured with this file's counting), and the issue's budgets.
+CREATE_CLICK_CEILINGS = {"01": 15, "02": 8}
+CREATE_CLICK_BUDGETS = {"01": 16, "02": 8}
+RUN_ALL_CEILINGS = {"01": 34, "02": 43, "04": 118}
+RUN_ALL_BUDGETS = {"01": 30, "02": 40, "04": 60}
+
+
+@pytest.fixture
+def calls(tmp_path, monkeypatch):
+    """The calls made from now on, per ``service.Operation`` (a function returning a Counter)."""
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(read_cache.CALL_LOG_ENV, str(log))
+
+    def counted() -> collections.Counter:
+        return collections.Counter(log.read_text().split() if log.exists() else [])
+
+    return counted
+
+
+# --- the cache -----------------------------------------------------------------------------------
+
+
+def test_a_repeated_read_is_made_once_per_action_and_callers_get_copies(fresh_lab, calls):
+    """Inside one action the same DescribeVpcs is asked once; outside any action every call
+    goes out. A caller changing its answer does not change the next caller's."""
+    ec2 = client("ec2")
+    with read_cache.action():
+        first = ec2.describe_vpcs()
+        first["Vpcs"].clear()
+        second = ec2.describe_vpcs()
+    assert calls()["ec2.DescribeVpcs"] == 1
+    assert second["Vpcs"], "the cached answer was changed by the first caller"
+    ec2.describe_vpcs()
+    ec2.describe_vpcs()
+    assert calls()["ec2.DescribeVpcs"] == 3
+
+
+def test_a_write_makes_the_next_read_fresh(fresh_lab, calls):
+    """After CreateVpc (any operation not named Describe/Get/List) the next DescribeVpcs asks
+    AWS again and sees the new VPC."""
+    ec2 = client("ec2")
+    with read_cache.action():
+        before = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"]}
+        made = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        after = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"]}
+    assert made not in before and made in after
+    assert calls()["ec2.DescribeVpcs"] == 2
+
+
+def test_a_poll_asks_again(fresh_lab, calls):
+    """Reads inside ``fresh()`` (a waiter) and after ``expire()`` (a poll's pause) go out."""
+    ec2 = client("ec2")
+    with read_cache.action():
+        ec2.describe_vpcs()
+        with read_cache.fresh():
+            ec2.describe_vpcs()
+        read_cache.expire()
+        ec2.describe_vpcs()
+        ec2.describe_vpcs()  # cached again: the answer read after the pause
+    assert calls()["ec2.DescribeVpcs"] == 3
+
+
+def test_session_facts_outlive_actions_until_the_backend_is_reset(fresh_lab, calls):
+    """The region's endpoint services and an AWS-managed prefix list are read once per
+    session; a backend reset (new prefix-list ids on moto) drops them."""
+    ec2 = client("ec2")
+
+    def look_up() -> str:
+        with read_cache.action():
+            ec2.describe_vpc_endpoint_services()
+            return ec2.describe_managed_prefix_lists(
+                Filters=[
+                    {"Name": "prefix-list-name", "Values": ["com.amazonaws.us-east-1.dynamodb"]}
+                ]
+            )["PrefixLists"][0]["PrefixListId"]
+
+    first = look_up()
+    look_up()
+    assert calls()["ec2.DescribeVpcEndpointServices"] == 1
+    assert calls()["ec2.DescribeManagedPrefixLists"] == 1
+    backend.wipe(fresh_lab)
+    after_reset = look_up()
+    assert calls()["ec2.DescribeVpcEndpointServices"] == 2
+    assert calls()["ec2.DescribeManagedPrefixLists"] == 2
+    assert after_reset != first  # moto made the prefix list anew: the old id would be wrong
+
+
+# --- budgets -------------------------------------------------------------------------------------
+
+
+def create_click_calls(number: str, calls) -> collections.Counter:
+    """The calls of one Create click on chapter ``number``'s form (earlier chapters done)."""
+    chapter = helpers.chapter(number)
+    chapter.catch_up_earlier()
+    view = chapter.form()
+    before = calls()
+    result = view.click()
+    assert result is not None and result.ok, result and result.problems
+    return calls() - before
+
+
+def run_all_calls(number: str, calls) -> collections.Counter:
+    """The calls of chapter ``number``'s notebook, run top to bottom (earlier chapters done)."""
+    helpers.chapter(number).catch_up_earlier()
+    before = calls()
+    (path,) = (ROOT / "notebooks").glob(f"{number}-*.ipynb")
+    run_notebook(Path(path))
+    return calls() - before
+
+
+@pytest.mark.parametrize("number", sorted(CREATE_CLICK_CEILINGS))
+def test_a_create_click_stays_under_its_ceiling(number, fresh_lab, calls):
+    made = create_click_calls(number, calls)
+    assert sum(made.values()) <= CREATE_CLICK_CEILINGS[number], made
+
+
+@pytest.mark.parametrize("number", sorted(CREATE_CLICK_BUDGETS))
+def test_a_create_click_meets_the_issue_budget(number, fresh_lab, calls):
+    made = create_click_calls(number, calls)
+    assert sum(made.values()) <= CREATE_CLICK_BUDGETS[number], made
+
+
+@pytest.mark.parametrize("number", sorted(RUN_ALL_CEILINGS))
+def test_run_all_stays_under_its_ceiling(number, fresh_lab, calls):
+    made = run_all_calls(number, calls)
+    assert sum(made.values()) <= RUN_ALL_CEILINGS[number], made
+
+
+# Not met: see the report on issue 12 (each later chapter's start() re-checks the earlier
+# chapters, and each notebook cell is its own action; the counts per cell are in the ceilings).
+@pytest.mark.xfail(strict=True, reason="issue 12's Run All budgets are not met yet")
+@pytest.mark.parametrize("number", sorted(RUN_ALL_BUDGETS))
+def test_run_all_meets_the_issue_budget(number, fresh_lab, calls):
+    made = run_all_calls(number, calls)
+    assert sum(made.values()) <= RUN_ALL_BUDGETS[number], made
+
+
+def test_a_cached_answer_is_post_processed_as_a_fresh_one(fresh_lab, calls):
+    """botocore decodes IAM's policy documents after the call: a cached GetRole comes back
+    with its trust policy decoded, as the first one did, and is asked once."""
+    iam = client("iam")
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    iam.create_role(RoleName="cache-probe", AssumeRolePolicyDocument=json.dumps(trust))
+    with read_cache.action():
+        first = iam.get_role(RoleName="cache-probe")["Role"]["AssumeRolePolicyDocument"]
+        second = iam.get_role(RoleName="cache-probe")["Role"]["AssumeRolePolicyDocument"]
+    assert first == second == trust
+    assert calls()["iam.GetRole"] == 1
+
+
+def test_a_write_keeps_only_the_reads_it_cannot_change(fresh_lab, calls):
+    """CreateVpcEndpoint changes the endpoint list and the route tables (a gateway endpoint adds
+    its route), never what DescribeVpcs answers (Amazon EC2 API Reference, "Vpc" data type: id,
+    CIDR blocks, state, DHCP options, tenancy, tags): after it, the VPCs come from the cache,
+    the route tables are asked again and hold the endpoint's route."""
+    helpers.chapter("02").catch_up_earlier()
+    network = networking.find_lab_network()
+    ec2 = client("ec2")
+    table_id = network.private_route_table_ids[0]
+    before = calls()
+    with read_cache.action():
+        ec2.describe_vpcs()
+        ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}])
+        made = ec2.create_vpc_endpoint(
+            VpcId=network.vpc_id,
+            ServiceName=endpoints.dynamodb_service_name(),
+            VpcEndpointType="Gateway",
+            RouteTableIds=[table_id],
+        )["VpcEndpoint"]["VpcEndpointId"]
+        ec2.describe_vpcs()
+        tables = ec2.describe_route_tables(
+            Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}]
+        )["RouteTables"]
+    made_calls = calls() - before
+    assert made_calls["ec2.DescribeVpcs"] == 1
+    assert made_calls["ec2.DescribeRouteTables"] == 2
+    (table,) = [t for t in tables if t["RouteTableId"] == table_id]
+    assert any(networking.route_target(r) == made for r in table["Routes"])
+
+
+def test_a_new_vpc_gets_its_dns_settings_without_reading_them(fresh_lab, calls):
+    """ "DNS attributes for your VPC" (Amazon VPC User Guide): a VPC made with CreateVpc has
+    enableDnsSupport on and enableDnsHostnames off, so chapter 01's click sets hostnames
+    without DescribeVpcAttribute, and the VPC ends with both on, as the wizard makes it."""
+    made = helpers.chapter("01").form().click()
+    assert made.ok
+    assert calls()["ec2.DescribeVpcAttribute"] == 0
+    assert calls()["ec2.ModifyVpcAttribute"] == 1
+    ec2 = client("ec2")
+    vpc_id = made.resource.vpc_id
+    assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")[
+        "EnableDnsSupport"
+    ]["Value"]
+    assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")[
+        "EnableDnsHostnames"
+    ]["Value"]
+
+
+def test_a_network_made_by_the_click_is_the_one_found_later(fresh_lab):
+    """The network chapter 01's click reports (built from what it made, without reading the
+    new VPC again) is the one the lab finds by its tags afterwards."""
+    made = helpers.chapter("01").form().click().resource
+    found = networking.find_lab_network()
+    assert made == found
+    assert made.internet_gateway_id == found.internet_gateway_id is not None
+
+
+@pytest.mark.parametrize("verb", ["attach_public", "detach_public"])
+def test_a_route_table_change_shows_the_tables_as_aws_has_them(verb, fresh_lab, calls):
+    """Chapter 02's attach/detach verbs change the endpoint they found (not read again by id)
+    and show the route tables after the change without reading them once more: what they show
+    is what DescribeRouteTables answers afterwards, the endpoint's route (``pl-… → vpce-…``,
+    "Gateway endpoints", Amazon VPC User Guide: the route is added to each associated route
+    table) included or gone. Six calls: the endpoint, the VPC's route tables, the subnets'
+    names, ModifyVpcEndpoint, the route tables after it, and the route the lab adds on moto."""
+    chapter = helpers.chapter("02")
+    chapter.catch_up_earlier()
+    chapter.catch_up({})
+    if verb == "detach_public":
+        chapter.attach_public()
+    public = networking.find_lab_network().public_route_table_ids
+    before = calls()
+    with read_cache.action():
+        shown = getattr(chapter, verb)().html
+    made = calls() - before
+    assert sum(made.values()) == 6, made
+    assert made["ec2.DescribeVpcEndpoints"] == 1 and made["ec2.DescribeRouteTables"] == 2
+    assert all(table_id in shown for table_id in public)
+    now = endpoints.current_snapshot()
+    attached = verb == "attach_public"
+    assert (set(public) <= set(now.endpoint["RouteTableIds"])) is attached
+    # the same change made again the other way: what it shows equals a fresh read
+    undo = {"remove" if attached else "add": public}
+    with read_cache.action():
+        shown_after = endpoints.set_route_tables(now.endpoint, **undo).after
+    fresh = {t["RouteTableId"]: t for t in client("ec2").describe_route_tables()["RouteTables"]}
+    for table in shown_after:
+        assert table["Routes"] == fresh[table["RouteTableId"]]["Routes"]

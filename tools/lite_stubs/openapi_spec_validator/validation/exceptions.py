@@ -1,0 +1,5 @@
+"""The exception moto's API Gateway imports (tools/lite_stubs: offline build only)."""
+
+
+class OpenAPIValidationError(Exception):
+    pass
