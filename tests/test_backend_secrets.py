@@ -102,7 +102,7 @@ def test_a_second_user_who_knows_the_port_gets_403_everywhere(fresh_lab):
 def test_the_keys_live_in_a_private_state_file_and_look_like_no_real_key(lab_home):
     """The state file is 0600 and the lab home 0700; the key id starts LAB and never
     matches an AWS access key id (IAM User Guide, "Manage access keys for IAM users":
-    access key ids look like AKIAIOSFODNN7EXAMPLE); the keys are never in a repr, in
+    access key ids are "AKIA" and 16 more letters or digits); the keys are never in a repr, in
     ``backend status`` or in the backend's log."""
     running = backend.running(lab_home)
     assert stat.S_IMODE(backend.state_file(lab_home).stat().st_mode) == 0o600
