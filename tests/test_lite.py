@@ -265,6 +265,27 @@ def test_chapter_02_runs_in_chromium_and_the_endpoint_form_adds_the_prefix_list_
         assert destination.startswith("pl-") and target.startswith("vpce-")
 
         run_all(page)
+        # The status panel says where the lab runs.
+        expect(page.locator(".lab-status").first).to_contain_text(
+            t("status.endpoint_in_browser", "en")
+        )
+        # A reload (a new kernel, nothing in memory): the learner's choices are still there,
+        # in the journal the lab keeps beside the notebooks in the browser's storage.
+        page.reload()
+        expect(code_cell(page, "form = ch.form()")).to_have_count(1, timeout=120_000)
+        page.wait_for_selector(
+            ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000
+        )
+        last = page.locator(".jp-Cell").last
+        last.click()
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")  # a new cell below, as a learner adds one
+        page.keyboard.type('from helpers.core import journal; print(sorted(journal.choices("02")))')
+        page.keyboard.press("Shift+Enter")
+        added = page.locator(".jp-CodeCell").filter(has_text="journal.choices").last
+        expect(added.locator(".jp-OutputArea-output")).to_contain_text(
+            "route_tables", timeout=120_000
+        )
     print(
         f"\nlite: first form {first_form:.1f} s, Create click {click_seconds:.1f} s, "
         f"first open {gzipped_size(offline_site, first_open) / 1e6:.1f} MB gzipped "

@@ -448,9 +448,19 @@ def _is_lab(tags: dict | list | None, role: str) -> bool:
 
 
 def find_lab_role() -> dict | None:
-    """The lab's execution role (``get_role`` shape), found by its tags."""
+    """The lab's execution role (``get_role`` shape), found by its tags.
+
+    The name the learner chose (else the default) is tried first: GetRole answers with the
+    role's tags (IAM API Reference, the "Role" data type), one call instead of a listing. Then
+    every role under the lab's path is looked at, so a renamed or look-alike role never fools
+    the lab."""
     iam = client("iam")
     with friendly_errors():
+        remembered = journal.choices(CHAPTER).get("role_name")
+        for name in dict.fromkeys(filter(None, [remembered, DEFAULT_ROLE_NAME])):
+            found = none_if_missing(lambda name=name: iam.get_role(RoleName=name))
+            if found and _is_lab(_tags_of(found["Role"], "role"), "execution-role"):
+                return found["Role"]
         for page in iam.get_paginator("list_roles").paginate(PathPrefix=IAM_PATH):
             for role in page["Roles"]:
                 tags = iam.list_role_tags(RoleName=role["RoleName"])["Tags"]
@@ -460,15 +470,32 @@ def find_lab_role() -> dict | None:
 
 
 def find_table_policy() -> dict | None:
-    """The lab's customer-managed policy for the note table, found by its tags."""
+    """The lab's customer-managed policy for the note table, found by its tags: first at the
+    ARN the lab gives it (GetPolicy answers with the policy's tags, IAM API Reference, the
+    "Policy" data type), then among every policy under the lab's path."""
     iam = client("iam")
     with friendly_errors():
+        arn = f"arn:aws:iam::{account_id()}:policy{IAM_PATH}{TABLE_POLICY_NAME}"
+        found = none_if_missing(lambda: iam.get_policy(PolicyArn=arn))
+        if found and _is_lab(_tags_of(found["Policy"], "policy"), "table-policy"):
+            return found["Policy"]
         for page in iam.get_paginator("list_policies").paginate(Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
                 tags = iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
                 if _is_lab(tags, "table-policy"):
                     return policy
     return None
+
+
+def _tags_of(resource: dict, kind: str) -> list:
+    """An IAM role's or policy's tags: in its Get answer, else asked for (an answer without
+    the ``Tags`` member, from an older IAM, must not look untagged)."""
+    if "Tags" in resource:
+        return resource["Tags"]
+    iam = client("iam")
+    if kind == "role":
+        return iam.list_role_tags(RoleName=resource["RoleName"])["Tags"]
+    return iam.list_policy_tags(PolicyArn=resource["Arn"])["Tags"]
 
 
 def role_policies(role_name: str) -> tuple[list[str], list[str]]:

@@ -26,6 +26,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from helpers.core.errors import is_not_found
+
 READ_PREFIXES = ("Describe", "Get", "List")
 # Facts AWS keeps the same for a lab's lifetime (per backend, region and account).
 SESSION_FACTS = frozenset(
@@ -48,6 +50,16 @@ KEPT_THROUGH = {
     "CreateRoute": _VPC_AND_GROUPS,
     "DeleteRoute": _VPC_AND_GROUPS,
     "ReplaceRoute": _VPC_AND_GROUPS,
+}
+# Services whose writes change only their own answers: a role, a function, a table, an API
+# each live in their own service, and what one of these services answers holds nothing another
+# one writes (a function's configuration names its role's ARN, not the role's policies). The
+# exception: a function in a VPC gets network interfaces in its subnets ("Giving Lambda
+# functions access to resources in an Amazon VPC", Lambda Developer Guide), which changes EC2's
+# interfaces and the subnets' free addresses. EC2's own writes empty every read.
+SELF_CONTAINED_WRITES = frozenset({"iam", "lambda", "dynamodb", "apigateway", "logs", "sts"})
+REACHES_INTO = {
+    "lambda": frozenset({("ec2", "DescribeNetworkInterfaces"), ("ec2", "DescribeSubnets")})
 }
 CALL_LOG_ENV = "LAB_CALL_LOG"
 
@@ -127,12 +139,19 @@ def _keep_raw_answers(events, model) -> None:
     events.register_first(event, _after_call, unique_id=f"read-cache-{event}")
 
 
+def _changed_by(service: str, write: str, key: tuple) -> bool:
+    """Whether the cached read ``key`` may answer differently after ``service``'s ``write``."""
+    read_service, read = key[0], key[-2]
+    if service in SELF_CONTAINED_WRITES:
+        return read_service == service or (read_service, read) in REACHES_INTO.get(service, ())
+    return read not in KEPT_THROUGH.get(write, frozenset())
+
+
 def _before_call(events, scope: tuple, model, params: dict, context: dict, **_):
     cache = getattr(_local, "cache", None)
     if not _is_read(model):
         if cache:
-            kept = KEPT_THROUGH.get(model.name, frozenset())
-            for stale in [key for key in cache if key[-2] not in kept]:
+            for stale in [key for key in cache if _changed_by(scope[0], model.name, key)]:
                 del cache[stale]
         _log(model)
         return None
@@ -153,9 +172,15 @@ def _before_call(events, scope: tuple, model, params: dict, context: dict, **_):
 
 def _after_call(http_response, parsed: dict, context: dict, **_) -> None:
     remembered = context.pop("read_cache", None)
-    if remembered is None or http_response.status_code >= 300:
-        return  # a cached answer, a write, or an error (a throttle must never be kept)
+    if remembered is None:
+        return  # a cached answer, or a write
     key, cache, session_fact = remembered
+    if http_response.status_code >= 300:
+        # "No such resource" stands until a write, like any answer (the lab asks twice whether
+        # a name is free); any other error (a throttle, a fault) must never be kept.
+        code = parsed.get("Error", {}).get("Code")
+        if session_fact or not is_not_found(code):
+            return
     answer = (http_response, copy.deepcopy(parsed))
     if session_fact:
         with _session_lock:
