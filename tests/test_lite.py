@@ -272,17 +272,23 @@ def test_chapter_02_runs_in_chromium_and_the_endpoint_form_adds_the_prefix_list_
         # A reload (a new kernel, nothing in memory): the learner's choices are still there,
         # in the journal the lab keeps beside the notebooks in the browser's storage.
         page.reload()
-        expect(code_cell(page, "form = ch.form()")).to_have_count(1, timeout=120_000)
+        install = code_cell(page, lite.INSTALL)
+        expect(install).to_have_count(1, timeout=120_000)
         page.wait_for_selector(
             ".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000
         )
-        last = page.locator(".jp-Cell").last
-        last.click()
+        install.locator(".jp-InputArea-editor").click()
+        page.keyboard.press("Shift+Enter")  # the new kernel installs the lab, as a learner runs it
+        expect(install.locator(".jp-OutputArea-output")).to_contain_text(
+            t("lite.loaded", "en"), timeout=300_000
+        )
+        page.locator(".jp-Cell").last.click()
         page.keyboard.press("Escape")
-        page.keyboard.press("b")  # a new cell below, as a learner adds one
+        page.keyboard.press("b")  # a new code cell below, as a learner adds one
+        page.keyboard.press("Enter")
         page.keyboard.type('from helpers.core import journal; print(sorted(journal.choices("02")))')
         page.keyboard.press("Shift+Enter")
-        added = page.locator(".jp-CodeCell").filter(has_text="journal.choices").last
+        added = code_cell(page, "journal.choices")
         expect(added.locator(".jp-OutputArea-output")).to_contain_text(
             "route_tables", timeout=120_000
         )
