@@ -1,7 +1,7 @@
 """The lab's performance figures, side by side in one run (issue 12).
 
     .venv/bin/python benchmarks/lab_figures.py [--latency-ms 200] [--chapters 01,02,04]
-        [--learners 1,10,50] [--skip calls,cold,memory]
+        [--learners 1,10,50] [--skip calls,clicks,cold,memory]
 
 Prints:
 
@@ -9,6 +9,9 @@ Prints:
   to last cell answered; the kernel's start is not counted), on the lab's own backend and
   through a local proxy that holds every request ``--latency-ms`` before forwarding it (a
   learner far from the region), next to the fewest calls that do the chapter's job;
+- per form with a Create button, the AWS calls and the wall time of one click (the earlier
+  chapters caught up, the form's own resource not made yet), with no added latency and through
+  the same delaying proxy (issue 12's target: under 2 s at 200 ms per call);
 - the cold start (``benchmarks/cold_start.py``, one round);
 - resident memory (the process and its children): a Jupyter server, one kernel after
   chapters 01-02, the learner's own backend after 01-02, and one class backend after 1, 10
@@ -29,6 +32,7 @@ import argparse
 import collections
 import contextlib
 import http.client
+import json
 import os
 import subprocess
 import sys
@@ -211,6 +215,91 @@ def chapter_calls(chapters: list[str], latency_ms: int, scratch: Path) -> dict:
     return results
 
 
+# The forms with a Create button: (row label, chapter, the chapter's form, forms submitted first).
+CREATE_FORMS = [
+    ("01 VPC and more", "01", None, []),
+    ("02 endpoint", "02", None, []),
+    ("04 execution role", "04", "role", []),
+    ("04 function", "04", "function", ["role"]),
+    ("05 table", "05", None, []),
+    ("06 API", "06", None, []),
+]
+CLICK_MARK = "CLICK-FIGURES "
+# Run in a process of its own (argv: chapter, form or "", forms first, proxy URL or "", log).
+ONE_CLICK = f"""
+import json, os, sys, time
+import helpers
+from helpers.core.read_cache import CALL_LOG_ENV
+number, which, first, proxy, log = sys.argv[1:6]
+chapter = helpers.chapter(number)
+chapter.catch_up_earlier()
+for earlier_form in filter(None, first.split(",")):
+    assert chapter.form(earlier_form).submit_unless_done().ok
+if proxy:
+    os.environ["AWS_ENDPOINT_URL"] = proxy
+view = chapter.form(which) if which else chapter.form()
+os.environ[CALL_LOG_ENV] = log
+started = time.perf_counter()
+result = view.submit_unless_done()
+seconds = time.perf_counter() - started
+del os.environ[CALL_LOG_ENV]
+assert result is not None and result.ok, result and result.problems
+print({CLICK_MARK!r} + json.dumps({{"seconds": seconds}}))
+"""
+
+
+def click_figures(latency_ms: int, scratch: Path) -> dict:
+    """Per form: {"direct": (calls, s), "delayed": (calls, s)} of one Create click."""
+    home = scratch / "clicks-backend"
+    running = backend.start(home, "us-east-1")
+    proxy = delaying_proxy(running.url, latency_ms)
+    proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
+    keys = {
+        "AWS_ACCESS_KEY_ID": running.keys["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": running.keys["aws_secret_access_key"],
+    }
+    results: dict = collections.defaultdict(dict)
+    try:
+        for label, number, which, first in CREATE_FORMS:
+            for mode, through in (("direct", ""), ("delayed", proxy_url)):
+                backend.wipe(home)
+                log = scratch / f"click-{number}-{which}-{mode}.log"
+                log.unlink(missing_ok=True)
+                environment = lab_environment(
+                    LAB_BACKEND="endpoint",
+                    AWS_ENDPOINT_URL=running.url,
+                    LAB_HOME=str(scratch / f"click-home-{number}-{which}-{mode}"),
+                    **keys,
+                )
+                ran = subprocess.run(
+                    [sys.executable, "-c", ONE_CLICK, number, which or "", ",".join(first)]
+                    + [through, str(log)],
+                    env=environment,
+                    cwd=ROOT,
+                    capture_output=True,
+                    text=True,
+                )
+                if ran.returncode:
+                    raise RuntimeError(f"click {label} {mode} failed:\n{ran.stderr[-3000:]}")
+                (figures,) = [
+                    line[len(CLICK_MARK) :]
+                    for line in ran.stdout.splitlines()
+                    if line.startswith(CLICK_MARK)
+                ]
+                seconds = json.loads(figures)["seconds"]
+                calls = len(log.read_text().split()) if log.exists() else 0
+                results[label][mode] = (calls, seconds)
+                print(
+                    f"  click {label} {mode}: {calls} calls, {seconds:.2f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    finally:
+        proxy.shutdown()
+        backend.stop(home)
+    return results
+
+
 def jupyter_server_mb(scratch: Path) -> float:
     """A Jupyter server started as a learner starts it (jupyter lab), with no kernel."""
     environment = lab_environment(LAB_HOME=str(scratch / "jupyter-home"), LAB_BACKEND="embedded")
@@ -315,7 +404,7 @@ def main() -> None:
         "--chapters", default="01,02,04", help="comma-separated, e.g. 01,02,04 or all"
     )
     parser.add_argument("--learners", default="1,10,50", help="class sizes to measure")
-    parser.add_argument("--skip", default="", help="any of calls,cold,memory")
+    parser.add_argument("--skip", default="", help="any of calls,clicks,cold,memory")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     chapters = sorted(FEWEST_CALLS) if args.chapters == "all" else args.chapters.split(",")
@@ -349,6 +438,20 @@ def main() -> None:
                     f"{number:8} {direct:>6} {direct_s:>7.1f} {delayed:>6} {delayed_s:>7.1f} "
                     f"{fewest:>7}  {why}"
                 )
+        if "clicks" not in skip:
+            clicks = click_figures(args.latency_ms, scratch)
+            print(
+                "\nOne Create click per form (earlier chapters caught up, the form's resource "
+                f"not made yet; target under 2 s at {args.latency_ms} ms per call)"
+            )
+            print(f"{'form':20} {'calls':>6} {'s':>6} {'calls':>6} {'s':>6}")
+            print(f"{'':20} {'— lab backend —':>13} {'— +' + str(args.latency_ms) + ' ms —':>13}")
+            for label, *_ in CREATE_FORMS:
+                (direct, direct_s), (delayed, delayed_s) = (
+                    clicks[label]["direct"],
+                    clicks[label]["delayed"],
+                )
+                print(f"{label:20} {direct:>6} {direct_s:>6.2f} {delayed:>6} {delayed_s:>6.2f}")
         if "cold" not in skip:
             print("\nCold start (benchmarks/cold_start.py --rounds 1)", flush=True)
             subprocess.run(

@@ -378,3 +378,20 @@ def test_the_check_costs_well_under_a_millisecond_per_call(lab_home):
     call = sorted(calls)[len(calls) // 2]
     print(f"\nmedian SigV4 check {check * 1e6:.0f} µs; median DescribeVpcs {call * 1e3:.2f} ms")
     assert check < 0.001
+
+
+def test_a_refusal_by_the_embedded_backend_names_its_address(fresh_lab):
+    """The embedded backend's address is not in the settings (it is chosen when it starts):
+    the refusal names the one in its state file, where a learner can see which server said no."""
+    running = backend.running(fresh_lab)
+    refusal = ClientError(
+        {
+            "Error": {"Code": "AccessDenied", "Message": "refused"},
+            "ResponseMetadata": {"HTTPHeaders": {REFUSED_HEADER: "1"}},
+        },
+        "DescribeVpcs",
+    )
+    with pytest.raises(LabError) as refused, clients.friendly_errors():
+        raise refusal
+    assert refused.value.key == "backend.refused"
+    assert running.url in refused.value.message

@@ -4,10 +4,12 @@ Calls are counted where the lab makes them: with ``LAB_CALL_LOG`` naming a file,
 reaches the backend is logged there (``helpers.core.read_cache``), in this process and in a
 notebook's kernel alike, on any backend. Counts are deterministic, unlike times.
 
-The issue's budgets: chapter 02's Create click ≤ 8 calls and chapter 01's ≤ 16 are met and
-asserted. Run All of chapters 01, 02 and 04 (≤ 30, 40 and 60) are not met yet (34, 43, 85)
-and stay strict expected failures. The counts reached so far are asserted as ceilings, so that
-no change adds calls unnoticed.
+The issue's budgets: chapter 02's Create click ≤ 8 calls, chapter 01's ≤ 16, and Run All of
+chapters 02 and 04 ≤ 40 and 60 are met and asserted. Chapter 01's Run All (≤ 30) is one call
+over, a strict expected failure: after the Create click the form judges its values again, and
+the new VPC has changed the region's VPC list (one DescribeVpcs), while every other cell reads
+only what it shows. The counts reached are asserted as ceilings, so that no change adds calls
+unnoticed.
 """
 
 from __future__ import annotations
@@ -22,14 +24,15 @@ from botocore.exceptions import ClientError
 from test_notebook_runs import ROOT, run_notebook
 
 import helpers
-from helpers.aws import endpoints, networking
+from helpers.aws import endpoints, functions, networking
 from helpers.core import backend, read_cache
 from helpers.core.clients import client
+from helpers.views import network as network_view
 
 # Reached so far (measured with this file's counting), and the issue's budgets.
 CREATE_CLICK_CEILINGS = {"01": 15, "02": 8}
 CREATE_CLICK_BUDGETS = {"01": 16, "02": 8}
-RUN_ALL_CEILINGS = {"01": 34, "02": 43, "04": 85}
+RUN_ALL_CEILINGS = {"01": 31, "02": 38, "04": 60}
 RUN_ALL_BUDGETS = {"01": 30, "02": 40, "04": 60}
 
 
@@ -197,10 +200,18 @@ def test_run_all_stays_under_its_ceiling(number, fresh_lab, calls):
     assert sum(made.values()) <= RUN_ALL_CEILINGS[number], made
 
 
-# Not met: see the report on issue 12 (each later chapter's start() re-checks the earlier
-# chapters, and each notebook cell is its own action; the counts per cell are in the ceilings).
-@pytest.mark.xfail(strict=True, reason="issue 12's Run All budgets are not met yet")
-@pytest.mark.parametrize("number", sorted(RUN_ALL_BUDGETS))
+@pytest.mark.parametrize(
+    "number",
+    [
+        pytest.param(
+            number,
+            marks=pytest.mark.xfail(strict=True, reason="one call over: see the module docstring"),
+        )
+        if number == "01"
+        else number
+        for number in sorted(RUN_ALL_BUDGETS)
+    ],
+)
 def test_run_all_meets_the_issue_budget(number, fresh_lab, calls):
     made = run_all_calls(number, calls)
     assert sum(made.values()) <= RUN_ALL_BUDGETS[number], made
@@ -316,3 +327,120 @@ def test_a_route_table_change_shows_the_tables_as_aws_has_them(verb, fresh_lab, 
     fresh = {t["RouteTableId"]: t for t in client("ec2").describe_route_tables()["RouteTables"]}
     for table in shown_after:
         assert table["Routes"] == fresh[table["RouteTableId"]]["Routes"]
+
+
+def test_the_map_asks_for_nat_gateways_and_endpoints_only_where_routes_lead(fresh_lab, calls):
+    """Chapter 01's map draws the connections the route tables use: before chapter 02 no route
+    leads to a NAT gateway or an endpoint, and neither is asked for; once the endpoint is on the
+    private route table ("Gateway endpoints", Amazon VPC User Guide: a route to it is added to
+    each route table chosen) it is drawn; taken off every table, it carries nothing and is not."""
+    chapter = helpers.chapter("02")
+    chapter.catch_up_earlier()
+    vpc_id = networking.find_lab_network().vpc_id
+    before = calls()
+    with read_cache.action():
+        html = network_view.vpc_overview_html(vpc_id)
+    made = calls() - before
+    assert made["ec2.DescribeNatGateways"] == made["ec2.DescribeVpcEndpoints"] == 0, made
+    assert "vpc-private-igw" in html
+    chapter.catch_up({})
+    found = endpoints.find_lab_endpoint()
+    assert found["VpcEndpointId"] in network_view.vpc_overview_html(vpc_id)
+    endpoints.set_route_tables(found, remove=found["RouteTableIds"])
+    assert found["VpcEndpointId"] not in network_view.vpc_overview_html(vpc_id)
+
+
+def test_a_gateway_endpoint_keeps_the_subnets_read_an_interface_endpoint_does_not(fresh_lab, calls):
+    """A gateway endpoint has no network interface ("Gateway endpoints", AWS PrivateLink guide)
+    and a route takes no address: after CreateVpcEndpoint of type Gateway (the type's default,
+    Amazon EC2 API Reference) the subnets come from the cache; an interface endpoint puts a
+    network interface in its subnets ("Interface endpoints"), so they are asked again."""
+    helpers.chapter("02").catch_up_earlier()
+    network = networking.find_lab_network()
+    ec2 = client("ec2")
+    in_vpc = [{"Name": "vpc-id", "Values": [network.vpc_id]}]
+    before = calls()
+    with read_cache.action():
+        ec2.describe_subnets(Filters=in_vpc)
+        ec2.create_vpc_endpoint(
+            VpcId=network.vpc_id,
+            ServiceName=endpoints.dynamodb_service_name(),
+            RouteTableIds=network.private_route_table_ids,
+        )
+        ec2.describe_subnets(Filters=in_vpc)
+        assert (calls() - before)["ec2.DescribeSubnets"] == 1
+        ec2.create_vpc_endpoint(
+            VpcId=network.vpc_id,
+            ServiceName="com.amazonaws.us-east-1.sqs",
+            VpcEndpointType="Interface",
+            SubnetIds=network.private_subnet_ids,
+        )
+        ec2.describe_subnets(Filters=in_vpc)
+    assert (calls() - before)["ec2.DescribeSubnets"] == 2
+
+
+def test_an_aws_managed_policy_is_read_once_per_session_the_lab_s_own_every_action(
+    fresh_lab, calls
+):
+    """AWSLambdaVPCAccessExecutionRole belongs to AWS, which alone writes its versions ("AWS
+    managed policies", IAM User Guide): the role form shows it from the session's first read.
+    A customer-managed policy (the lab's table policy) is read again in each action."""
+    iam = client("iam")
+    managed = functions.vpc_access_policy_arn()
+    document = json.dumps(functions.table_policy("note_tbl"))
+    own = iam.create_policy(PolicyName="probe", PolicyDocument=document)["Policy"]["Arn"]
+    before = calls()
+    for _ in range(2):
+        with read_cache.action():
+            for arn in (managed, own):
+                version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+                iam.get_policy_version(PolicyArn=arn, VersionId=version)
+    made = calls() - before
+    assert made["iam.GetPolicy"] == made["iam.GetPolicyVersion"] == 1 + 2, made
+
+
+def test_a_later_chapter_s_catch_up_reads_no_dns_setting_but_the_create_click_repairs_it(
+    fresh_lab, calls
+):
+    """Catch-up makes what is missing and leaves an existing VPC's DNS settings unread; the
+    wizard's click (which the learner can make again) reads both and sets them back ("DNS
+    attributes for your VPC", Amazon VPC User Guide), and chapter 01's check reports them."""
+    helpers.chapter("02").catch_up_earlier()
+    vpc_id = networking.find_lab_network().vpc_id
+    ec2 = client("ec2")
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": False})
+    before = calls()
+    helpers.chapter("04").catch_up_earlier()
+    assert (calls() - before)["ec2.DescribeVpcAttribute"] == 0
+    assert not all(check.ok for check in networking.check_chapter())
+    assert helpers.chapter("01").form().click().ok
+    hostnames = ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+    assert hostnames["EnableDnsHostnames"]["Value"] is True
+
+
+def test_a_what_if_about_subnets_asks_nothing_of_iam_or_lambda(fresh_lab, calls):
+    """Chapter 04's what-if about the subnets alone judges the network only: EC2's reads, no
+    role, policy or function; the public subnet still gets its warning."""
+    chapter = helpers.chapter("04")
+    chapter.catch_up_earlier()
+    public = chapter.public_subnets()
+    before = calls()
+    with read_cache.action():
+        html = chapter.what_if(subnets=public).html
+    made = calls() - before
+    assert public[0] in html
+    assert {call.split(".")[0] for call in made} == {"ec2"}, made
+
+
+def test_the_lab_role_is_found_by_its_tags_without_the_journal(fresh_lab):
+    """Without the journal's name to try, the lab lists the roles under its path and reads
+    their tags: a role the lab made is found under any name, a look-alike is not; the role it
+    reports after making it has exactly the policies IAM lists as attached."""
+    iam = client("iam")
+    trust = json.dumps(functions.trust_policy())
+    iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=trust)
+    assert functions.find_lab_role() is None
+    made = functions.ensure_execution_role("renamed-role", "note_tbl", progress=lambda _: None)
+    assert made.created and made.role["RoleName"] == "renamed-role"
+    assert sorted(made.policy_arns) == sorted(functions.role_policies("renamed-role")[0])
+    assert functions.find_lab_role()["RoleName"] == "renamed-role"

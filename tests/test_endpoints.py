@@ -176,10 +176,13 @@ def test_policy_change_is_stored_and_full_access_restores(network):
         ],
     }
     changed = endpoints.set_policy(made["VpcEndpointId"], read_only)
-    assert json.loads(changed["PolicyDocument"]) == read_only
+    stored = endpoints.endpoint(made["VpcEndpointId"])["PolicyDocument"]
+    assert json.loads(changed["PolicyDocument"]) == json.loads(stored) == read_only
     assert "dynamodb:PutItem" in endpoints.note_app_actions_refused(read_only)
     restored = endpoints.set_policy(made["VpcEndpointId"], None)
-    assert json.loads(restored["PolicyDocument"]) == endpoints.FULL_ACCESS_POLICY
+    stored = endpoints.endpoint(made["VpcEndpointId"])["PolicyDocument"]
+    assert json.loads(restored["PolicyDocument"]) == json.loads(stored)
+    assert json.loads(stored) == endpoints.FULL_ACCESS_POLICY
 
 
 @pytest.mark.parametrize(

@@ -734,3 +734,14 @@ def test_what_if_shows_a_public_subnet_as_the_form_would_and_creates_nothing(rol
     assert "lab-warning" in html and escape(warning) in html
     assert escape(t("functions.what_if_nothing")) in html
     assert function_names() == []
+
+
+def test_what_if_about_other_settings_judges_the_whole_form(role, lab):
+    """A what-if that is not about the network alone goes through every check of the form:
+    a timeout over API Gateway's 29 s warns ("Amazon API Gateway quotas": "Maximum integration
+    timeout ... 29 seconds"), a name Lambda refuses gets ValidationException (CreateFunction's
+    FunctionName pattern), and nothing is created."""
+    html = chapter("04").what_if(timeout=120, function_name="note app!").html
+    assert escape(t("functions.timeout_over_api", limit=29)) in html
+    assert "ValidationException" in html
+    assert function_names() == []

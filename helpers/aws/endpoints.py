@@ -161,18 +161,31 @@ def find_service(name: str) -> EndpointService | None:
     return next((s for s in endpoint_services() if s.name == name), None)
 
 
-def prefix_list(service_name: str) -> PrefixList:
-    """The AWS-managed prefix list (id, name, CIDRs) a gateway endpoint's route points at."""
-    ec2 = client("ec2")
-    found = ec2.describe_managed_prefix_lists(
+def _managed_prefix_list(service_name: str) -> dict:
+    found = client("ec2").describe_managed_prefix_lists(
         Filters=[{"Name": "prefix-list-name", "Values": [service_name]}]
     )["PrefixLists"]
     if not found:
         raise LabError("endpoints.no_prefix_list", code="InvalidServiceName", service=service_name)
-    prefix_list_id = found[0]["PrefixListId"]
-    entries = _pages(ec2.get_managed_prefix_list_entries, "Entries", PrefixListId=prefix_list_id)
+    return found[0]
+
+
+def prefix_list_id_of(service_name: str) -> str:
+    """The id (``pl-…``) of the AWS-managed prefix list a gateway endpoint's route points at:
+    what a route needs, without the list's CIDRs (one call less)."""
+    return _managed_prefix_list(service_name)["PrefixListId"]
+
+
+def prefix_list(service_name: str) -> PrefixList:
+    """The AWS-managed prefix list (id, name, CIDRs) a gateway endpoint's route points at."""
+    found = _managed_prefix_list(service_name)
+    entries = _pages(
+        client("ec2").get_managed_prefix_list_entries,
+        "Entries",
+        PrefixListId=found["PrefixListId"],
+    )
     return PrefixList(
-        prefix_list_id, found[0]["PrefixListName"], [entry["Cidr"] for entry in entries]
+        found["PrefixListId"], found["PrefixListName"], [entry["Cidr"] for entry in entries]
     )
 
 
@@ -510,7 +523,7 @@ def route_table_problems(
     service = find_service(service_name)
     if not found or not service or GATEWAY not in service.types:
         return problems
-    prefix_list_id = prefix_list(service_name).id
+    prefix_list_id = prefix_list_id_of(service_name)
     own = ignore_endpoint["VpcEndpointId"] if ignore_endpoint else None
     for table in found:
         route = endpoint_route(table, prefix_list_id)
@@ -819,7 +832,7 @@ def wait_until_available(endpoint_id: str, progress: Callable[[str], None] = pri
 def route_mismatches(found: dict, tables: list[dict]) -> tuple[list[str], list[str]]:
     """Of the VPC's route ``tables``, those that should hold the endpoint's route but do not,
     and the reverse."""
-    prefix_list_id = prefix_list(found["ServiceName"]).id
+    prefix_list_id = prefix_list_id_of(found["ServiceName"])
     wanted = set(found.get("RouteTableIds", []))
     missing, stale = [], []
     for table in tables:
@@ -869,7 +882,7 @@ def sync_routes(found: dict, progress: Callable[[str], None] = print) -> list[di
         time.sleep(POLL_SECONDS)
         read_cache.expire()
     ec2 = client("ec2")
-    prefix_list_id = prefix_list(found["ServiceName"]).id
+    prefix_list_id = prefix_list_id_of(found["ServiceName"])
     for route_table_id in missing:
         ec2.create_route(
             RouteTableId=route_table_id,
@@ -1001,7 +1014,9 @@ def apply_change(change: EndpointChange) -> EndpointSnapshot:
 
 def set_policy(endpoint_or_id: str | dict, policy_document: str | dict | None) -> dict:
     """Replace the endpoint policy (None: Full access); refused as AWS would if invalid. The
-    endpoint as AWS describes it afterwards (a policy changes no route table: none is read)."""
+    endpoint afterwards: as described before the change, with the policy the lab sent (the
+    change succeeded, and a policy changes nothing else of the endpoint nor any route table,
+    so nothing is read again)."""
     if policy_document is None:
         text = json.dumps(FULL_ACCESS_POLICY)
     else:
@@ -1011,9 +1026,9 @@ def set_policy(endpoint_or_id: str | dict, policy_document: str | dict | None) -
             else json.dumps(policy_document, indent=2)
         )
         parse_policy(text)
-    endpoint_id = described(endpoint_or_id)["VpcEndpointId"]
-    client("ec2").modify_vpc_endpoint(VpcEndpointId=endpoint_id, PolicyDocument=text)
-    return endpoint(endpoint_id)
+    found = described(endpoint_or_id)
+    client("ec2").modify_vpc_endpoint(VpcEndpointId=found["VpcEndpointId"], PolicyDocument=text)
+    return {**found, "PolicyDocument": text}
 
 
 def snapshot(
@@ -1113,7 +1128,7 @@ def check_chapter() -> list[Check]:
         ),
     ]
     if network:
-        prefix_list_id = prefix_list(service).id
+        prefix_list_id = prefix_list_id_of(service)
         vpc_tables = networking.describe_route_tables(network.vpc_id)
         names = networking.subnet_names(network.vpc_id)
         for subnet_id in network.private_subnet_ids:

@@ -18,7 +18,6 @@ from helpers.aws import api as note_api
 from helpers.aws import endpoints, functions, networking, reachability, tables
 from helpers.aws.checks import Check
 from helpers.aws.policy import NOTE_APP_ACTIONS, PolicyKind, policy_permits, request_context
-from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.messages import t
 
@@ -102,18 +101,17 @@ def judge_subnet_cidr(answer) -> list[Check]:
     AWS ("Subnet CIDR blocks", Amazon VPC User Guide): a subnet's block is a subset of the
     VPC's, and the blocks of a VPC's subnets cannot overlap.
     """
-    network = networking.find_lab_network()
-    if network is None:
+    vpc = networking.find_lab_vpc()
+    if vpc is None:
         raise LabError("networking.no_network")
     text = str(answer).strip()
     try:
         block = ipaddress.IPv4Network(text)
     except ValueError:
         return _unreadable("exercises.subnet_cidr_check_block", text)
-    vpc_block = ipaddress.IPv4Network(network.cidr)
-    subnets = client("ec2").describe_subnets(
-        Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}]
-    )["Subnets"]
+    vpc_cidr = vpc["CidrBlock"]
+    vpc_block = ipaddress.IPv4Network(vpc_cidr)
+    subnets = networking.describe_subnets(vpc["VpcId"])
     overlapping = [
         s["CidrBlock"] for s in subnets if block.overlaps(ipaddress.IPv4Network(s["CidrBlock"]))
     ]
@@ -125,9 +123,9 @@ def judge_subnet_cidr(answer) -> list[Check]:
             f"/{block.prefixlen}",
         ),
         Check(
-            t("exercises.subnet_cidr_check_inside", vpc=network.cidr),
+            t("exercises.subnet_cidr_check_inside", vpc=vpc_cidr),
             block.subnet_of(vpc_block),
-            network.cidr,
+            vpc_cidr,
         ),
         Check(
             t("exercises.subnet_cidr_check_free"),
@@ -305,18 +303,13 @@ def free_subnet_block() -> str:
     """Chapter 01's solution: the first /24 of the learner's own VPC that none of its subnets
     uses; before any lab exists (an instructor printing the solutions), that of the workshop's
     network as the VPC form would plan it."""
-    network = networking.find_lab_network()
-    if network is None:
+    found = networking.find_lab_vpc()
+    if found is None:
         plan = networking.plan_network(networking.DEFAULT_CHOICES, ["a"])
         vpc, taken = plan.cidr, [subnet.cidr for subnet in plan.subnets]
-    else:
-        vpc = network.cidr
-        taken = [
-            subnet["CidrBlock"]
-            for subnet in client("ec2").describe_subnets(
-                Filters=[{"Name": "vpc-id", "Values": [network.vpc_id]}]
-            )["Subnets"]
-        ]
+    else:  # every subnet of the VPC takes its block, the lab's or not
+        vpc = found["CidrBlock"]
+        taken = [subnet["CidrBlock"] for subnet in networking.describe_subnets(found["VpcId"])]
     used = [ipaddress.IPv4Network(block) for block in taken]
     return next(
         str(block)

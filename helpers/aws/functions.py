@@ -19,12 +19,13 @@ import sys
 import tempfile
 import time
 import zipfile
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from helpers.aws import rehearsal
 from helpers.aws.checks import Check
-from helpers.aws.networking import find_lab_network
+from helpers.aws.networking import find_lab_network, subnets_by_id
 from helpers.aws.policy import NOTE_APP_ACTIONS
 from helpers.core import journal, read_cache, sandbox
 from helpers.core.backend_process import DUMMY_CREDENTIALS
@@ -450,15 +451,15 @@ def _is_lab(tags: dict | list | None, role: str) -> bool:
 def find_lab_role() -> dict | None:
     """The lab's execution role (``get_role`` shape), found by its tags.
 
-    The name the learner chose (else the default) is tried first: GetRole answers with the
+    The name the journal remembers the lab giving it is tried first: GetRole answers with the
     role's tags (IAM API Reference, the "Role" data type), one call instead of a listing. Then
-    every role under the lab's path is looked at, so a renamed or look-alike role never fools
-    the lab."""
+    (or at once, when the journal remembers none: nothing to guess) every role under the lab's
+    path is looked at, so a renamed or look-alike role never fools the lab."""
     iam = client("iam")
     with friendly_errors():
         remembered = journal.choices(CHAPTER).get("role_name")
-        for name in dict.fromkeys(filter(None, [remembered, DEFAULT_ROLE_NAME])):
-            found = none_if_missing(lambda name=name: iam.get_role(RoleName=name))
+        if remembered:
+            found = none_if_missing(lambda: iam.get_role(RoleName=remembered))
             if found and _is_lab(_tags_of(found["Role"], "role"), "execution-role"):
                 return found["Role"]
         for page in iam.get_paginator("list_roles").paginate(PathPrefix=IAM_PATH):
@@ -472,13 +473,15 @@ def find_lab_role() -> dict | None:
 def find_table_policy() -> dict | None:
     """The lab's customer-managed policy for the note table, found by its tags: first at the
     ARN the lab gives it (GetPolicy answers with the policy's tags, IAM API Reference, the
-    "Policy" data type), then among every policy under the lab's path."""
+    "Policy" data type) once the journal remembers the lab making the role it goes with, then
+    among every policy under the lab's path."""
     iam = client("iam")
     with friendly_errors():
-        arn = f"arn:aws:iam::{account_id()}:policy{IAM_PATH}{TABLE_POLICY_NAME}"
-        found = none_if_missing(lambda: iam.get_policy(PolicyArn=arn))
-        if found and _is_lab(_tags_of(found["Policy"], "policy"), "table-policy"):
-            return found["Policy"]
+        if journal.choices(CHAPTER).get("role_name"):
+            arn = f"arn:aws:iam::{account_id()}:policy{IAM_PATH}{TABLE_POLICY_NAME}"
+            found = none_if_missing(lambda: iam.get_policy(PolicyArn=arn))
+            if found and _is_lab(_tags_of(found["Policy"], "policy"), "table-policy"):
+                return found["Policy"]
         for page in iam.get_paginator("list_policies").paginate(Scope="Local", PathPrefix=IAM_PATH):
             for policy in page["Policies"]:
                 tags = iam.list_policy_tags(PolicyArn=policy["Arn"])["Tags"]
@@ -528,79 +531,109 @@ def _function_with_tags(name: str) -> tuple[dict, dict] | None:
 def find_lab_function() -> dict | None:
     """The lab's function (``get_function_configuration`` shape), found by its tags.
 
-    The name the learner chose is tried first; then every function is looked at, so a
-    renamed or look-alike function never fools the lab."""
+    The name the journal remembers the learner choosing is tried first; then (or at once,
+    when it remembers none) every function is looked at, so a renamed or look-alike function
+    never fools the lab."""
     lam = client("lambda")
     with friendly_errors():
         remembered = journal.choices(CHAPTER).get("function_name")
-        for name in dict.fromkeys(filter(None, [remembered, DEFAULT_FUNCTION_NAME])):
-            found = _function_with_tags(name)
-            if found and _is_lab(found[1], "function"):
-                return found[0]
-        for page in lam.get_paginator("list_functions").paginate():
-            for function in page["Functions"]:
-                tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
-                if _is_lab(tags, "function"):
-                    return lam.get_function_configuration(FunctionName=function["FunctionArn"])
+        found = _function_with_tags(remembered) if remembered else None
+        if found and _is_lab(found[1], "function"):
+            return found[0]
+        for function in _all_functions():
+            tags = lam.list_tags(Resource=function["FunctionArn"]).get("Tags", {})
+            if _is_lab(tags, "function"):
+                return lam.get_function_configuration(FunctionName=function["FunctionArn"])
     return None
 
 
-def function_by_name(name: str) -> tuple[dict, dict] | None:
-    """Any function called ``name`` (lab's or not) with its tags, or None."""
+def _all_functions() -> list[dict]:
+    return [
+        function
+        for page in client("lambda").get_paginator("list_functions").paginate()
+        for function in page["Functions"]
+    ]
+
+
+def name_taken(name: str) -> bool:
+    """Whether a function called ``name`` exists (the lab's or not), in the listing of every
+    function: ``find_lab_function`` has made it in this action whenever it found none of the
+    lab's (a function's name is unique in its account and region, Lambda's CreateFunction:
+    ResourceConflictException)."""
     with friendly_errors():
-        return _function_with_tags(name)
+        return any(function["FunctionName"] == name for function in _all_functions())
 
 
-def subnets_vpc_id(subnet_ids: list[str]) -> str | None:
+def subnets_vpc_id(subnet_ids: list[str], likely_vpc_id: str | None = None) -> str | None:
     """The VPC the subnets are in. A function's VPC must be derived this way: the embedded
-    backend reports every function's ``VpcConfig.VpcId`` as ``vpc-123abc``."""
+    backend reports every function's ``VpcConfig.VpcId`` as ``vpc-123abc``. Subnets of
+    ``likely_vpc_id`` are picked out of that VPC's subnets (a read the caller's action has
+    usually made already), the others asked for by id."""
     if not subnet_ids:
         return None
-    subnets = client("ec2").describe_subnets(
-        Filters=[{"Name": "subnet-id", "Values": list(subnet_ids)}]
-    )["Subnets"]
-    vpcs = {subnet["VpcId"] for subnet in subnets}
+    vpcs = {subnet["VpcId"] for subnet in subnets_by_id(subnet_ids, likely_vpc_id).values()}
     return vpcs.pop() if len(vpcs) == 1 else None
 
 
-def function_vpc_id(configuration: dict) -> str | None:
-    return subnets_vpc_id((configuration.get("VpcConfig") or {}).get("SubnetIds", []))
+def function_vpc_id(configuration: dict, likely_vpc_id: str | None = None) -> str | None:
+    subnet_ids = (configuration.get("VpcConfig") or {}).get("SubnetIds", [])
+    return subnets_vpc_id(subnet_ids, likely_vpc_id)
 
 
 # --- creating and updating -------------------------------------------------------------------
-def ensure_execution_role(role_name: str, table_name: str, progress=print) -> tuple[dict, bool]:
+@dataclass(frozen=True)
+class EnsuredRole:
+    role: dict  # as IAM describes it (GetRole's shape)
+    created: bool
+    policy_arns: list[str]  # the managed policies attached to it now
+
+
+def ensure_execution_role(role_name: str, table_name: str, progress=print) -> EnsuredRole:
     """Make the lab's execution role exactly right; return it and whether it was created.
 
     Exactly right means: trusted by Lambda only, with AWSLambdaVPCAccessExecutionRole and the
     lab's table policy for ``table_name`` attached, and nothing else (a policy added by hand or
-    by a "break it" exercise is removed)."""
+    by a "break it" exercise is removed). Nothing is read back: CreateRole answers with the
+    role (IAM API Reference, CreateRole: "A structure containing details about the new role"),
+    a role just made has no policy yet, and each change made succeeded."""
     iam = client("iam")
     tags = lab_tags(CHAPTER, "execution-role", name=role_name)
     role = find_lab_role()
     created = role is None
     if created:
         progress(t("functions.creating_role", name=role_name))
-        role = iam.create_role(
-            RoleName=role_name,
-            Path=IAM_PATH,
-            Description=DESCRIPTION,
-            AssumeRolePolicyDocument=json.dumps(trust_policy()),
-            Tags=as_aws(tags),
-        )["Role"]
-    elif _document(role["AssumeRolePolicyDocument"]) != trust_policy():
-        iam.update_assume_role_policy(
-            RoleName=role["RoleName"], PolicyDocument=json.dumps(trust_policy())
-        )
-    policy_arn = _ensure_table_policy(table_name)
-    wanted = {vpc_access_policy_arn(), policy_arn}
-    attached, inline = role_policies(role["RoleName"])
-    for arn in wanted - set(attached):
-        iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
-    for arn in set(attached) - wanted:
+
+    def role_as_trusted() -> dict:
+        if created:
+            return iam.create_role(
+                RoleName=role_name,
+                Path=IAM_PATH,
+                Description=DESCRIPTION,
+                AssumeRolePolicyDocument=json.dumps(trust_policy()),
+                Tags=as_aws(tags),
+            )["Role"]
+        if _document(role["AssumeRolePolicyDocument"]) != trust_policy():
+            iam.update_assume_role_policy(
+                RoleName=role["RoleName"], PolicyDocument=json.dumps(trust_policy())
+            )
+            return {**role, "AssumeRolePolicyDocument": trust_policy()}
+        return role
+
+    # The role and the table policy are two IAM entities, made or fixed at once; the
+    # attachments change the one role, one after the other.
+    role, policy_arn = read_cache.together(
+        role_as_trusted, lambda: _ensure_table_policy(table_name)
+    )
+    wanted = [vpc_access_policy_arn(), policy_arn]
+    attached, inline = ([], []) if created else role_policies(role["RoleName"])
+    for arn in wanted:
+        if arn not in attached:
+            iam.attach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
+    for arn in set(attached) - set(wanted):
         iam.detach_role_policy(RoleName=role["RoleName"], PolicyArn=arn)
     for name in inline:
         iam.delete_role_policy(RoleName=role["RoleName"], PolicyName=name)
-    return iam.get_role(RoleName=role["RoleName"])["Role"], created
+    return EnsuredRole(role, created, wanted)
 
 
 def _document(document) -> dict:
@@ -696,19 +729,20 @@ def ensure_function(values: dict, progress=print) -> tuple[dict, bool]:
             ),
             progress,
         )
-        return _wait(configuration["FunctionName"], "function_active_v2", progress), True
+        return _wait(configuration, "function_active_v2", progress), True
+    configuration = existing
     name = existing["FunctionName"]
     if _differs(existing, settings):
         progress(t("functions.updating_function", name=name))
-        _retry_while_role_propagates(
+        answer = _retry_while_role_propagates(
             lambda: lam.update_function_configuration(FunctionName=name, **settings), progress
         )
-        _wait(name, "function_updated_v2", progress)
+        configuration = _wait(answer, "function_updated_v2", progress)
     if existing.get("CodeSha256") != code_sha256(package):
         progress(t("functions.updating_code", name=name))
-        lam.update_function_code(FunctionName=name, ZipFile=package)
-        _wait(name, "function_updated_v2", progress)
-    return lam.get_function_configuration(FunctionName=name), False
+        answer = lam.update_function_code(FunctionName=name, ZipFile=package)
+        configuration = _wait(answer, "function_updated_v2", progress)
+    return configuration, False
 
 
 def _retry_while_role_propagates(call, progress):
@@ -727,12 +761,18 @@ def _retry_while_role_propagates(call, progress):
             time.sleep(ROLE_RETRY_SECONDS)
 
 
-def _wait(name: str, waiter: str, progress) -> dict:
+def _wait(answer: dict, waiter: str, progress) -> dict:
+    """The function's configuration once it is ready: ``answer`` (what CreateFunction or an
+    update answered, in the same shape) when it says so already, else after Lambda's waiter.
+    On AWS a new function starts ``Pending`` and an update ``InProgress`` ("Lambda function
+    states", Lambda Developer Guide)."""
     lam = client("lambda")
-    configuration = lam.get_function_configuration(FunctionName=name)
-    ready = configuration.get("State") in (None, "Active") and configuration.get(
-        "LastUpdateStatus"
-    ) in (None, "Successful")
+    name = answer["FunctionName"]
+    ready = answer.get("State") in (None, "Active") and answer.get("LastUpdateStatus") in (
+        None,
+        "Successful",
+    )
+    configuration = answer
     if not ready:
         progress(t("functions.waiting_for_function", name=name))
         with read_cache.fresh():
@@ -814,6 +854,7 @@ def check_chapter() -> list[Check]:
 
 def _function_checks(function: dict, role: dict | None, table_name: str | None) -> list[Check]:
     network = find_lab_network()
+    network_vpc = network.vpc_id if network else None
     vpc = function.get("VpcConfig") or {}
     subnets = vpc.get("SubnetIds", [])
     private = set(network.private_subnet_ids) if network else set()
@@ -846,7 +887,7 @@ def _function_checks(function: dict, role: dict | None, table_name: str | None) 
         Check(
             t("functions.check_private_subnets"),
             in_private,
-            f"{', '.join(subnets) or '-'} ({function_vpc_id(function) or '-'})",
+            f"{', '.join(subnets) or '-'} ({function_vpc_id(function, network_vpc) or '-'})",
         ),
         Check(
             t("functions.check_security_group"),

@@ -57,8 +57,8 @@ class Chapter:
         """The first cell: what the lab talks to, and the earlier chapters' resources made if
         they are missing (unless the chapter must not: clean-up rebuilds nothing to delete it)."""
         install_error_display()
-        install_cell_actions()
-        with friendly_errors():
+        install_cell_actions()  # from the next cell on: this one began before the hooks were in
+        with read_cache.action(), friendly_errors():
             status = describe(start=True)
             parts = [panel_html(status)]
             if status.get("restarted"):

@@ -41,4 +41,4 @@ class Vpc(Chapter):
         return networking.check_chapter()
 
     def catch_up(self, choices: dict) -> str:
-        return networking.summary(networking.ensure_network(choices))
+        return networking.summary(networking.ensure_network(choices, missing_only=True))

@@ -3,6 +3,8 @@
 Started by ``helpers.core.backend`` as ``python -m helpers.core.backend_process``. It picks
 a free port itself, writes the per-learner state file only once it answers, then warms the
 services the lab uses in the background so that no learner action waits for moto's cold start.
+What only serves that start stays out of the long-lived process (issue 12's memory): moto's
+endpoint-service list and the warm-up's calls are made in short-lived child processes.
 
 Only its owner gets in: the process makes a random key pair (``secrets``) and keeps it in
 the state file (readable by its owner alone); every request must carry it, as a SigV4
@@ -30,6 +32,7 @@ import os
 import secrets
 import signal
 import string
+import subprocess
 import sys
 import threading
 import time
@@ -252,7 +255,7 @@ class _LabMiddleware:
                 return self._refuse(environ, start_response, "backend.request_instructor_only")
             environ[ACCOUNT_ENVIRON] = caller.account
         if path == INFO_PATH:
-            info = dict(self.info)
+            info = {**self.info, "modules": loaded_modules()}
             if self.register and not caller.account:
                 info["accounts"] = self.register.accounts()
             return self._answer(
@@ -382,36 +385,125 @@ def defer_instance_type_offerings() -> None:
         )
 
 
-def warm_up(url: str, region: str, info: dict, keys: dict) -> None:
-    """Make the first call of every service the lab uses, so moto builds its backends now."""
+def moto_endpoint_services(region: str) -> list[dict]:
+    """A region's default endpoint services, as moto's EC2 builds them (for a child process:
+    moto asks each of 11 services' backends, importing CloudFormation, SageMaker, …)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ec2.models.vpcs import VPCBackend
+
+    defer_instance_type_offerings()
+    return VPCBackend._collect_default_endpoint_services(DEFAULT_ACCOUNT_ID, region)
+
+
+def in_child(function, *arguments):
+    """``function(*arguments)`` (a function of this module) in a short-lived Python process:
+    what it imports is freed when it ends. Arguments and answer go as JSON, on stdin (keys
+    stay off the command line) and stdout. A plain process, not ``multiprocessing``, whose
+    resource tracker would stay for the server's life."""
+    code = (
+        "import json, sys\n"
+        f"from helpers.core.backend_process import {function.__name__} as function\n"
+        "json.dump(function(*json.load(sys.stdin)), sys.stdout)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        input=json.dumps(arguments),
+        stdout=subprocess.PIPE,  # its stderr goes where the server's goes: the backend's log
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def endpoint_services_from_child(region: str) -> list[dict]:
+    """``moto_endpoint_services`` in a short-lived process: the modules it imports (≈ 57 MB,
+    services the lab never calls) are freed when it ends; the list it returns is small."""
+    return in_child(moto_endpoint_services, region)
+
+
+def default_endpoint_services(region: str) -> list[dict]:
+    """The region's default endpoint services, built once per region as moto does (moto keeps
+    them per region, the same for every account), by ``endpoint_services_from_child``."""
+    from moto.ec2.models import vpcs
+
+    with vpcs.ENDPOINT_SERVICE_COLLECTION_LOCK:
+        if region not in vpcs.DEFAULT_VPC_ENDPOINT_SERVICES:
+            vpcs.DEFAULT_VPC_ENDPOINT_SERVICES[region] = endpoint_services_from_child(region)
+        return vpcs.DEFAULT_VPC_ENDPOINT_SERVICES[region]
+
+
+def serve_endpoint_services_from_child() -> None:
+    """moto's EC2 answers ``DescribeVpcEndpointServices`` from ``default_endpoint_services``;
+    its filters, paging and an account's own endpoint services are still moto's."""
+    from moto.ec2.models.vpcs import VPCBackend
+
+    def collect_default_endpoint_services(account_id: str, region: str) -> list[dict]:
+        return default_endpoint_services(region)
+
+    VPCBackend._collect_default_endpoint_services = staticmethod(collect_default_endpoint_services)
+
+
+def without_iri_format_check() -> None:
+    """moto's API Gateway imports ``openapi_spec_validator``, whose ``jsonschema`` builds, if
+    ``rfc3987_syntax`` is installed, a grammar for the "iri" string format (≈ 17 MB and a
+    second at import). Only strings of an OpenAPI document given to ImportRestApi or
+    PutRestApi would be checked with it (an OpenAPI 3.2 XML namespace, or a value declared
+    with that format), and the lab never calls those: without the module, ``jsonschema``
+    skips that one format, as where it is not installed."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # None: "not installed" to an import
+
+
+def loaded_modules() -> list[str]:
+    """The top-level packages this process has imported, and moto's services as
+    ``moto.<service>`` (each service's models are held for the server's life)."""
+    names = [name for name, module in list(sys.modules.items()) if module is not None]
+    return sorted(
+        {name.split(".")[0] for name in names}
+        | {".".join(name.split(".")[:2]) for name in names if name.startswith("moto.")}
+    )
+
+
+def first_calls(url: str, region: str, keys: dict) -> tuple[dict, dict]:
+    """The first call of every service the lab uses, to the server at ``url``: seconds per
+    service, and the errors met."""
     import boto3
 
     session = boto3.session.Session(region_name=region, **keys)
     # The endpoint-service list is the slowest first call and also builds the EC2 backend.
     calls = [
-        ("ec2_endpoint_services", None),
-        ("ec2", lambda c: c.describe_vpcs()),
-        ("iam", lambda c: c.list_roles()),
-        ("sts", lambda c: c.get_caller_identity()),
-        ("dynamodb", lambda c: c.list_tables()),
-        ("lambda", lambda c: c.list_functions()),
-        ("apigateway", lambda c: c.get_rest_apis()),
+        ("ec2_endpoint_services", "ec2", lambda c: c.describe_vpc_endpoint_services()),
+        ("ec2", "ec2", lambda c: c.describe_vpcs()),
+        ("iam", "iam", lambda c: c.list_roles()),
+        ("sts", "sts", lambda c: c.get_caller_identity()),
+        ("dynamodb", "dynamodb", lambda c: c.list_tables()),
+        ("lambda", "lambda", lambda c: c.list_functions()),
+        ("apigateway", "apigateway", lambda c: c.get_rest_apis()),
     ]
-    seconds = info["warm"]["seconds"]
-    began = time.perf_counter()
-    defer_instance_type_offerings()  # before any request imports moto's EC2
-    seconds["ec2_import"] = round(time.perf_counter() - began, 3)
-    for name, call in calls:
+    seconds, errors = {}, {}
+    for name, service, call in calls:
         began = time.perf_counter()
         try:
-            if name == "ec2_endpoint_services":
-                session.client("ec2", endpoint_url=url).describe_vpc_endpoint_services()
-            else:
-                call(session.client(name, endpoint_url=url))
+            call(session.client(service, endpoint_url=url))
         except Exception as error:  # warming is best effort; the real call will report
-            info["warm"]["errors"][name] = type(error).__name__
+            errors[name] = type(error).__name__
         seconds[name] = round(time.perf_counter() - began, 3)
-    info["warm"]["done"] = True
+    return seconds, errors
+
+
+def warm_up(url: str, region: str, info: dict, keys: dict) -> None:
+    """Make the first call of every service the lab uses, so moto builds its backends now.
+    The calls come from a short-lived process: the AWS client's service models (≈ 40 MB,
+    EC2's alone 25) are not held for the server's life."""
+    # The region's endpoint-service list is started at once, while the calls' process starts.
+    threading.Thread(target=default_endpoint_services, args=(region,), daemon=True).start()
+    try:
+        seconds, errors = in_child(first_calls, url, region, keys)
+        info["warm"]["seconds"].update(seconds)
+        info["warm"]["errors"].update(errors)
+    except (OSError, subprocess.SubprocessError, ValueError) as error:  # best effort, as above
+        info["warm"]["errors"]["first_calls"] = type(error).__name__
+    finally:
+        info["warm"]["done"] = True
 
 
 def watch_state_file(path: Path, instance: str, shut_down, every_seconds: float = 5.0) -> None:
@@ -474,6 +566,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    without_iri_format_check()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -482,13 +575,21 @@ def main(argv: list[str] | None = None) -> None:
     from werkzeug.serving import make_server
 
     configure_moto()
+    began = time.perf_counter()
+    defer_instance_type_offerings()  # before any request imports moto's EC2
+    serve_endpoint_services_from_child()
+    ec2_import_seconds = round(time.perf_counter() - began, 3)
     info = {
         "instance": args.instance,
         "pid": os.getpid(),
         "region": args.region,
         "started_at": time.time(),
         "class_backend": args.class_backend,
-        "warm": {"done": args.no_warm_up, "seconds": {}, "errors": {}},
+        "warm": {
+            "done": args.no_warm_up,
+            "seconds": {"ec2_import": ec2_import_seconds},
+            "errors": {},
+        },
     }
     register = ClassRegister() if args.class_backend else None
     keys = owner_keys(args.keys_file)

@@ -151,7 +151,11 @@ def friendly_errors():
                 raise LabError(
                     "backend.class_refused", url=settings.endpoint_url, learner=settings.learner
                 ) from error
-            raise LabError("backend.refused", url=settings.endpoint_url or "-") from error
+            url = settings.endpoint_url
+            if not url and settings.backend == "embedded":  # its URL is in its state file
+                found = backend.running(settings.home)
+                url = found.url if found else ""
+            raise LabError("backend.refused", url=url or "-") from error
         code = aws_error_code(error) or "ClientError"
         detail = error.response.get("Error", {}).get("Message", "")
         raise LabError("backend.aws_error", code=code, detail=detail) from error

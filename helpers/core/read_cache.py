@@ -14,6 +14,12 @@ The cache is botocore's ``before-call`` hook (``install``): an answer it gives n
 network. Callers get a copy of the cached answer, so one caller's changes never leak to
 another. With ``LAB_CALL_LOG`` naming a file, every call that does reach AWS is logged there,
 one ``service.Operation`` a line (how the call budgets are measured, on any backend).
+
+A learner far from the region waits for each call in turn: ``together`` makes independent
+calls at once, on worker threads that join the caller's action (its cache, its call log), and
+``prefetch`` reads ahead, at once, what an action will ask. With calls in flight at the same
+time, a read's answer is kept only if no write began while it was asked (nor was still under
+way when it began): what is kept is never older than a write the action made.
 """
 
 from __future__ import annotations
@@ -23,10 +29,14 @@ import copy
 import json
 import os
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers.core.errors import is_not_found
+from helpers.core.home import BROWSER
 
 READ_PREFIXES = ("Describe", "Get", "List")
 # Facts AWS keeps the same for a lab's lifetime (per backend, region and account).
@@ -38,18 +48,41 @@ SESSION_FACTS = frozenset(
         "GetManagedPrefixListEntries",
     }
 )
+# An AWS-managed IAM policy (its ARN in the ``aws`` account): AWS alone writes a new version,
+# rarely (each version is kept in the policy's history, "AWS managed policies", IAM User
+# Guide); a session shows the version it first read.
+AWS_MANAGED_POLICY_ARN = "arn:aws:iam::aws:policy/"
+MANAGED_POLICY_READS = frozenset({"GetPolicy", "GetPolicyVersion"})
+
+
+def _is_session_fact(model, params: dict) -> bool:
+    if model.name in SESSION_FACTS:
+        return True
+    request = params.get("body")
+    return (
+        model.name in MANAGED_POLICY_READS
+        and isinstance(request, dict)
+        and str(request.get("PolicyArn", "")).startswith(AWS_MANAGED_POLICY_ARN)
+    )
+
+
 # Reads a write cannot change, kept through it (any other write empties the action's cache).
 # An endpoint and its routes change the endpoint and the route tables; what DescribeVpcs and
 # DescribeSecurityGroups answer (the Amazon EC2 API Reference's "Vpc" data type: id, CIDR
 # blocks, state, DHCP options, tenancy, Block Public Access state, tags; "SecurityGroup": its
 # rules, description, tags) holds nothing an endpoint or a route changes.
 _VPC_AND_GROUPS = frozenset({"DescribeVpcs", "DescribeSecurityGroups"})
+# A route takes no address in any subnet either ("Subnet" data type: its CIDR, free addresses,
+# zone, settings and tags), nor does a gateway endpoint ("Gateway endpoints", AWS PrivateLink
+# guide: a gateway endpoint is a route table target, with no network interface), so these keep
+# the subnets' answers too; an interface endpoint puts a network interface in its subnets.
+_WITH_SUBNETS = _VPC_AND_GROUPS | {"DescribeSubnets"}
 KEPT_THROUGH = {
     "CreateVpcEndpoint": _VPC_AND_GROUPS,
     "ModifyVpcEndpoint": _VPC_AND_GROUPS,
-    "CreateRoute": _VPC_AND_GROUPS,
-    "DeleteRoute": _VPC_AND_GROUPS,
-    "ReplaceRoute": _VPC_AND_GROUPS,
+    "CreateRoute": _WITH_SUBNETS,
+    "DeleteRoute": _WITH_SUBNETS,
+    "ReplaceRoute": _WITH_SUBNETS,
 }
 # Services whose writes change only their own answers: a role, a function, a table, an API
 # each live in their own service, and what one of these services answers holds nothing another
@@ -62,10 +95,25 @@ REACHES_INTO = {
     "lambda": frozenset({("ec2", "DescribeNetworkInterfaces"), ("ec2", "DescribeSubnets")})
 }
 CALL_LOG_ENV = "LAB_CALL_LOG"
+# Calls made at once by ``together``: an action's independent calls are a handful (chapter 01's
+# subnets and route tables); AWS's request rate limits allow far more.
+MAX_TOGETHER = 8
 
 _local = threading.local()  # per thread (widget callbacks may run on subshells): the action
 _session: dict[tuple, tuple[Any, dict]] = {}
 _session_lock = threading.Lock()
+Result = TypeVar("Result")
+
+
+class _ActionCache(dict):
+    """One action's answers (key -> (http response, parsed answer)), shared by the threads
+    working for it, and the writes it has started and not yet finished."""
+
+    def __init__(self):
+        super().__init__()
+        self.lock = threading.Lock()
+        self.writes_started = 0
+        self.writes_under_way = 0
 
 
 @contextlib.contextmanager
@@ -84,7 +132,7 @@ def begin_action() -> bool:
     (for actions without a ``with`` around them: a notebook cell)."""
     if getattr(_local, "cache", None) is not None:
         return False
-    _local.cache = {}
+    _local.cache = _ActionCache()
     return True
 
 
@@ -106,7 +154,44 @@ def expire() -> None:
     """Time passed (a poll's pause): the action's reads may be out of date, ask again."""
     cache = getattr(_local, "cache", None)
     if cache:
-        cache.clear()
+        with cache.lock:
+            cache.clear()
+
+
+def together(*calls: Callable[[], Result]) -> list[Result]:
+    """Make ``calls`` at once, each on a worker thread that joins this thread's action (its
+    answers, its writes, its ``fresh()``); their results, in order. Each call runs to its end;
+    then the first failure, in order, is raised as it was raised (a ClientError, a LabError),
+    once. Where no thread can start (the browser's Python), the calls are made in turn.
+
+    Only the calling thread may show anything (an ipywidgets Output captures its own thread's
+    prints): the calls return what to report."""
+    if len(calls) < 2 or BROWSER:
+        return [call() for call in calls]
+    cache, fresh_depth = getattr(_local, "cache", None), getattr(_local, "fresh", 0)
+
+    def joined(call: Callable[[], Result]) -> Result:
+        _local.cache, _local.fresh = cache, fresh_depth
+        try:
+            return call()
+        finally:
+            _local.cache, _local.fresh = None, 0
+
+    with ThreadPoolExecutor(min(len(calls), MAX_TOGETHER)) as pool:
+        futures = [pool.submit(joined, call) for call in calls]
+    return [future.result() for future in futures]
+
+
+def prefetch(*reads: Callable[[], Any]) -> None:
+    """Ask ``reads`` at once, for their answers to be in this action's cache when the action
+    asks them in turn. A read that fails is left to fail again where it is asked (a "no such
+    resource" answer is kept like any other; a throttle or a lost connection is not)."""
+
+    def quietly(read: Callable[[], Any]) -> None:
+        with contextlib.suppress(BotoCoreError, ClientError):
+            read()
+
+    together(*(lambda read=read: quietly(read) for read in reads))
 
 
 def forget_session() -> None:
@@ -119,6 +204,8 @@ def install(events, scope: tuple) -> None:
     """Hook the cache into a client's ``events``; ``scope`` names its backend, region and
     account (reads are shared only between clients of the same scope)."""
     events.register("before-call", lambda **kwargs: _before_call(events, scope, **kwargs))
+    events.register("after-call", _write_finished)
+    events.register("after-call-error", _write_finished)
 
 
 def _is_read(model) -> bool:
@@ -139,32 +226,58 @@ def _keep_raw_answers(events, model) -> None:
     events.register_first(event, _after_call, unique_id=f"read-cache-{event}")
 
 
-def _changed_by(service: str, write: str, key: tuple) -> bool:
-    """Whether the cached read ``key`` may answer differently after ``service``'s ``write``."""
+def _changed_by(service: str, write: str, key: tuple, request: dict) -> bool:
+    """Whether the cached read ``key`` may answer differently after ``service``'s ``write``
+    (``request``: the write's parameters as sent)."""
     read_service, read = key[0], key[-2]
     if service in SELF_CONTAINED_WRITES:
         return read_service == service or (read_service, read) in REACHES_INTO.get(service, ())
+    if _touches_no_subnet(write, request):
+        return read not in _WITH_SUBNETS
     return read not in KEPT_THROUGH.get(write, frozenset())
+
+
+def _touches_no_subnet(write: str, request: dict) -> bool:
+    """A gateway endpoint made or changed: CreateVpcEndpoint's type defaults to ``Gateway``
+    (Amazon EC2 API Reference), and a ModifyVpcEndpoint without subnets to add or remove
+    changes route tables, policy or settings only."""
+    if write == "CreateVpcEndpoint":
+        return request.get("VpcEndpointType", "Gateway") == "Gateway"
+    if write == "ModifyVpcEndpoint":
+        return not any(name.startswith(("AddSubnetId", "RemoveSubnetId")) for name in request)
+    return False
 
 
 def _before_call(events, scope: tuple, model, params: dict, context: dict, **_):
     cache = getattr(_local, "cache", None)
     if not _is_read(model):
-        if cache:
-            for stale in [key for key in cache if _changed_by(scope[0], model.name, key)]:
-                del cache[stale]
+        if cache is not None:
+            request = params.get("body")
+            request = request if isinstance(request, dict) else {}
+            with cache.lock:
+                for stale in [k for k in cache if _changed_by(scope[0], model.name, k, request)]:
+                    del cache[stale]
+                cache.writes_started += 1
+                cache.writes_under_way += 1
+            context["read_cache_write"] = cache
         _log(model)
         return None
     key = _key(scope, model, params)
+    session_fact = _is_session_fact(model, params)
     if not getattr(_local, "fresh", 0):
         with _session_lock:
-            answer = _session.get(key) if model.name in SESSION_FACTS else None
+            answer = _session.get(key) if session_fact else None
         if answer is None and cache is not None:
             answer = cache.get(key)
         if answer is not None:
             http, parsed = answer
             return http, copy.deepcopy(parsed)
-    context["read_cache"] = (key, cache, model.name in SESSION_FACTS)
+    if cache is not None:
+        with cache.lock:  # the action's writes when this read began, unless one is under way
+            context["read_cache_writes_before"] = (
+                None if cache.writes_under_way else cache.writes_started
+            )
+    context["read_cache"] = (key, cache, session_fact)
     _keep_raw_answers(events, model)
     _log(model)
     return None
@@ -186,7 +299,19 @@ def _after_call(http_response, parsed: dict, context: dict, **_) -> None:
         with _session_lock:
             _session[key] = answer
     elif cache is not None and cache is getattr(_local, "cache", None):
-        cache[key] = answer
+        writes_before = context.pop("read_cache_writes_before", cache.writes_started)
+        with cache.lock:
+            # a write begun while this read was asked may or may not be in its answer
+            if writes_before == cache.writes_started:
+                cache[key] = answer
+
+
+def _write_finished(context: dict, **_) -> None:
+    """A write's answer (or its failure) arrived: reads asked from now on include it."""
+    cache = context.pop("read_cache_write", None)
+    if cache is not None:
+        with cache.lock:
+            cache.writes_under_way -= 1
 
 
 def _log(model) -> None:

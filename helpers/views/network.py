@@ -274,35 +274,44 @@ def _is_public(subnet: dict, route_tables: list[dict]) -> bool:
 
 
 # --- fetched for one VPC -----------------------------------------------------------------------
-def connections_of(vpc_id: str) -> list[Connection]:
-    """Internet gateways, NAT gateways and VPC endpoints of ``vpc_id`` (the map's last column)."""
+def connections_of(vpc_id: str, route_tables: list[dict]) -> list[Connection]:
+    """The map's last column: the internet gateways attached to ``vpc_id``, and the NAT
+    gateways and VPC endpoints its ``route_tables`` send traffic to. A NAT gateway or an
+    endpoint that no route uses carries none of the VPC's traffic and is not drawn, so each
+    kind is asked for only when a route leads there (one call less each, every time a map is
+    drawn before chapter 02)."""
     ec2 = client("ec2")
+    targets = {route_target(r) for table in route_tables for r in table.get("Routes", [])}
     found = [
         Connection(g["InternetGatewayId"], t("networking.kind_internet_gateway"), name_of(g))
         for g in ec2.describe_internet_gateways(
             Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}]
         )["InternetGateways"]
     ]
-    found += [
-        Connection(g["NatGatewayId"], t("networking.kind_nat_gateway"), name_of(g))
-        for g in ec2.describe_nat_gateways(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc_id]},
-                {"Name": "state", "Values": ["pending", "available"]},
-            ]
-        )["NatGateways"]
-    ]
-    found += [
-        Connection(
-            e["VpcEndpointId"],
-            t("networking.kind_endpoint", type=e.get("VpcEndpointType", "")),
-            name_of(e) or e.get("ServiceName", ""),
-        )
-        for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
-            "VpcEndpoints"
+    if any(target.startswith("nat-") for target in targets):
+        found += [
+            Connection(g["NatGatewayId"], t("networking.kind_nat_gateway"), name_of(g))
+            for g in ec2.describe_nat_gateways(
+                Filters=[
+                    {"Name": "vpc-id", "Values": [vpc_id]},
+                    {"Name": "state", "Values": ["pending", "available"]},
+                ]
+            )["NatGateways"]
+            if g["NatGatewayId"] in targets
         ]
-        if e.get("State", "").lower() not in ("deleted", "deleting")
-    ]
+    if any(target.startswith("vpce-") for target in targets):
+        found += [
+            Connection(
+                e["VpcEndpointId"],
+                t("networking.kind_endpoint", type=e.get("VpcEndpointType", "")),
+                name_of(e) or e.get("ServiceName", ""),
+            )
+            for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+                "VpcEndpoints"
+            ]
+            if e["VpcEndpointId"] in targets
+            and e.get("State", "").lower() not in ("deleted", "deleting")
+        ]
     return found
 
 
@@ -312,7 +321,8 @@ def vpc_overview_html(vpc_id: str) -> str:
         vpc = vpc_by_id(vpc_id)
         subnets = describe_subnets(vpc_id)
         route_tables = describe_route_tables(vpc_id)
-        picture = resource_map_svg(vpc, subnets, route_tables, connections_of(vpc_id))
+        connections = connections_of(vpc_id, route_tables)
+        picture = resource_map_svg(vpc, subnets, route_tables, connections)
         names = subnet_names(vpc_id)
     return f"<div class='lab-vpc-overview'>{picture}{route_tables_html(route_tables, names)}</div>"
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from helpers.aws.networking.find import (
     EVERYWHERE,
     LabNetwork,
     associated_subnet_ids,
     availability_zones,
+    describe_route_tables,
     find_lab_vpc,
+    is_main,
     lab_elastic_ips,
     lab_internet_gateways,
     lab_nat_gateways,
@@ -28,6 +31,8 @@ from helpers.aws.networking.find import (
 )
 from helpers.aws.networking.plan import (
     NetworkPlan,
+    PlannedRouteTable,
+    PlannedSubnet,
     plan_for_existing,
     plan_network,
     refusals,
@@ -76,14 +81,50 @@ def print_progress(text: str) -> None:
     print(text, flush=True)
 
 
-class _Builder:
-    """Makes what is missing of ``plan`` in the lab's VPC, reporting each step."""
+@dataclass
+class _Found:
+    """What the lab already has in its VPC, read before anything is made there."""
 
-    def __init__(self, plan: NetworkPlan, report: Callable[[str], None]):
+    dns: dict[str, bool] | None  # attribute -> value (None: not read, left as it is)
+    main_route_table: dict | None  # None: not read (a VPC just made: read when tagged)
+    route_tables: list[dict]  # the lab's, AWS's shape
+    subnets: list[dict]  # the lab's
+    internet_gateways: list[dict]  # the lab's
+    associations: dict[str, str]  # subnet id -> its explicit association's id, any table
+
+
+# Where each kind of resource comes in the progress lines (the plan's order), and after all.
+(
+    PLACE_VPC,
+    PLACE_SUBNETS,
+    PLACE_INTERNET_GATEWAY,
+    PLACE_NAT_GATEWAYS,
+    PLACE_ROUTE_TABLES,
+    PLACE_END,
+) = range(6)
+
+
+class _Builder:
+    """Makes what is missing of ``plan`` in the lab's VPC, reporting each step.
+
+    After the VPC, its parts are made in two rounds of calls made at once
+    (``read_cache.together``: a learner far from the region waits for each round, not for each
+    call): the DNS setting, the main route table's tag, the subnets, the internet gateway (made,
+    then attached) and the route tables; then, once they exist, the associations and the
+    default routes. NAT gateways (and their waits) come between the rounds. Progress is shown
+    from the calling thread only (an ipywidgets Output shows its own thread's prints), in the
+    plan's order, also when a call fails."""
+
+    def __init__(
+        self, plan: NetworkPlan, report: Callable[[str], None], missing_only: bool = False
+    ):
         self.plan = plan
         self.report = report
+        self.missing_only = missing_only  # catch-up: an existing VPC's settings left unread
         self.ec2 = client("ec2")
         self.created: list[str] = []
+        # What was made and not shown yet: (place in the plan's order, name, id).
+        self.unreported: list[tuple[tuple, str, str]] = []
         # A VPC this builder just made holds nothing of the lab's yet, and AWS's defaults are
         # known: nothing is looked up in it before it is made.
         self.new_vpc = False
@@ -94,9 +135,17 @@ class _Builder:
     def tags(self, role: str, name: str | None, **extra) -> dict:
         return lab_tags(CHAPTER, role, name, {k: v for k, v in extra.items() if v})
 
-    def made(self, name: str, resource_id: str) -> None:
-        self.created.append(name)
-        self.report(t("networking.progress_created", name=name, id=resource_id))
+    def made(self, place: tuple, name: str, resource_id: str) -> None:
+        """Note what was made (on any thread); ``report_made`` shows it."""
+        self.unreported.append((place, name, resource_id))
+
+    def report_made(self, before: tuple = (PLACE_END,)) -> None:
+        """Show what was made that comes before ``before`` in the plan's order (calling thread)."""
+        for item in sorted(item for item in self.unreported if item[0] < before):
+            self.unreported.remove(item)
+            _, name, resource_id = item
+            self.created.append(name)
+            self.report(t("networking.progress_created", name=name, id=resource_id))
 
     def vpc(self, existing: dict | None) -> str:
         if existing:
@@ -113,10 +162,52 @@ class _Builder:
             with read_cache.fresh():
                 self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
         self.new_vpc = True
-        self.made(plan.vpc_name, vpc_id)
+        self.made((PLACE_VPC,), plan.vpc_name, vpc_id)
+        self.report_made()
         return vpc_id
 
-    def dns(self, vpc_id: str) -> None:
+    def look(self, vpc_id: str) -> _Found:
+        """What the lab already has in ``vpc_id``, asked at once (nothing, in a VPC just made)."""
+        if self.new_vpc:
+            return _Found(dict(NEW_VPC_DNS), None, [], [], [], {})
+
+        def dns_attributes() -> dict[str, bool] | None:
+            if self.missing_only:
+                return None
+            support, hostnames = read_cache.together(
+                lambda: self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport"),
+                lambda: self.ec2.describe_vpc_attribute(
+                    VpcId=vpc_id, Attribute="enableDnsHostnames"
+                ),
+            )
+            return {
+                "enableDnsSupport": support["EnableDnsSupport"]["Value"],
+                "enableDnsHostnames": hostnames["EnableDnsHostnames"]["Value"],
+            }
+
+        dns, every_table, subnets, internet_gateways = read_cache.together(
+            dns_attributes,
+            lambda: describe_route_tables(vpc_id),
+            lambda: lab_subnets(vpc_id),
+            lambda: lab_internet_gateways(vpc_id) if self.plan.internet_gateway_name else [],
+        )
+        return _Found(
+            dns=dns,
+            main_route_table=next(filter(is_main, every_table), None),
+            route_tables=lab_route_tables(vpc_id),  # the route tables just read, the lab's
+            subnets=subnets,
+            internet_gateways=internet_gateways,
+            associations={
+                a["SubnetId"]: a["RouteTableAssociationId"]
+                for table in every_table
+                for a in table.get("Associations", [])
+                if a.get("SubnetId")
+            },
+        )
+
+    def dns(self, vpc_id: str, found: _Found) -> None:
+        if found.dns is None:
+            return
         # Resolution first (hostnames build on it), and one attribute per call: AWS refuses
         # two attributes in one ModifyVpcAttribute request.
         for attribute, member, choice in (
@@ -124,44 +215,33 @@ class _Builder:
             ("enableDnsHostnames", "EnableDnsHostnames", "dns_hostnames"),
         ):
             wanted = self.plan.choices[choice]
-            if self.new_vpc:
-                value = NEW_VPC_DNS[attribute]
-            else:
-                found = self.ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)
-                value = found[member]["Value"]
-            if value != wanted:
+            if found.dns[attribute] != wanted:
                 self.ec2.modify_vpc_attribute(VpcId=vpc_id, **{member: {"Value": wanted}})
 
-    def tag_main_route_table(self, vpc_id: str) -> None:
-        main = main_route_table(vpc_id)
-        self.main_route_table_id = main["RouteTableId"] if main else ""
+    def tag_main_route_table(self, vpc_id: str, found: _Found) -> str:
+        main = main_route_table(vpc_id) if self.new_vpc else found.main_route_table
         if main and role_of(main) != ROLE_MAIN_ROUTE_TABLE:
             self.ec2.create_tags(
                 Resources=[main["RouteTableId"]],
                 Tags=as_aws(self.tags(ROLE_MAIN_ROUTE_TABLE, None)),
             )
+        return main["RouteTableId"] if main else ""
 
-    def subnets(self, vpc_id: str) -> dict[str, str]:
-        existing = {} if self.new_vpc else {slot_of(s): s["SubnetId"] for s in lab_subnets(vpc_id)}
-        for planned in self.plan.subnets:
-            if planned.slot in existing:
-                continue
-            tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
-            subnet_id = self.ec2.create_subnet(
-                VpcId=vpc_id,
-                CidrBlock=planned.cidr,
-                AvailabilityZone=planned.zone,
-                TagSpecifications=tag_specification("subnet", tags),
-            )["Subnet"]["SubnetId"]
-            existing[planned.slot] = subnet_id
-            self.made_subnet_ids.add(subnet_id)
-            self.made(planned.name, subnet_id)
-        return existing
+    def subnet(self, vpc_id: str, place: int, planned: PlannedSubnet) -> str:
+        tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
+        subnet_id = self.ec2.create_subnet(
+            VpcId=vpc_id,
+            CidrBlock=planned.cidr,
+            AvailabilityZone=planned.zone,
+            TagSpecifications=tag_specification("subnet", tags),
+        )["Subnet"]["SubnetId"]
+        self.made((PLACE_SUBNETS, place), planned.name, subnet_id)
+        return subnet_id
 
-    def internet_gateway(self, vpc_id: str) -> str | None:
+    def internet_gateway(self, vpc_id: str, found: _Found) -> str | None:
         if not self.plan.internet_gateway_name:
             return None
-        gateways = [] if self.new_vpc else lab_internet_gateways(vpc_id)
+        gateways = found.internet_gateways
         if gateways:
             gateway_id = gateways[0]["InternetGatewayId"]
         else:
@@ -171,18 +251,53 @@ class _Builder:
             gateway_id = self.ec2.create_internet_gateway(
                 TagSpecifications=tag_specification("internet-gateway", tags)
             )["InternetGateway"]["InternetGatewayId"]
-            self.made(self.plan.internet_gateway_name, gateway_id)
+            self.made((PLACE_INTERNET_GATEWAY,), self.plan.internet_gateway_name, gateway_id)
             gateways = [{"Attachments": []}]
         if not any(a.get("VpcId") == vpc_id for a in gateways[0].get("Attachments", [])):
             self.ec2.attach_internet_gateway(InternetGatewayId=gateway_id, VpcId=vpc_id)
         return gateway_id
+
+    def route_table(self, vpc_id: str, place: int, planned: PlannedRouteTable) -> dict:
+        tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
+        table = self.ec2.create_route_table(
+            VpcId=vpc_id, TagSpecifications=(tag_specification("route-table", tags))
+        )["RouteTable"]
+        self.made((PLACE_ROUTE_TABLES, place), planned.name, table["RouteTableId"])
+        return table
+
+    def parts(self, vpc_id: str, found: _Found) -> tuple[dict[str, str], str | None, list[dict]]:
+        """The first round, at once: DNS, the main route table's tag, the internet gateway, the
+        missing subnets and route tables. Returns the subnets' ids by slot, the internet
+        gateway's id and the planned route tables (AWS's shape), in the plan's order."""
+        subnet_ids = {slot_of(s): s["SubnetId"] for s in found.subnets}
+        tables = {
+            slot_of(table): table
+            for table in found.route_tables
+            if role_of(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)
+        }
+        new_subnets = [(i, s) for i, s in enumerate(self.plan.subnets) if s.slot not in subnet_ids]
+        new_tables = [(i, r) for i, r in enumerate(self.plan.route_tables) if r.slot not in tables]
+        main_id, gateway_id, _, *made = read_cache.together(
+            lambda: self.tag_main_route_table(vpc_id, found),
+            lambda: self.internet_gateway(vpc_id, found),
+            lambda: self.dns(vpc_id, found),
+            *(lambda i=i, s=s: self.subnet(vpc_id, i, s) for i, s in new_subnets),
+            *(lambda i=i, r=r: self.route_table(vpc_id, i, r) for i, r in new_tables),
+        )
+        self.main_route_table_id = main_id
+        for (_, planned), subnet_id in zip(new_subnets, made[: len(new_subnets)], strict=True):
+            subnet_ids[planned.slot] = subnet_id
+            self.made_subnet_ids.add(subnet_id)
+        for (_, planned), table in zip(new_tables, made[len(new_subnets) :], strict=True):
+            tables[planned.slot] = table
+        return subnet_ids, gateway_id, [tables[planned.slot] for planned in self.plan.route_tables]
 
     def nat_gateways(self, vpc_id: str, subnet_ids: dict[str, str]) -> dict[str, str]:
         if not self.plan.nat_gateways:
             return {}
         gateways = {} if self.new_vpc else {slot_of(g): g for g in lab_nat_gateways(vpc_id)}
         addresses = {} if self.new_vpc else {slot_of(a): a for a in lab_elastic_ips(vpc_id)}
-        for planned in self.plan.nat_gateways:
+        for place, planned in enumerate(self.plan.nat_gateways):
             if planned.slot in gateways:
                 continue
             address = addresses.get(planned.slot)
@@ -195,7 +310,8 @@ class _Builder:
                 address = self.ec2.allocate_address(
                     Domain="vpc", TagSpecifications=tag_specification("elastic-ip", tags)
                 )
-                self.made(planned.elastic_ip_name, address["AllocationId"])
+                place_of_address = (PLACE_NAT_GATEWAYS, place, 0)
+                self.made(place_of_address, planned.elastic_ip_name, address["AllocationId"])
             tags = self.tags(ROLE_NAT_GATEWAY, planned.name, **{SLOT_KEY: planned.slot})
             gateway = self.ec2.create_nat_gateway(
                 SubnetId=subnet_ids[planned.subnet_slot],
@@ -204,7 +320,8 @@ class _Builder:
                 TagSpecifications=tag_specification("natgateway", tags),
             )["NatGateway"]
             gateways[planned.slot] = gateway
-            self.made(planned.name, gateway["NatGatewayId"])
+            self.made((PLACE_NAT_GATEWAYS, place, 1), planned.name, gateway["NatGatewayId"])
+            self.report_made(before=(PLACE_ROUTE_TABLES,))
         return {slot: self._wait_available(gateway) for slot, gateway in gateways.items()}
 
     def _wait_available(self, gateway: dict) -> str:
@@ -229,28 +346,23 @@ class _Builder:
             raise LabError("networking.nat_failed", id=gateway_id, state=state)
         return gateway_id
 
-    def route_tables(
+    def connect(
         self,
-        vpc_id: str,
         subnet_ids: dict[str, str],
         gateway_id: str | None,
         nat_ids: dict[str, str],
+        tables: list[dict],
+        found: _Found,
     ) -> None:
-        existing = {
-            slot_of(table): table
-            for table in ([] if self.new_vpc else lab_route_tables(vpc_id))
-            if role_of(table) in (ROLE_PUBLIC_ROUTE_TABLE, ROLE_PRIVATE_ROUTE_TABLE)
-        }
-        for planned in self.plan.route_tables:
-            table = existing.get(planned.slot)
-            if table is None:
-                tags = self.tags(planned.role, planned.name, **{SLOT_KEY: planned.slot})
-                table = self.ec2.create_route_table(
-                    VpcId=vpc_id, TagSpecifications=(tag_specification("route-table", tags))
-                )["RouteTable"]
-                self.made(planned.name, table["RouteTableId"])
-            self.route_table_ids.setdefault(planned.role, []).append(table["RouteTableId"])
-            self._associate(table, [subnet_ids[slot] for slot in planned.subnet_slots], vpc_id)
+        """The second round, at once: each planned route table's subnets and default route."""
+        steps = []
+        for planned, table in zip(self.plan.route_tables, tables, strict=True):
+            table_id = table["RouteTableId"]
+            self.route_table_ids.setdefault(planned.role, []).append(table_id)
+            already = set(associated_subnet_ids(table))
+            for subnet_id in (subnet_ids[slot] for slot in planned.subnet_slots):
+                if subnet_id not in already:
+                    steps.append(partial(self._associate, table_id, subnet_id, found))
             target = (
                 {"GatewayId": gateway_id}
                 if planned.role == ROLE_PUBLIC_ROUTE_TABLE
@@ -259,45 +371,20 @@ class _Builder:
                 else None
             )
             if target:
-                self._default_route(table, target)
+                steps.append(partial(self._default_route, table, target))
+        read_cache.together(*steps)
 
-    def _associate(self, table: dict, subnet_ids: list[str], vpc_id: str) -> None:
-        already = set(associated_subnet_ids(table))
-        tables = None
-        for subnet_id in subnet_ids:
-            if subnet_id in already:
-                continue
-            if subnet_id in self.made_subnet_ids:
-                # "Subnet route tables": a subnet not explicitly associated with a route table
-                # uses the main one; a subnet made just now has no association to replace.
-                self.ec2.associate_route_table(
-                    RouteTableId=table["RouteTableId"], SubnetId=subnet_id
-                )
-                continue
-            tables = (
-                tables
-                or client("ec2").describe_route_tables(
-                    Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
-                )["RouteTables"]
+    def _associate(self, table_id: str, subnet_id: str, found: _Found) -> None:
+        # "Subnet route tables": a subnet not explicitly associated with a route table uses the
+        # main one; a subnet made just now has no association to replace.
+        made_now = subnet_id in self.made_subnet_ids
+        current_association = None if made_now else found.associations.get(subnet_id)
+        if current_association:
+            self.ec2.replace_route_table_association(
+                AssociationId=current_association, RouteTableId=table_id
             )
-            current_association = next(
-                (
-                    a
-                    for other in tables
-                    for a in other.get("Associations", [])
-                    if a.get("SubnetId") == subnet_id
-                ),
-                None,
-            )
-            if current_association:
-                self.ec2.replace_route_table_association(
-                    AssociationId=current_association["RouteTableAssociationId"],
-                    RouteTableId=table["RouteTableId"],
-                )
-            else:
-                self.ec2.associate_route_table(
-                    RouteTableId=table["RouteTableId"], SubnetId=subnet_id
-                )
+        else:
+            self.ec2.associate_route_table(RouteTableId=table_id, SubnetId=subnet_id)
 
     def network(self, vpc_id: str, subnet_ids: dict[str, str]) -> LabNetwork:
         """The network this builder made in a new VPC, as ``find_lab_network`` would find it
@@ -333,13 +420,17 @@ class _Builder:
 
 
 def ensure_network(
-    choices: dict | None = None, report: Callable[[str], None] = print_progress
+    choices: dict | None = None,
+    report: Callable[[str], None] = print_progress,
+    missing_only: bool = False,
 ) -> EnsureResult:
     """Make whatever is missing of the lab's network; reuse the lab's VPC when there is one.
 
     A lab VPC found by its tags is finished as it was planned (its own stored choices), so
     a second Create, a re-run, or catch-up never makes a second VPC. Without one, ``choices``
     are checked first and LabError is raised for the first refusal (nothing is created).
+    ``missing_only`` (a later chapter's catch-up): an existing VPC's DNS settings are neither
+    read nor set back (the wizard's own click does, and chapter 01's check reports them).
     """
     with friendly_errors():
         existing = find_lab_vpc()
@@ -350,14 +441,17 @@ def ensure_network(
             if problems:
                 raise problems[0]
             plan = plan_network(choices or {}, availability_zones())
-        builder = _Builder(plan, report)
-        vpc_id = builder.vpc(existing)
-        builder.dns(vpc_id)
-        builder.tag_main_route_table(vpc_id)
-        subnet_ids = builder.subnets(vpc_id)
-        gateway_id = builder.internet_gateway(vpc_id)
-        nat_ids = builder.nat_gateways(vpc_id, subnet_ids)
-        builder.route_tables(vpc_id, subnet_ids, gateway_id, nat_ids)
+        builder = _Builder(plan, report, missing_only)
+        try:
+            vpc_id = builder.vpc(existing)
+            found = builder.look(vpc_id)
+            subnet_ids, gateway_id, tables = builder.parts(vpc_id, found)
+            builder.report_made(before=(PLACE_NAT_GATEWAYS,))
+            nat_ids = builder.nat_gateways(vpc_id, subnet_ids)
+            builder.report_made()
+            builder.connect(subnet_ids, gateway_id, nat_ids, tables, found)
+        finally:
+            builder.report_made()  # what calls made at once made before one of them failed
         network = (
             builder.network(vpc_id, subnet_ids) if builder.new_vpc else network_from(find_lab_vpc())
         )

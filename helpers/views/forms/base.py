@@ -39,6 +39,8 @@ class Field:
     label_key: str
     kind: str = "text"
     default: Any = None
+    # A default read from AWS: asked for only when a value is missing (``completed``).
+    default_factory: Callable[[], Any] | None = None
     # (label, value) pairs, or a function of the form's current values returning them.
     options: list | Callable[[dict], list] | None = None
     depends_on: tuple[str, ...] = ()  # fields whose change refreshes this one's options
@@ -50,6 +52,9 @@ class Field:
     @property
     def label(self) -> str:
         return t(self.label_key)
+
+    def default_value(self) -> Any:
+        return self.default_factory() if self.default_factory else self.default
 
     def choices(self, values: dict) -> list[tuple[str, Any]]:
         options = self.options(values) if callable(self.options) else (self.options or [])
@@ -99,14 +104,14 @@ class FormModel:
     progress: Callable[[str], None] = staticmethod(lambda text: print(text, flush=True))
 
     def defaults(self) -> dict:
-        return {f.name: f.default for f in self.fields}
+        return {f.name: f.default_value() for f in self.fields}
 
-    def completed(self, values: dict) -> dict:
-        """``values`` with the defaults of the fields it leaves out. A view passes every field,
-        and some forms' defaults are read from AWS: they are asked for only when needed."""
-        if {f.name for f in self.fields} <= set(values):
-            return dict(values)
-        return {**self.defaults(), **values}
+    def completed(self, values: dict, names=None) -> dict:
+        """The form's fields (or those ``names``), from ``values`` or else their defaults. A view
+        passes every field, and some forms' defaults are read from AWS: they are asked for only
+        when needed."""
+        fields = self.fields if names is None else [self.field(name) for name in names]
+        return {f.name: values[f.name] if f.name in values else f.default_value() for f in fields}
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -128,7 +133,7 @@ class FormModel:
 
     def values_from_journal(self, choices: dict) -> dict:
         """The form's values for the learner's remembered ``choices`` (defaults elsewhere)."""
-        return {f.name: choices.get(f.name, f.default) for f in self.fields}
+        return self.completed(choices)
 
     def done(self, result: SubmitResult) -> bool:
         """Whether ``result`` finished the form's job (else the next Run All submits again)."""
@@ -307,7 +312,7 @@ class FormView:
         self._clicks = ClickGuard()
         self._submitted: dict | None = None  # the values the result under the button is for
         self._result_html = ""
-        initial = {**model.defaults(), **(values or {})}
+        initial = model.completed(values or {})
         self.controls = {f.name: self._make_control(f, initial) for f in model.fields}
         self.judgement = widgets.HTML()  # what a click would refuse or warn about, live
         self.preview = widgets.HTML()

@@ -179,6 +179,13 @@ def _security_group_options(values: dict) -> list[tuple[str, str]]:
     return [(f"{g['GroupId']} ({g['GroupName']})", g["GroupId"]) for g in groups]
 
 
+def _default_vpc() -> str | None:
+    """The console's default VPC here: the lab's, else the region's first."""
+    network = networking.find_lab_network()
+    choices = networking.vpc_choices()
+    return network.vpc_id if network else (choices[0][1] if choices else None)
+
+
 class EndpointForm(FormModel):
     """Create endpoint: Name tag, service, VPC, route tables (or subnets), policy, tags."""
 
@@ -212,7 +219,7 @@ class EndpointForm(FormModel):
             "service",
             "endpoints.label_service",
             "choice",
-            None,
+            default_factory=endpoints.dynamodb_service_name,
             options=_service_options,
             depends_on=("service_category", "service_search", "service_type_filter"),
         ),
@@ -228,14 +235,14 @@ class EndpointForm(FormModel):
             "vpc",
             "endpoints.label_vpc",
             "choice",
-            None,
+            default_factory=lambda: _default_vpc(),
             options=lambda values: networking.vpc_choices(),
         ),
         Field(
             "route_tables",
             "endpoints.label_route_tables",
             "multi",
-            None,
+            default_factory=lambda: EndpointForm.route_table_defaults(_default_vpc()),
             options=_route_table_options,
             depends_on=("vpc",),
         ),
@@ -275,16 +282,6 @@ class EndpointForm(FormModel):
         ),
         Field("tags", "endpoints.label_tags", "text", []),
     ]
-
-    def defaults(self) -> dict:
-        """The console's defaults here: this region's DynamoDB, the lab's VPC and private tables."""
-        values = super().defaults()
-        values["service"] = endpoints.dynamodb_service_name()
-        network = networking.find_lab_network()
-        choices = networking.vpc_choices()
-        values["vpc"] = network.vpc_id if network else (choices[0][1] if choices else None)
-        values["route_tables"] = self.route_table_defaults(values["vpc"])
-        return values
 
     @staticmethod
     def route_table_defaults(vpc_id: str | None) -> list[str]:

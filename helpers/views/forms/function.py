@@ -13,7 +13,7 @@ import re
 
 from helpers.aws import api, functions, networking
 from helpers.aws.tables import DEFAULT_TABLE_NAME
-from helpers.core import journal
+from helpers.core import journal, read_cache
 from helpers.core.clients import client
 from helpers.core.errors import none_if_missing
 from helpers.core.messages import t
@@ -100,11 +100,11 @@ class ExecutionRoleForm(FormModel):
 
     def create(self, values: dict) -> SubmitResult:
         table_name = values["table_name"].strip()
-        role, created = functions.ensure_execution_role(
+        made = functions.ensure_execution_role(
             values["role_name"].strip(), table_name, self.progress
         )
         return SubmitResult(
-            ok=True, created=created, resource=role, html=role_done_html(role, table_name, created)
+            ok=True, created=made.created, resource=made.role, html=role_done_html(made, table_name)
         )
 
     def preview(self, values: dict) -> str:
@@ -148,13 +148,13 @@ def policies_html(table_document: dict) -> str:
     )
 
 
-def role_done_html(role: dict, table_name: str, created: bool) -> str:
-    """What a click on Create role did, in one success box: the role as IAM now reports it
+def role_done_html(made: functions.EnsuredRole, table_name: str) -> str:
+    """What a click on Create role did, in one success box: the role as the click left it
     (the policy documents are the ones shown above the button)."""
-    attached, _ = functions.role_policies(role["RoleName"])
+    role, attached = made.role, made.policy_arns
     return box(
         t(
-            "functions.role_created" if created else "functions.role_reused",
+            "functions.role_created" if made.created else "functions.role_reused",
             name=role["RoleName"],
             arn=role["Arn"],
             trusted=", ".join(_trusted_services(role)),
@@ -245,10 +245,14 @@ class FunctionForm(FormModel):
     def __init__(self):
         network = networking.find_lab_network()
         vpc_id = network.vpc_id if network else None
-        table_name = functions.role_table_name() or journal.choices(self.chapter).get(
-            "table_name", DEFAULT_TABLE_NAME
-        )
         self.network = network
+
+        def environment() -> str:
+            table_name = functions.role_table_name() or journal.choices(self.chapter).get(
+                "table_name", DEFAULT_TABLE_NAME
+            )
+            return functions.environment_text(functions.default_environment(table_name))
+
         self.fields = [
             Field(
                 "function_name",
@@ -278,7 +282,7 @@ class FunctionForm(FormModel):
                 "security_groups",
                 "functions.field_security_groups",
                 "multi",
-                [group for group in [default_security_group(vpc_id)] if group],
+                default_factory=lambda: [g for g in [default_security_group(vpc_id)] if g],
                 options=security_group_options,
                 depends_on=("vpc",),
             ),
@@ -286,7 +290,7 @@ class FunctionForm(FormModel):
                 "environment",
                 "functions.field_environment",
                 "textarea",
-                functions.environment_text(functions.default_environment(table_name)),
+                default_factory=environment,
             ),
         ]
 
@@ -347,11 +351,14 @@ class FunctionForm(FormModel):
         problems = self._settings_problems(values)
         _, environment_problems = functions.parse_environment(values["environment"])
         problems += environment_problems
-        problems += self._network_problems(values)
-        problems += self._role_problems(values)
-        if not any(p.field == "function_name" for p in problems):
-            problems += self._name_problems(values["function_name"].strip())
-        return problems
+        name_refused = any(p.field == "function_name" for p in problems)
+        # Independent reads (the network, the role, the name), asked at once.
+        network, role, name = read_cache.together(
+            lambda: self.network_problems(values),
+            lambda: self._role_problems(values),
+            lambda: [] if name_refused else self._name_problems(values["function_name"].strip()),
+        )
+        return problems + network + role + name
 
     def _settings_problems(self, values: dict) -> list[Problem]:
         problems = []
@@ -390,7 +397,7 @@ class FunctionForm(FormModel):
             )
         return problems
 
-    def _network_problems(self, values: dict) -> list[Problem]:
+    def network_problems(self, values: dict) -> list[Problem]:
         vpc_id = values["vpc"]
         subnet_ids = list(values["subnets"] or [])
         group_ids = list(values["security_groups"] or [])
@@ -468,7 +475,7 @@ class FunctionForm(FormModel):
                     t("functions.function_renamed", existing=existing["FunctionName"]),
                 )
             ]
-        if existing is None and functions.function_by_name(name):
+        if existing is None and functions.name_taken(name):
             return [
                 Problem(
                     "function_name",
@@ -500,6 +507,7 @@ class FunctionForm(FormModel):
             values["subnets"],
             values["security_groups"],
             variables,
+            likely_vpc_id=values["vpc"],
         )
         rows.append(
             [
@@ -602,14 +610,16 @@ def _membership_problems(
     return problems
 
 
-def _function_rows(name, runtime, memory, timeout, subnets, groups, variables) -> list[list]:
+def _function_rows(
+    name, runtime, memory, timeout, subnets, groups, variables, likely_vpc_id=None
+) -> list[list]:
     return [
         [t("functions.row_name"), name],
         [t("functions.row_runtime"), f"{runtime} · {functions.HANDLER}"],
         [t("functions.row_memory"), f"{memory} MB"],
         [t("functions.row_timeout"), f"{timeout} s"],
         # Derived from the subnets: the embedded backend reports a made-up VpcId.
-        [t("functions.row_vpc"), functions.subnets_vpc_id(list(subnets)) or "-"],
+        [t("functions.row_vpc"), functions.subnets_vpc_id(list(subnets), likely_vpc_id) or "-"],
         [t("functions.row_subnets"), ", ".join(subnets) or "-"],
         [t("functions.row_security_groups"), ", ".join(groups) or "-"],
         [t("functions.row_environment"), functions.environment_summary(variables)],
@@ -693,9 +703,19 @@ def function_view_html() -> str:
     return function_html(configuration)
 
 
+# The fields the network's checks read: a what-if about them alone asks nothing of IAM or Lambda.
+NETWORK_FIELDS = ("vpc", "subnets", "security_groups")
+
+
 def what_if_html(**values) -> str:
-    """What the function form would say about ``values`` — checked only, nothing created."""
+    """What the function form would say about ``values`` — checked only, nothing created. Only
+    the network's checks when ``values`` are network settings alone (the other checks judge the
+    defaults, already judged by the form above)."""
     model = FunctionForm()
-    problems = model.check({**model.defaults(), **values})
+    if set(values) <= set(NETWORK_FIELDS):
+        network = model.completed(values, NETWORK_FIELDS)
+        problems = model.network_problems(network)
+    else:
+        problems = model.check(model.completed(values))
     judged = render_problems(model, problems) or box(t("functions.what_if_fine"), "success")
     return judged + box(t("functions.what_if_nothing"), "info")

@@ -8,7 +8,7 @@ role were set up for.
 from __future__ import annotations
 
 from helpers.aws import functions, tables
-from helpers.core import costs, journal
+from helpers.core import costs, journal, read_cache
 from helpers.core.messages import t
 from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
 from helpers.views.html import box, table
@@ -80,7 +80,10 @@ class TableForm(FormModel):
         if problems:
             return problems
         name = values["table_name"].strip()
-        existing = tables.find_lab_table()
+        # Independent reads, asked at once (a learner far from the region waits once for them).
+        existing, warnings = read_cache.together(
+            tables.find_lab_table, lambda: self._wiring_warnings(name)
+        )
         if existing and existing["TableName"] != name:
             return [
                 Problem(
@@ -95,7 +98,7 @@ class TableForm(FormModel):
                     "table_name", "ResourceInUseException", t("tables.table_not_lab", table=name)
                 )
             ]
-        return self._wiring_warnings(name)
+        return warnings
 
     def _shape_problems(self, values: dict) -> list[Problem]:
         problems = []
@@ -163,7 +166,9 @@ class TableForm(FormModel):
 
     def _wiring_warnings(self, name: str) -> list[Problem]:
         warnings = []
-        function_table = tables.function_table_name()
+        function_table, role_table = read_cache.together(
+            tables.function_table_name, functions.role_table_name
+        )
         if function_table and function_table != name:
             warnings.append(
                 Problem(
@@ -173,7 +178,6 @@ class TableForm(FormModel):
                     "warning",
                 )
             )
-        role_table = functions.role_table_name()
         if role_table and role_table != name:
             warnings.append(
                 Problem(
