@@ -122,3 +122,21 @@ def fresh_lab(lab_home):
     """An empty backend and an empty journal, as for a learner starting the lab."""
     _empty_lab()
     yield lab_home
+
+
+@pytest.fixture
+def calls(tmp_path, monkeypatch):
+    """The AWS calls made from now on, per ``service.Operation`` (a function returning a
+    Counter), from the lab's own call log (``LAB_CALL_LOG``, in this process and any kernel
+    started with this environment)."""
+    import collections
+
+    from helpers.core import read_cache
+
+    log = tmp_path / "calls.log"
+    monkeypatch.setenv(read_cache.CALL_LOG_ENV, str(log))
+
+    def counted() -> collections.Counter:
+        return collections.Counter(log.read_text().split() if log.exists() else [])
+
+    return counted

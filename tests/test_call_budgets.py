@@ -36,18 +36,6 @@ RUN_ALL_CEILINGS = {"01": 31, "02": 38, "04": 60}
 RUN_ALL_BUDGETS = {"01": 30, "02": 40, "04": 60}
 
 
-@pytest.fixture
-def calls(tmp_path, monkeypatch):
-    """The calls made from now on, per ``service.Operation`` (a function returning a Counter)."""
-    log = tmp_path / "calls.log"
-    monkeypatch.setenv(read_cache.CALL_LOG_ENV, str(log))
-
-    def counted() -> collections.Counter:
-        return collections.Counter(log.read_text().split() if log.exists() else [])
-
-    return counted
-
-
 # --- the cache -----------------------------------------------------------------------------------
 
 

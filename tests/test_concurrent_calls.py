@@ -13,7 +13,6 @@ event holds one until the other has begun.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import threading
 
@@ -24,18 +23,6 @@ from helpers.aws import networking
 from helpers.core import read_cache
 from helpers.core.clients import client, friendly_errors
 from helpers.core.errors import LabError, aws_error_code
-
-
-@pytest.fixture
-def calls(tmp_path, monkeypatch):
-    """The calls made from now on, per ``service.Operation`` (a function returning a Counter)."""
-    log = tmp_path / "calls.log"
-    monkeypatch.setenv(read_cache.CALL_LOG_ENV, str(log))
-
-    def counted() -> collections.Counter:
-        return collections.Counter(log.read_text().split() if log.exists() else [])
-
-    return counted
 
 
 @contextlib.contextmanager
