@@ -178,18 +178,35 @@ def run_all(path: Path, environment: dict, km: KernelManager | None = None) -> f
     ).total_seconds()
 
 
-def chapter_calls(chapters: list[str], latency_ms: int, scratch: Path) -> dict:
-    """Per chapter: {"direct": (calls, s), "delayed": (calls, s)}."""
-    home = scratch / "calls-backend"
+@contextlib.contextmanager
+def delayed_backend(home: Path, latency_ms: int):
+    """A backend of the benchmark's own with the delaying proxy before it: yields the running
+    backend, the proxy's URL and the backend's keys as environment variables."""
     running = backend.start(home, "us-east-1")
     proxy = delaying_proxy(running.url, latency_ms)
-    proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
     keys = {
         "AWS_ACCESS_KEY_ID": running.keys["aws_access_key_id"],
         "AWS_SECRET_ACCESS_KEY": running.keys["aws_secret_access_key"],
     }
-    results: dict = collections.defaultdict(dict)
     try:
+        yield running, f"http://127.0.0.1:{proxy.server_address[1]}", keys
+    finally:
+        proxy.shutdown()
+        backend.stop(home)
+
+
+def record(results: dict, what: str, row: str, mode: str, log: Path, seconds: float) -> None:
+    """One figure: the calls ``log`` holds and ``seconds``, kept in ``results`` and shown."""
+    calls = len(log.read_text().split()) if log.exists() else 0
+    results[row][mode] = (calls, seconds)
+    print(f"  {what} {row} {mode}: {calls} calls, {seconds:.2f} s", file=sys.stderr, flush=True)
+
+
+def chapter_calls(chapters: list[str], latency_ms: int, scratch: Path) -> dict:
+    """Per chapter: {"direct": (calls, s), "delayed": (calls, s)}."""
+    home = scratch / "calls-backend"
+    results: dict = collections.defaultdict(dict)
+    with delayed_backend(home, latency_ms) as (running, proxy_url, keys):
         for number in chapters:
             for mode, url in (("direct", running.url), ("delayed", proxy_url)):
                 backend.wipe(home)
@@ -202,16 +219,7 @@ def chapter_calls(chapters: list[str], latency_ms: int, scratch: Path) -> dict:
                 )
                 catch_up(environment, number)
                 seconds = run_all(notebook(number), {**environment, "LAB_CALL_LOG": str(log)})
-                calls = len(log.read_text().split()) if log.exists() else 0
-                results[number][mode] = (calls, seconds)
-                print(
-                    f"  chapter {number} {mode}: {calls} calls, {seconds:.1f} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-    finally:
-        proxy.shutdown()
-        backend.stop(home)
+                record(results, "chapter", number, mode, log, seconds)
     return results
 
 
@@ -251,15 +259,8 @@ print({CLICK_MARK!r} + json.dumps({{"seconds": seconds}}))
 def click_figures(latency_ms: int, scratch: Path) -> dict:
     """Per form: {"direct": (calls, s), "delayed": (calls, s)} of one Create click."""
     home = scratch / "clicks-backend"
-    running = backend.start(home, "us-east-1")
-    proxy = delaying_proxy(running.url, latency_ms)
-    proxy_url = f"http://127.0.0.1:{proxy.server_address[1]}"
-    keys = {
-        "AWS_ACCESS_KEY_ID": running.keys["aws_access_key_id"],
-        "AWS_SECRET_ACCESS_KEY": running.keys["aws_secret_access_key"],
-    }
     results: dict = collections.defaultdict(dict)
-    try:
+    with delayed_backend(home, latency_ms) as (running, proxy_url, keys):
         for label, number, which, first in CREATE_FORMS:
             for mode, through in (("direct", ""), ("delayed", proxy_url)):
                 backend.wipe(home)
@@ -286,17 +287,7 @@ def click_figures(latency_ms: int, scratch: Path) -> dict:
                     for line in ran.stdout.splitlines()
                     if line.startswith(CLICK_MARK)
                 ]
-                seconds = json.loads(figures)["seconds"]
-                calls = len(log.read_text().split()) if log.exists() else 0
-                results[label][mode] = (calls, seconds)
-                print(
-                    f"  click {label} {mode}: {calls} calls, {seconds:.2f} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
-    finally:
-        proxy.shutdown()
-        backend.stop(home)
+                record(results, "click", label, mode, log, json.loads(figures)["seconds"])
     return results
 
 

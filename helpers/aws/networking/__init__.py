@@ -38,7 +38,6 @@ from helpers.aws.networking.find import (
     vpc_by_id,
     vpc_choices,
     vpc_label,
-    vpc_label_of,
     vpc_security_groups,
 )
 from helpers.aws.networking.plan import (
@@ -103,7 +102,6 @@ __all__ = [
     "vpc_by_id",
     "vpc_choices",
     "vpc_label",
-    "vpc_label_of",
     "vpc_security_groups",
     "warnings",
     "wizard_choices",

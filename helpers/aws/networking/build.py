@@ -72,6 +72,7 @@ NEW_VPC_DNS = {"enableDnsSupport": True, "enableDnsHostnames": False}
 @dataclass
 class EnsureResult:
     network: LabNetwork
+    vpc: dict  # the lab's VPC as CreateVpc answered or as it was found (its id, CIDR, tags)
     plan: NetworkPlan
     created: list[str]  # names of what this call made ([] when everything already existed)
     reused_existing_vpc: bool
@@ -147,9 +148,9 @@ class _Builder:
             self.created.append(name)
             self.report(t("networking.progress_created", name=name, id=resource_id))
 
-    def vpc(self, existing: dict | None) -> str:
+    def vpc(self, existing: dict | None) -> dict:
         if existing:
-            return existing["VpcId"]
+            return existing
         plan = self.plan
         tags = self.tags(
             ROLE_VPC, plan.vpc_name, **{PREFIX_KEY: plan.name_prefix, WIZARD_KEY: wizard_tag(plan)}
@@ -164,7 +165,7 @@ class _Builder:
         self.new_vpc = True
         self.made((PLACE_VPC,), plan.vpc_name, vpc_id)
         self.report_made()
-        return vpc_id
+        return made
 
     def look(self, vpc_id: str) -> _Found:
         """What the lab already has in ``vpc_id``, asked at once (nothing, in a VPC just made)."""
@@ -432,7 +433,8 @@ def ensure_network(
     ``missing_only`` (a later chapter's catch-up): an existing VPC's DNS settings are neither
     read nor set back (the wizard's own click does, and chapter 01's check reports them).
     """
-    with friendly_errors():
+    # One action: what ``look`` reads at once is read once, whoever calls (a click, catch-up).
+    with read_cache.action(), friendly_errors():
         existing = find_lab_vpc()
         if existing:
             plan = plan_for_existing(existing)
@@ -443,7 +445,8 @@ def ensure_network(
             plan = plan_network(choices or {}, availability_zones())
         builder = _Builder(plan, report, missing_only)
         try:
-            vpc_id = builder.vpc(existing)
+            vpc = builder.vpc(existing)
+            vpc_id = vpc["VpcId"]
             found = builder.look(vpc_id)
             subnet_ids, gateway_id, tables = builder.parts(vpc_id, found)
             builder.report_made(before=(PLACE_NAT_GATEWAYS,))
@@ -455,7 +458,7 @@ def ensure_network(
         network = (
             builder.network(vpc_id, subnet_ids) if builder.new_vpc else network_from(find_lab_vpc())
         )
-    return EnsureResult(network, plan, builder.created, existing is not None)
+    return EnsureResult(network, vpc, plan, builder.created, existing is not None)
 
 
 def summary(result: EnsureResult) -> str:

@@ -84,11 +84,6 @@ def vpc_by_id(vpc_id: str) -> dict | None:
     return next((vpc for vpc in region_vpcs() if vpc["VpcId"] == vpc_id), None)
 
 
-def vpc_label_of(vpc_id: str) -> str:
-    with friendly_errors():
-        return vpc_label(vpc_by_id(vpc_id) or {"VpcId": vpc_id, "CidrBlock": ""})
-
-
 def vpc_choices() -> list[tuple[str, str]]:
     """Every VPC of the region as ``(label, vpc_id)``, the lab's first, the default VPC too."""
     vpcs = region_vpcs()

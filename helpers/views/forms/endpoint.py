@@ -236,7 +236,7 @@ class EndpointForm(FormModel):
             "vpc",
             "endpoints.label_vpc",
             "choice",
-            default_factory=lambda: _default_vpc(),
+            default_factory=_default_vpc,
             options=lambda values: networking.vpc_choices(),
         ),
         Field(

@@ -156,15 +156,11 @@ class VpcForm(FormModel):
     def create(self, values: dict) -> SubmitResult:
         result = networking.ensure_network(values, self.progress)
         self._choices_in_use = dict(result.plan.choices)
-        if not result.reused_existing_vpc:
-            # As CreateVpc answered (the plan's CIDR and Name tag): not read again.
-            name = [{"Key": "Name", "Value": result.plan.vpc_name}]
-            made = {"VpcId": result.network.vpc_id, "CidrBlock": result.plan.cidr, "Tags": name}
-            vpc = networking.vpc_label(made)
-            key = "networking.created"
-        else:
-            vpc = networking.vpc_label_of(result.network.vpc_id)
+        if result.reused_existing_vpc:
             key = "networking.reused_finished" if result.created else "networking.reused"
+        else:
+            key = "networking.created"
+        vpc = networking.vpc_label(result.vpc)  # as the click made or found it: not read again
         return SubmitResult(
             ok=True,
             created=bool(result.created),
