@@ -9,6 +9,7 @@ executed notebook and a self-contained HTML page of it. Progress is the chapters
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -16,6 +17,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbconvert import HTMLExporter
+from traitlets.config import Config
 
 from helpers.chapters import lab
 from helpers.chapters import progress as lab_progress
@@ -47,6 +50,36 @@ CLEAR_SCREEN = "\033[2J\033[H"
 
 
 # --- the demo ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def notebook_client(
+    notebook: nbformat.NotebookNode, folder: Path, **options
+) -> Iterator[NotebookClient]:
+    """A client that runs ``notebook`` in a new python3 kernel started in ``folder`` (the
+    kernel's working directory); ``options`` are NotebookClient's (timeout, allow_errors…).
+
+    Over TCP, jupyter_client picks a kernel's five ports by binding port 0 and letting go of
+    it; the kernel binds them a moment later. When kernels start at once (the demo beside
+    learners' kernels on a shared hub, the test suite's class of eight) another process can
+    take a port in between, and the kernel dies with "Address already in use". On Linux and
+    macOS the kernel is reached over Unix sockets in a directory of its own instead, which
+    cannot collide; ZeroMQ has no such sockets on Windows, where TCP stays.
+    """
+    with contextlib.ExitStack() as cleanup:
+        config = Config()
+        if os.name == "posix":
+            # A short path: a Unix socket's path has a limit near 100 bytes.
+            sockets = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="lab-kernel-"))
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = f"{sockets}/k"
+        yield NotebookClient(
+            notebook,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(folder)}},
+            config=config,
+            **options,
+        )
 
 
 def notebook_folder(language: str) -> Path:
@@ -189,17 +222,14 @@ def _run_chapter(chapter: Chapter, folder: Path, out: Path, environment: dict) -
                 )
             )
 
-    runner = NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT_SECONDS,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(folder)}},  # the kernel's cwd: its set's language
-        on_cell_start=cell_started,
-    )
     began = time.monotonic()
     error = None
     try:
-        runner.execute(env=environment)
+        # The kernel's working directory is the set's folder: it sets the language.
+        with notebook_client(
+            notebook, folder, timeout=CELL_TIMEOUT_SECONDS, on_cell_start=cell_started
+        ) as runner:
+            runner.execute(env=environment)
     except CellExecutionError as failed:
         error = f"{failed.ename}: {failed.evalue}"
     except (CellTimeoutError, DeadKernelError) as failed:

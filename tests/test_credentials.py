@@ -22,9 +22,9 @@ from pathlib import Path
 import nbformat
 import pytest
 import requests
-from nbclient import NotebookClient
 
 from helpers.core import backend
+from helpers.instructor import notebook_client
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -83,14 +83,8 @@ def _run_every_notebook(environment: dict) -> list[str]:
     problems = []
     for path in NOTEBOOKS:
         notebook = nbformat.read(path, as_version=4)
-        runner = NotebookClient(
-            notebook,
-            timeout=600,
-            kernel_name="python3",
-            allow_errors=True,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
-        runner.execute(env=environment)
+        with notebook_client(notebook, path.parent, timeout=600, allow_errors=True) as runner:
+            runner.execute(env=environment)
         errors = [
             output
             for cell in notebook.cells

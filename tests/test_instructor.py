@@ -54,6 +54,32 @@ def lab_resources() -> set[tuple[str, str]]:
     return {(item.kind, item.id) for item in inventory()}
 
 
+def test_kernels_started_at_once_each_get_sockets_of_their_own(tmp_path):
+    """Six notebooks run in six kernels started at the same moment: each kernel is reached over
+    Unix sockets in a directory of its own (not TCP ports, which jupyter_client picks by binding
+    port 0 and letting go, a race between kernels starting at once), every run finishes, and
+    the socket directories are gone afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = (
+        "import json\nfrom ipykernel.connect import get_connection_file\n"
+        "print(json.dumps(json.load(open(get_connection_file()))))"
+    )
+
+    def connection_of_a_new_kernel(_) -> dict:
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+        with instructor.notebook_client(notebook, tmp_path, timeout=120) as runner:
+            runner.execute()
+        return json.loads(notebook.cells[0].outputs[0]["text"])
+
+    with ThreadPoolExecutor(6) as pool:
+        connections = list(pool.map(connection_of_a_new_kernel, range(6)))
+    assert {connection["transport"] for connection in connections} == {"ipc"}
+    socket_directories = {Path(connection["ip"]).parent for connection in connections}
+    assert len(socket_directories) == 6
+    assert not any(directory.exists() for directory in socket_directories)
+
+
 # --- demo --------------------------------------------------------------------------------------
 
 

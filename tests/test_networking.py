@@ -12,6 +12,7 @@ from helpers.aws.networking import build
 from helpers.core.clients import client
 from helpers.core.errors import LabError
 from helpers.core.tags import as_aws, from_aws, tag_specification
+from helpers.instructor import notebook_client
 from helpers.views.network import Connection, resource_map_svg, route_table_html, vpc_overview_html
 
 DEFAULT_PUBLIC = "vpc-private-subnet-public1-us-east-1a"
@@ -607,16 +608,11 @@ NOTEBOOK = (
 
 def _run_notebook() -> list[tuple[str, str]]:
     """Execute notebook 01 top to bottom; each code cell's source and the HTML it displayed."""
-    import nbclient
     import nbformat
 
     notebook = nbformat.read(NOTEBOOK, as_version=4)
-    nbclient.NotebookClient(
-        notebook,
-        kernel_name="python3",
-        timeout=300,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    ).execute()
+    with notebook_client(notebook, NOTEBOOK.parent, timeout=300) as runner:
+        runner.execute()
     return [
         (
             cell.source,

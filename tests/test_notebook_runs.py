@@ -17,8 +17,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from english_leaks import english_sentences
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+
+from helpers.instructor import notebook_client
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(path.name for path in (ROOT / "notebooks").glob("*.ipynb"))
@@ -47,12 +48,8 @@ def run_notebook(path: Path, env: dict | None = None) -> nbformat.NotebookNode:
     """
     notebook = nbformat.read(path, as_version=4)
     inherited = {name: value for name, value in os.environ.items() if name != "LAB_LANG"}
-    NotebookClient(
-        notebook,
-        timeout=600,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-    ).execute(env={**inherited, "LAB_STRICT_ERRORS": "1", **(env or {})})
+    with notebook_client(notebook, path.parent, timeout=600) as runner:
+        runner.execute(env={**inherited, "LAB_STRICT_ERRORS": "1", **(env or {})})
     errors = [
         output
         for cell in notebook.cells
