@@ -100,6 +100,10 @@ def delaying_proxy(target: str, latency_ms: int) -> ThreadingHTTPServer:
 
     class Forward(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer goes out as headers, then body: with Nagle's algorithm on, the body waits
+        # for the client's delayed ACK of the headers (40 ms on Linux), a delay of this proxy
+        # and not of AWS. botocore's own connections (urllib3) set TCP_NODELAY too.
+        disable_nagle_algorithm = True
 
         def _forward(self):
             length = int(self.headers.get("Content-Length") or 0)
@@ -233,18 +237,20 @@ CREATE_FORMS = [
     ("06 API", "06", None, []),
 ]
 CLICK_MARK = "CLICK-FIGURES "
-# Run in a process of its own (argv: chapter, form or "", forms first, proxy URL or "", log).
+# Run in a process of its own (argv: chapter, form or "", forms first, log), as a learner's kernel
+# runs the notebook: its earlier cells, through the same backend, have made the clients and
+# read the account before the click.
 ONE_CLICK = f"""
 import json, os, sys, time
 import helpers
 from helpers.core.read_cache import CALL_LOG_ENV
-number, which, first, proxy, log = sys.argv[1:6]
+from IPython.core.interactiveshell import InteractiveShell
+number, which, first, log = sys.argv[1:5]
+InteractiveShell.instance()  # a kernel's, there before any cell: the form's output shows through it
 chapter = helpers.chapter(number)
 chapter.catch_up_earlier()
 for earlier_form in filter(None, first.split(",")):
     assert chapter.form(earlier_form).submit_unless_done().ok
-if proxy:
-    os.environ["AWS_ENDPOINT_URL"] = proxy
 view = chapter.form(which) if which else chapter.form()
 os.environ[CALL_LOG_ENV] = log
 started = time.perf_counter()
@@ -262,19 +268,26 @@ def click_figures(latency_ms: int, scratch: Path) -> dict:
     results: dict = collections.defaultdict(dict)
     with delayed_backend(home, latency_ms) as (running, proxy_url, keys):
         for label, number, which, first in CREATE_FORMS:
-            for mode, through in (("direct", ""), ("delayed", proxy_url)):
+            for mode, url in (("direct", running.url), ("delayed", proxy_url)):
                 backend.wipe(home)
                 log = scratch / f"click-{number}-{which}-{mode}.log"
                 log.unlink(missing_ok=True)
                 environment = lab_environment(
                     LAB_BACKEND="endpoint",
-                    AWS_ENDPOINT_URL=running.url,
+                    AWS_ENDPOINT_URL=url,
                     LAB_HOME=str(scratch / f"click-home-{number}-{which}-{mode}"),
                     **keys,
                 )
                 ran = subprocess.run(
-                    [sys.executable, "-c", ONE_CLICK, number, which or "", ",".join(first)]
-                    + [through, str(log)],
+                    [
+                        sys.executable,
+                        "-c",
+                        ONE_CLICK,
+                        number,
+                        which or "",
+                        ",".join(first),
+                        str(log),
+                    ],
                     env=environment,
                     cwd=ROOT,
                     capture_output=True,

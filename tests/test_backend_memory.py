@@ -85,6 +85,8 @@ def test_backend_after_chapters_01_02_holds_no_service_asked_only_for_the_list(f
     # API Gateway's OpenAPI validator without jsonschema's "iri" grammar (lark)
     assert "moto.apigateway" in modules
     assert "lark" not in modules
+    # The lab's chapters, forms and widgets are the kernel's, never the backend's.
+    assert not {"helpers.chapters", "helpers.views", "ipywidgets"} & set(modules)
 
 
 @pytest.mark.parametrize("region", [LAB_REGION, OTHER_REGION])

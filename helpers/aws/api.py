@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
 
 from helpers.aws import functions, invoker
 from helpers.aws.checks import Check
@@ -19,6 +23,7 @@ from helpers.core import journal
 from helpers.core.clients import account_id, client, friendly_errors
 from helpers.core.errors import LabError, none_if_missing
 from helpers.core.messages import t
+from helpers.core.read_cache import together
 from helpers.core.settings import current
 from helpers.core.tags import ROLE_KEY, is_lab_resource, lab_tags
 
@@ -44,6 +49,9 @@ TIMED_OUT = {"message": "Endpoint request timed out"}
 # (timeoutInMillis: 50 ms to 29 s; a Regional or private REST API may go above 29 s once the
 # account's quota is raised). When it gives up it answers 504; the function runs on.
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
+# A change refused for another one under way is made again after these pauses (seconds).
+CONFLICT_PAUSES_S = (0.2, 0.4, 0.8)
+CONCURRENT_MODIFICATION = "concurrent modification"
 
 
 @dataclass
@@ -106,15 +114,22 @@ def _stages(api_id: str) -> list[dict]:
 def describe() -> LabApi | None:
     """The lab's API as it is now: its /notes resource, methods and stage."""
     api = find_lab_api()
-    if api is None:
-        return None
+    return None if api is None else _described(api["id"])
+
+
+def _described(api_id: str, *also: Callable[[], object]) -> LabApi:
+    """The API ``api_id`` as it is now, its parts read at once (with ``also``, reads the caller
+    wants in this action's cache: they go in the same round)."""
     with friendly_errors():
-        notes = next((r for r in _resources(api["id"]) if r.get("path") == RESOURCE_PATH), None)
-        stages = [s["stageName"] for s in _stages(api["id"])]
+        api, resources, stages, *_ = together(
+            find_lab_api, lambda: _resources(api_id), lambda: _stages(api_id), *also
+        )
+    notes = next((r for r in resources if r.get("path") == RESOURCE_PATH), None)
+    names = [s["stageName"] for s in stages]
     remembered = journal_stage()
-    stage = remembered if remembered in stages else (stages[0] if stages else None)
+    stage = remembered if remembered in names else (names[0] if names else None)
     return LabApi(
-        api["id"],
+        api_id,
         api["name"],
         notes["id"] if notes else None,
         stage,
@@ -174,7 +189,11 @@ def refusals(values: dict) -> list[LabError]:
 
 
 def ensure_api(values: dict, progress=print) -> tuple[LabApi, bool]:
-    """Make the lab's API exactly as ``values`` say; return it and whether it was created."""
+    """Make the lab's API exactly as ``values`` say; return it and whether it was created.
+
+    A learner far from the region waits for every round trip, so what does not depend on
+    another change is made at once: each method with its integration, the CORS method, and
+    the function's permission; the stage is deployed once they are all in."""
     gateway = client("apigateway")
     function = functions.find_lab_function()
     if function is None:
@@ -190,63 +209,94 @@ def ensure_api(values: dict, progress=print) -> tuple[LabApi, bool]:
             endpointConfiguration={"types": [ENDPOINT_TYPE]},
             tags=lab_tags(CHAPTER, ROLE, name),
         )
-    elif api["name"] != name:
-        gateway.update_rest_api(
-            restApiId=api["id"], patchOperations=[{"op": "replace", "path": "/name", "value": name}]
-        )
+        notes, root_id, stages = None, api["rootResourceId"], []
+    else:
+        if api["name"] != name:
+            gateway.update_rest_api(
+                restApiId=api["id"],
+                patchOperations=[{"op": "replace", "path": "/name", "value": name}],
+            )
+        resources, stages = together(lambda: _resources(api["id"]), lambda: _stages(api["id"]))
+        notes = next((r for r in resources if r.get("path") == RESOURCE_PATH), None)
+        root_id = next(r["id"] for r in resources if r.get("path") == "/")
     api_id = api["id"]
-    resources = _resources(api_id)
-    notes = next((r for r in resources if r.get("path") == RESOURCE_PATH), None)
     if notes is None:
-        root = next(r for r in resources if r.get("path") == "/")
-        notes = gateway.create_resource(
-            restApiId=api_id, parentId=root["id"], pathPart=RESOURCE_PART
-        )
+        notes = gateway.create_resource(restApiId=api_id, parentId=root_id, pathPart=RESOURCE_PART)
     existing = dict(notes.get("resourceMethods") or {})
-    changed = _ensure_methods(
-        api_id, notes["id"], existing, list(values["methods"]), function["FunctionArn"]
+    wanted = list(values["methods"])
+    uri = integration_uri(function["FunctionArn"])
+    *changes, _ = together(
+        *(
+            lambda method=method: _ensure_method(api_id, notes["id"], method, existing, wanted, uri)
+            for method in METHODS
+        ),
+        lambda: _ensure_cors(api_id, notes["id"], existing, bool(values.get("cors", True)), wanted),
+        lambda: _ensure_permission(function["FunctionName"], api_id),
     )
-    changed |= _ensure_cors(
-        api_id, notes["id"], existing, bool(values.get("cors", True)), list(values["methods"])
-    )
-    _ensure_permission(function["FunctionName"], api_id)
-    _ensure_stage(api_id, values["stage"], changed or created, progress)
-    return describe(), created
+    stage = values["stage"]
+    _ensure_stage(api_id, stage, stage in {s["stageName"] for s in stages}, any(changes), progress)
+    # The form judges its values again after the click, asking whether the function is still
+    # there: that read goes in the same round as the API's.
+    return _described(api_id, functions.find_lab_function), created
 
 
-def _ensure_methods(
-    api_id: str, resource_id: str, existing: dict, wanted: list[str], function_arn: str
+def _ensure_method(
+    api_id: str, resource_id: str, method: str, existing: dict, wanted: list[str], uri: str
 ) -> bool:
-    """Lambda proxy methods for ``wanted``; the lab's other methods are removed."""
-    gateway = client("apigateway")
-    changed = False
-    uri = integration_uri(function_arn)
-    for method in METHODS:
-        present = method in existing
-        if method not in wanted:
-            if present:
-                gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod=method)
-                changed = True
-            continue
-        if not present:
-            gateway.put_method(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=method,
-                authorizationType="NONE",
+    """A Lambda proxy ``method`` if it is ``wanted``, else none; whether anything changed."""
+    present = method in existing
+    if method not in wanted:
+        if present:
+            _one_change_at_a_time(
+                "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod=method
             )
-        integration = (existing.get(method) or {}).get("methodIntegration") or {}
-        if integration.get("type") != "AWS_PROXY" or integration.get("uri") != uri:
-            gateway.put_integration(
-                restApiId=api_id,
-                resourceId=resource_id,
-                httpMethod=method,
-                type="AWS_PROXY",
-                integrationHttpMethod="POST",
-                uri=uri,
-            )
-            changed = True
-    return changed
+        return present
+    if not present:
+        _one_change_at_a_time(
+            "put_method",
+            restApiId=api_id,
+            resourceId=resource_id,
+            httpMethod=method,
+            authorizationType="NONE",
+        )
+    integration = (existing.get(method) or {}).get("methodIntegration") or {}
+    if integration.get("type") == "AWS_PROXY" and integration.get("uri") == uri:
+        return False
+    _one_change_at_a_time(
+        "put_integration",
+        restApiId=api_id,
+        resourceId=resource_id,
+        httpMethod=method,
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=uri,
+    )
+    return True
+
+
+def _one_change_at_a_time(operation: str, **params) -> dict:
+    """API Gateway's ``operation``, made again when API Gateway refuses it for another change
+    to the same API under way. Users report ``ConflictException`` "Unable to complete operation
+    due to concurrent modification. Please try again later." for changes made at once to one
+    API (terraform-provider-aws issues 776 and 16439, which retry it); the API Reference says
+    only "The request configuration has conflicts", so this is not from AWS's documentation.
+    Any other conflict (a method that already exists) is raised at once."""
+    call = getattr(client("apigateway"), operation)
+    for pause in CONFLICT_PAUSES_S:
+        try:
+            return call(**params)
+        except ClientError as error:
+            if not _is_concurrent_modification(error):
+                raise
+        time.sleep(pause)
+    return call(**params)
+
+
+def _is_concurrent_modification(error: ClientError) -> bool:
+    answer = error.response.get("Error", {})
+    return answer.get("Code") == "ConflictException" and CONCURRENT_MODIFICATION in str(
+        answer.get("Message", "")
+    )
 
 
 def _cors_values(methods: list[str]) -> dict:
@@ -262,11 +312,12 @@ def _ensure_cors(
     api_id: str, resource_id: str, existing: dict, cors: bool, methods: list[str]
 ) -> bool:
     """The console's "Enable CORS": an OPTIONS method answered by a mock integration."""
-    gateway = client("apigateway")
     present = "OPTIONS" in existing
     if not cors:
         if present:
-            gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS")
+            _one_change_at_a_time(
+                "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS"
+            )
         return present
     wanted = _cors_values(methods)
     answered = (
@@ -281,30 +332,30 @@ def _ensure_cors(
     )
     if present and answered == wanted:
         return False
+    where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "OPTIONS"}
     if present:
-        gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS")
-    gateway.put_method(
-        restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS", authorizationType="NONE"
+        _one_change_at_a_time("delete_method", **where)
+    _one_change_at_a_time("put_method", **where, authorizationType="NONE")
+    # An integration response maps to a method response of its status code (API Reference,
+    # PutIntegrationResponse): both halves are in before it.
+    together(
+        lambda: _one_change_at_a_time(
+            "put_method_response",
+            **where,
+            statusCode="200",
+            responseParameters={k: False for k in wanted},
+            responseModels={"application/json": "Empty"},
+        ),
+        lambda: _one_change_at_a_time(
+            "put_integration",
+            **where,
+            type="MOCK",
+            requestTemplates={"application/json": '{"statusCode": 200}'},
+        ),
     )
-    gateway.put_method_response(
-        restApiId=api_id,
-        resourceId=resource_id,
-        httpMethod="OPTIONS",
-        statusCode="200",
-        responseParameters={k: False for k in wanted},
-        responseModels={"application/json": "Empty"},
-    )
-    gateway.put_integration(
-        restApiId=api_id,
-        resourceId=resource_id,
-        httpMethod="OPTIONS",
-        type="MOCK",
-        requestTemplates={"application/json": '{"statusCode": 200}'},
-    )
-    gateway.put_integration_response(
-        restApiId=api_id,
-        resourceId=resource_id,
-        httpMethod="OPTIONS",
+    _one_change_at_a_time(
+        "put_integration_response",
+        **where,
         statusCode="200",
         responseParameters=wanted,
         responseTemplates={"application/json": ""},
@@ -347,12 +398,15 @@ def _ensure_permission(function_name: str, api_id: str) -> None:
     )
 
 
-def _ensure_stage(api_id: str, stage: str, changed: bool, progress) -> None:
-    gateway = client("apigateway")
-    exists = any(s["stageName"] == stage for s in _stages(api_id))
+def _ensure_stage(api_id: str, stage: str, exists: bool, changed: bool, progress) -> None:
+    """Deploy the API to ``stage`` unless it is there already with nothing changed. A new
+    stage gets the lab's tags (a stage inherits its API's tags for access control only, not
+    for cost allocation: "API Gateway resources that can be tagged", API Gateway Developer
+    Guide); an existing one is moved to the new deployment, keeping its tags and settings."""
     if exists and not changed:
         return
     progress(t("api.deploying", stage=stage))
+    gateway = client("apigateway")
     deployment = gateway.create_deployment(restApiId=api_id, description=t("api.description"))
     if exists:
         gateway.update_stage(

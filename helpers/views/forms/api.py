@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from helpers.aws import api, functions
-from helpers.core import journal
+from helpers.core import journal, read_cache
 from helpers.core.errors import json_problem, problem_from
 from helpers.core.messages import t
 from helpers.views.forms.base import Field, FormModel, Problem, SubmitResult
@@ -41,6 +41,8 @@ class ApiForm(FormModel):
         ]
 
     def check(self, values: dict) -> list[Problem]:
+        # The refusals read the function, the click's first step reads the API: both at once.
+        read_cache.prefetch(functions.find_lab_function, api.find_lab_api)
         return [problem_from(error) for error in api.refusals(values)]
 
     def preview(self, values: dict) -> str:
