@@ -28,6 +28,7 @@ from helpers.aws.policy import (
 from helpers.core import clients
 from helpers.core.errors import LabError, none_if_missing
 from helpers.core.messages import t
+from helpers.core.read_cache import together
 from helpers.core.settings import current
 
 OK, FAILED, WARNING, SKIPPED = "ok", "failed", "warning", "skipped"
@@ -181,9 +182,16 @@ def _explain(function_name: str | None, actions: list[str]) -> PathVerdict:
     if configuration is None:
         return _no_function(function_name, actions)
     function = _Function.of(configuration)
-    network_hops, via, endpoint, network_failure = _network(function)
-    policies, role_problem = _role_facts(function.role_arn)
-    table, table_policy = _table_facts(function)
+    # The network, the role and the table are three chains of reads that do not wait for one
+    # another: a learner far from the region waits for the longest, not for all three.
+    network, role, table_facts = together(
+        lambda: _network(function),
+        lambda: _role_facts(function.role_arn),
+        lambda: _table_facts(function),
+    )
+    network_hops, via, endpoint, network_failure = network
+    policies, role_problem = role
+    table, table_policy = table_facts
     authorizer = _authorizer(function, policies, via, endpoint, table_policy)
     unjudged = authorizer.unsupported()
     role_hop, role_failure = _role_hop(function, authorizer, role_problem, actions, unjudged)
@@ -313,20 +321,28 @@ def _role_facts(role_arn: str) -> tuple[list[list], str | None]:
     role_name = role_arn.split("/")[-1]
     if none_if_missing(lambda: iam.get_role(RoleName=role_name)) is None:
         return [], t("reachability.role_missing", role=role_name)
-    policies = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name):
-        for name in page["PolicyNames"]:
-            document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-            policies.append([name, _document(document)])
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name):
-        for attached in page["AttachedPolicies"]:
-            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
-            version = iam.get_policy_version(
-                PolicyArn=attached["PolicyArn"], VersionId=policy["DefaultVersionId"]
-            )
-            policies.append(
-                [attached["PolicyName"], _document(version["PolicyVersion"]["Document"])]
-            )
+
+    def listed(operation: str, key: str) -> list:
+        pages = iam.get_paginator(operation).paginate(RoleName=role_name)
+        return [item for page in pages for item in page[key]]
+
+    def inline(name: str) -> list:
+        document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        return [name, _document(document)]
+
+    def attached(policy: dict) -> list:
+        default = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
+        version = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=default)
+        return [policy["PolicyName"], _document(version["PolicyVersion"]["Document"])]
+
+    names, attachments = together(
+        lambda: listed("list_role_policies", "PolicyNames"),
+        lambda: listed("list_attached_role_policies", "AttachedPolicies"),
+    )
+    policies = together(
+        *(lambda name=name: inline(name) for name in names),
+        *(lambda policy=policy: attached(policy) for policy in attachments),
+    )
     return policies, None
 
 
@@ -364,7 +380,8 @@ def _network(function: _Function) -> tuple[list[Hop], str | None, dict | None, F
         failure = Failure("invoke_error", "InvalidSubnetIDException", reason)
         return _padded([Hop("subnet", ", ".join(subnet_ids), FAILED, reason)]), None, None, failure
     prefix = _prefix_list(function.table_region)
-    paths = [_subnet_path(ec2, subnet, function, prefix) for subnet in subnets]
+    # Each subnet's way out is its own chain of reads: all at once.
+    paths = together(*(lambda s=s: _subnet_path(ec2, s, function, prefix) for s in subnets))
     working = [p for p in paths if p.via]
     chosen = working[0] if working else max(paths, key=lambda p: p.progress)
     hops = list(chosen.hops)
