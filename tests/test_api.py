@@ -242,7 +242,7 @@ def test_a_change_refused_for_a_concurrent_one_is_made_again(monkeypatch):
     monkeypatch.setattr(api.time, "sleep", pauses.append)
     gateway = _RefusingGateway(2, CONCURRENT)
     monkeypatch.setattr(api, "client", lambda service: gateway)
-    assert api._one_change_at_a_time("put_method", httpMethod="GET") == {"httpMethod": "GET"}
+    assert api._change_again_if_concurrent("put_method", httpMethod="GET") == {"httpMethod": "GET"}
     assert gateway.calls == 3 and pauses == [0.2, 0.4]
 
     from botocore.exceptions import ClientError
@@ -250,7 +250,7 @@ def test_a_change_refused_for_a_concurrent_one_is_made_again(monkeypatch):
     always = _RefusingGateway(99, CONCURRENT)
     monkeypatch.setattr(api, "client", lambda service: always)
     with pytest.raises(ClientError) as refused:
-        api._one_change_at_a_time("put_method", httpMethod="GET")
+        api._change_again_if_concurrent("put_method", httpMethod="GET")
     assert refused.value.response["Error"]["Code"] == "ConflictException"
     assert always.calls == len(api.CONFLICT_PAUSES_S) + 1
 
@@ -264,7 +264,7 @@ def test_any_other_conflict_is_raised_at_once(monkeypatch):
     gateway = _RefusingGateway(1, "Method already exists for this resource")
     monkeypatch.setattr(api, "client", lambda service: gateway)
     with pytest.raises(ClientError):
-        api._one_change_at_a_time("put_method", httpMethod="GET")
+        api._change_again_if_concurrent("put_method", httpMethod="GET")
     assert gateway.calls == 1
 
 

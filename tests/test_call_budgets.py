@@ -432,3 +432,23 @@ def test_the_lab_role_is_found_by_its_tags_without_the_journal(fresh_lab):
     assert made.created and made.role["RoleName"] == "renamed-role"
     assert sorted(made.policy_arns) == sorted(functions.role_policies("renamed-role")[0])
     assert functions.find_lab_role()["RoleName"] == "renamed-role"
+
+
+def test_a_request_and_its_path_walk_read_the_function_and_the_table_policy_once(fresh_lab, calls):
+    """Chapter 07's cells send a note through the API, then show the path walked: the function
+    (asked by name by both, as the lab finds it) and the table's resource-based policy are read
+    once in the action. DynamoDB answers ``PolicyNotFoundException`` for a table without a
+    policy ("GetResourcePolicy", Amazon DynamoDB API Reference): a not-found answer, kept until
+    a write like any other."""
+    from helpers.aws import api, reachability
+
+    helpers.chapter("07").catch_up_earlier()
+    before = calls()
+    with read_cache.action():
+        answer = api.request("POST", body={"id": "n1", "text": "through the endpoint"})
+        verdict = reachability.explain()
+    made = calls() - before
+    assert answer.status == 201, answer.body
+    assert verdict.via == "endpoint"
+    assert made["lambda.GetFunction"] == 1, made
+    assert made["dynamodb.GetResourcePolicy"] == 1, made

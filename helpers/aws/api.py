@@ -247,12 +247,12 @@ def _ensure_method(
     present = method in existing
     if method not in wanted:
         if present:
-            _one_change_at_a_time(
+            _change_again_if_concurrent(
                 "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod=method
             )
         return present
     if not present:
-        _one_change_at_a_time(
+        _change_again_if_concurrent(
             "put_method",
             restApiId=api_id,
             resourceId=resource_id,
@@ -262,7 +262,7 @@ def _ensure_method(
     integration = (existing.get(method) or {}).get("methodIntegration") or {}
     if integration.get("type") == "AWS_PROXY" and integration.get("uri") == uri:
         return False
-    _one_change_at_a_time(
+    _change_again_if_concurrent(
         "put_integration",
         restApiId=api_id,
         resourceId=resource_id,
@@ -274,7 +274,7 @@ def _ensure_method(
     return True
 
 
-def _one_change_at_a_time(operation: str, **params) -> dict:
+def _change_again_if_concurrent(operation: str, **params) -> dict:
     """API Gateway's ``operation``, made again when API Gateway refuses it for another change
     to the same API under way. Users report ``ConflictException`` "Unable to complete operation
     due to concurrent modification. Please try again later." for changes made at once to one
@@ -315,7 +315,7 @@ def _ensure_cors(
     present = "OPTIONS" in existing
     if not cors:
         if present:
-            _one_change_at_a_time(
+            _change_again_if_concurrent(
                 "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS"
             )
         return present
@@ -334,26 +334,26 @@ def _ensure_cors(
         return False
     where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "OPTIONS"}
     if present:
-        _one_change_at_a_time("delete_method", **where)
-    _one_change_at_a_time("put_method", **where, authorizationType="NONE")
+        _change_again_if_concurrent("delete_method", **where)
+    _change_again_if_concurrent("put_method", **where, authorizationType="NONE")
     # An integration response maps to a method response of its status code (API Reference,
     # PutIntegrationResponse): both halves are in before it.
     together(
-        lambda: _one_change_at_a_time(
+        lambda: _change_again_if_concurrent(
             "put_method_response",
             **where,
             statusCode="200",
             responseParameters={k: False for k in wanted},
             responseModels={"application/json": "Empty"},
         ),
-        lambda: _one_change_at_a_time(
+        lambda: _change_again_if_concurrent(
             "put_integration",
             **where,
             type="MOCK",
             requestTemplates={"application/json": '{"statusCode": 200}'},
         ),
     )
-    _one_change_at_a_time(
+    _change_again_if_concurrent(
         "put_integration_response",
         **where,
         statusCode="200",

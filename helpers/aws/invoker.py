@@ -173,7 +173,8 @@ def _download(location: str | None) -> bytes | None:
 
 
 def _invoke_in_sandbox(verdict: reachability.PathVerdict, event: dict) -> InvokeResult:
-    function = client("lambda").get_function(FunctionName=verdict.function_arn)
+    # By name, as the lab finds its function: the action's cached answer serves both.
+    function = client("lambda").get_function(FunctionName=verdict.function_name)
     configuration = function["Configuration"]
     package = deployed_package(
         verdict.function_name, configuration, function.get("Code", {}).get("Location")

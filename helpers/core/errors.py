@@ -59,8 +59,16 @@ def aws_error_code(error: Exception) -> str | None:
 
 
 # AWS's answers meaning "no such resource"; EC2 also spells them ``InvalidVpcID.NotFound``…
+# DynamoDB's GetResourcePolicy answers PolicyNotFoundException for a table without a policy
+# (Amazon DynamoDB API Reference, "GetResourcePolicy").
 NOT_FOUND_CODES = frozenset(
-    {"ResourceNotFoundException", "NoSuchEntity", "NotFoundException", "NatGatewayNotFound"}
+    {
+        "ResourceNotFoundException",
+        "NoSuchEntity",
+        "NotFoundException",
+        "NatGatewayNotFound",
+        "PolicyNotFoundException",
+    }
 )
 T = TypeVar("T")
 
