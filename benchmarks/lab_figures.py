@@ -49,7 +49,6 @@ from urllib.parse import urlsplit
 import nbformat
 import psutil
 from jupyter_client import KernelManager
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -57,6 +56,7 @@ sys.path.insert(0, str(ROOT))
 from helpers.core import backend  # noqa: E402  (the repository, not an installed copy)
 from helpers.core.backend_process import learner_keys  # noqa: E402
 from helpers.core.settings import learner_account_id  # noqa: E402
+from helpers.instructor import notebook_client  # noqa: E402
 
 # The fewest calls that do each chapter's job on AWS, by hand (a learner who knows the ids).
 FEWEST_CALLS = {
@@ -162,13 +162,8 @@ def run_all(path: Path, environment: dict, km: KernelManager | None = None) -> f
     """Run a notebook's cells in order; seconds from the first cell's start to the last's end."""
     nb = nbformat.read(path, as_version=4)
     options = {"km": km} if km else {}
-    NotebookClient(
-        nb,
-        timeout=900,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        **options,
-    ).execute(env=environment)
+    with notebook_client(nb, path.parent, timeout=900, **options) as runner:
+        runner.execute(env=environment)
     errors = [
         o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
     ]

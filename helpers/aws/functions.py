@@ -502,18 +502,18 @@ def _tags_of(resource: dict, kind: str) -> list:
 
 
 def role_policies(role_name: str) -> tuple[list[str], list[str]]:
-    """The managed policy ARNs attached to the role, and its inline policy names."""
+    """The managed policy ARNs attached to the role, and its inline policy names (both lists
+    asked at once)."""
     iam = client("iam")
-    attached = [
-        policy["PolicyArn"]
-        for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=role_name)
-        for policy in page["AttachedPolicies"]
-    ]
-    inline = [
-        name
-        for page in iam.get_paginator("list_role_policies").paginate(RoleName=role_name)
-        for name in page["PolicyNames"]
-    ]
+
+    def listed(operation: str, key: str) -> list:
+        pages = iam.get_paginator(operation).paginate(RoleName=role_name)
+        return [item for page in pages for item in page[key]]
+
+    attached, inline = read_cache.together(
+        lambda: [p["PolicyArn"] for p in listed("list_attached_role_policies", "AttachedPolicies")],
+        lambda: listed("list_role_policies", "PolicyNames"),
+    )
     return attached, inline
 
 

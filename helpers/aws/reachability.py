@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from helpers.aws import endpoints, networking
 from helpers.aws.checks import Check
-from helpers.aws.functions import find_lab_function
+from helpers.aws.functions import find_lab_function, role_policies
 from helpers.aws.policy import (
     NOTE_APP_ACTIONS,
     Authorizer,
@@ -322,26 +322,21 @@ def _role_facts(role_arn: str) -> tuple[list[list], str | None]:
     if none_if_missing(lambda: iam.get_role(RoleName=role_name)) is None:
         return [], t("reachability.role_missing", role=role_name)
 
-    def listed(operation: str, key: str) -> list:
-        pages = iam.get_paginator(operation).paginate(RoleName=role_name)
-        return [item for page in pages for item in page[key]]
+    arns, names = role_policies(role_name)
 
     def inline(name: str) -> list:
         document = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
         return [name, _document(document)]
 
-    def attached(policy: dict) -> list:
-        default = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
-        version = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=default)
-        return [policy["PolicyName"], _document(version["PolicyVersion"]["Document"])]
+    def attached(arn: str) -> list:
+        default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        version = iam.get_policy_version(PolicyArn=arn, VersionId=default)
+        # A policy's name is its ARN's last part: IAM's PolicyName pattern has no "/"
+        return [arn.rsplit("/", 1)[-1], _document(version["PolicyVersion"]["Document"])]
 
-    names, attachments = together(
-        lambda: listed("list_role_policies", "PolicyNames"),
-        lambda: listed("list_attached_role_policies", "AttachedPolicies"),
-    )
     policies = together(
         *(lambda name=name: inline(name) for name in names),
-        *(lambda policy=policy: attached(policy) for policy in attachments),
+        *(lambda arn=arn: attached(arn) for arn in arns),
     )
     return policies, None
 
