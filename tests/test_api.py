@@ -213,59 +213,80 @@ def test_a_second_request_replaces_the_first_answer(deployed):
     assert "200" in html and "201" not in html and "first" in html
 
 
-class _RefusingGateway:
-    """An API Gateway client whose put_method is refused ``refusals`` times with ``message``."""
-
-    def __init__(self, refusals: int, message: str):
-        self.refusals, self.message, self.calls = refusals, message, 0
-
-    def put_method(self, **params):
-        from botocore.exceptions import ClientError
-
-        self.calls += 1
-        if self.calls <= self.refusals:
-            answer = {"Error": {"Code": "ConflictException", "Message": self.message}}
-            raise ClientError(answer, "PutMethod")
-        return {"httpMethod": params["httpMethod"]}
-
-
 CONCURRENT = "Unable to complete operation due to concurrent modification. Please try again later."
 
 
-def test_a_change_refused_for_a_concurrent_one_is_made_again(monkeypatch):
+@pytest.fixture
+def gateway_client(fresh_lab):
+    """A new API Gateway client of the lab's, dropped afterwards (a test's hooks stay on it)."""
+    from helpers.core import clients
+
+    clients._clients.clear()
+    yield lambda: client("apigateway")
+    clients._clients.clear()
+
+
+def _refused_first(gateway, refusals: int, message: str) -> list:
+    """Make ``gateway``'s first ``refusals`` requests answer 409 ConflictException with
+    ``message`` (the rest reach the backend); returns the list of requests sent."""
+    from botocore.awsrequest import AWSResponse
+
+    sent = []
+
+    def answer(request, **_):
+        sent.append(request)
+        if len(sent) > refusals:
+            return None
+        body = json.dumps({"message": message}).encode()
+        raw = type("Raw", (), {"stream": lambda self, **_: iter([body])})()
+        return AWSResponse(request.url, 409, {"x-amzn-ErrorType": "ConflictException"}, raw)
+
+    gateway.meta.events.register_first("before-send.api-gateway", answer)
+    return sent
+
+
+def test_a_change_refused_for_a_concurrent_one_is_made_again(gateway_client, monkeypatch):
     """Changes to one API are made at once; users of API Gateway report ConflictException
     "... concurrent modification. Please try again later." for that (terraform-provider-aws
     issues 776, 16439; not in AWS's API Reference, which says only "The request configuration
-    has conflicts"): the lab makes the change again after a pause, and gives up after four
-    tries with AWS's own error."""
-    pauses = []
-    monkeypatch.setattr(api.time, "sleep", pauses.append)
-    gateway = _RefusingGateway(2, CONCURRENT)
-    monkeypatch.setattr(api, "client", lambda service: gateway)
-    assert api._change_again_if_concurrent("put_method", httpMethod="GET") == {"httpMethod": "GET"}
-    assert gateway.calls == 3 and pauses == [0.2, 0.4]
-
+    has conflicts"): the lab's client sends the change again after a pause, and gives up after
+    four tries with AWS's own error."""
+    import botocore.endpoint
     from botocore.exceptions import ClientError
 
-    always = _RefusingGateway(99, CONCURRENT)
-    monkeypatch.setattr(api, "client", lambda service: always)
+    from helpers.core import clients
+
+    pauses = []
+    monkeypatch.setattr(botocore.endpoint.time, "sleep", pauses.append)
+    gateway = gateway_client()
+    sent = _refused_first(gateway, 2, CONCURRENT)
+    made = gateway.create_rest_api(name="made-on-the-third-try")
+    assert made["name"] == "made-on-the-third-try"
+    assert len(sent) == 3 and pauses == [0.2, 0.4]
+
+    clients._clients.clear()
+    always = gateway_client()
+    sent = _refused_first(always, 99, CONCURRENT)
     with pytest.raises(ClientError) as refused:
-        api._change_again_if_concurrent("put_method", httpMethod="GET")
+        always.create_rest_api(name="never-made")
     assert refused.value.response["Error"]["Code"] == "ConflictException"
-    assert always.calls == len(api.CONFLICT_PAUSES_S) + 1
+    assert len(sent) == len(clients.CONCURRENT_CHANGE_PAUSES_S) + 1
 
 
-def test_any_other_conflict_is_raised_at_once(monkeypatch):
+def test_any_other_conflict_is_raised_at_once(gateway_client, monkeypatch):
     """A conflict that waiting cannot mend (API Gateway: "Method already exists for this
     resource") is the learner's to see, at the first answer."""
+    import botocore.endpoint
     from botocore.exceptions import ClientError
 
-    monkeypatch.setattr(api.time, "sleep", lambda _: pytest.fail("no pause for this conflict"))
-    gateway = _RefusingGateway(1, "Method already exists for this resource")
-    monkeypatch.setattr(api, "client", lambda service: gateway)
+    monkeypatch.setattr(
+        botocore.endpoint.time, "sleep", lambda _: pytest.fail("no pause for this conflict")
+    )
+    gateway = gateway_client()
+    sent = _refused_first(gateway, 1, "Method already exists for this resource")
     with pytest.raises(ClientError):
-        api._change_again_if_concurrent("put_method", httpMethod="GET")
-    assert gateway.calls == 1
+        gateway.create_rest_api(name="refused")
+    assert len(sent) == 1
 
 
 def test_a_changed_stage_moves_to_the_new_deployment_and_keeps_its_tags(deployed):

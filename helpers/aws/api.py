@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from botocore.exceptions import ClientError
 
 from helpers.aws import functions, invoker
 from helpers.aws.checks import Check
@@ -49,9 +46,6 @@ TIMED_OUT = {"message": "Endpoint request timed out"}
 # (timeoutInMillis: 50 ms to 29 s; a Regional or private REST API may go above 29 s once the
 # account's quota is raised). When it gives up it answers 504; the function runs on.
 DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000
-# A change refused for another one under way is made again after these pauses (seconds).
-CONFLICT_PAUSES_S = (0.2, 0.4, 0.8)
-CONCURRENT_MODIFICATION = "concurrent modification"
 
 
 @dataclass
@@ -244,16 +238,14 @@ def _ensure_method(
     api_id: str, resource_id: str, method: str, existing: dict, wanted: list[str], uri: str
 ) -> bool:
     """A Lambda proxy ``method`` if it is ``wanted``, else none; whether anything changed."""
+    gateway = client("apigateway")
     present = method in existing
     if method not in wanted:
         if present:
-            _change_again_if_concurrent(
-                "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod=method
-            )
+            gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod=method)
         return present
     if not present:
-        _change_again_if_concurrent(
-            "put_method",
+        gateway.put_method(
             restApiId=api_id,
             resourceId=resource_id,
             httpMethod=method,
@@ -262,8 +254,7 @@ def _ensure_method(
     integration = (existing.get(method) or {}).get("methodIntegration") or {}
     if integration.get("type") == "AWS_PROXY" and integration.get("uri") == uri:
         return False
-    _change_again_if_concurrent(
-        "put_integration",
+    gateway.put_integration(
         restApiId=api_id,
         resourceId=resource_id,
         httpMethod=method,
@@ -272,31 +263,6 @@ def _ensure_method(
         uri=uri,
     )
     return True
-
-
-def _change_again_if_concurrent(operation: str, **params) -> dict:
-    """API Gateway's ``operation``, made again when API Gateway refuses it for another change
-    to the same API under way. Users report ``ConflictException`` "Unable to complete operation
-    due to concurrent modification. Please try again later." for changes made at once to one
-    API (terraform-provider-aws issues 776 and 16439, which retry it); the API Reference says
-    only "The request configuration has conflicts", so this is not from AWS's documentation.
-    Any other conflict (a method that already exists) is raised at once."""
-    call = getattr(client("apigateway"), operation)
-    for pause in CONFLICT_PAUSES_S:
-        try:
-            return call(**params)
-        except ClientError as error:
-            if not _is_concurrent_modification(error):
-                raise
-        time.sleep(pause)
-    return call(**params)
-
-
-def _is_concurrent_modification(error: ClientError) -> bool:
-    answer = error.response.get("Error", {})
-    return answer.get("Code") == "ConflictException" and CONCURRENT_MODIFICATION in str(
-        answer.get("Message", "")
-    )
 
 
 def _cors_values(methods: list[str]) -> dict:
@@ -312,12 +278,11 @@ def _ensure_cors(
     api_id: str, resource_id: str, existing: dict, cors: bool, methods: list[str]
 ) -> bool:
     """The console's "Enable CORS": an OPTIONS method answered by a mock integration."""
+    gateway = client("apigateway")
     present = "OPTIONS" in existing
     if not cors:
         if present:
-            _change_again_if_concurrent(
-                "delete_method", restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS"
-            )
+            gateway.delete_method(restApiId=api_id, resourceId=resource_id, httpMethod="OPTIONS")
         return present
     wanted = _cors_values(methods)
     answered = (
@@ -334,27 +299,24 @@ def _ensure_cors(
         return False
     where = {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "OPTIONS"}
     if present:
-        _change_again_if_concurrent("delete_method", **where)
-    _change_again_if_concurrent("put_method", **where, authorizationType="NONE")
+        gateway.delete_method(**where)
+    gateway.put_method(**where, authorizationType="NONE")
     # An integration response maps to a method response of its status code (API Reference,
     # PutIntegrationResponse): both halves are in before it.
     together(
-        lambda: _change_again_if_concurrent(
-            "put_method_response",
+        lambda: gateway.put_method_response(
             **where,
             statusCode="200",
             responseParameters={k: False for k in wanted},
             responseModels={"application/json": "Empty"},
         ),
-        lambda: _change_again_if_concurrent(
-            "put_integration",
+        lambda: gateway.put_integration(
             **where,
             type="MOCK",
             requestTemplates={"application/json": '{"statusCode": 200}'},
         ),
     )
-    _change_again_if_concurrent(
-        "put_integration_response",
+    gateway.put_integration_response(
         **where,
         statusCode="200",
         responseParameters=wanted,

@@ -84,6 +84,28 @@ def client(service: str, settings: Settings | None = None):
         return _clients[key]
 
 
+# API Gateway can refuse a change to a REST API while another change to it is under way, with
+# ConflictException "Unable to complete operation due to concurrent modification. Please try
+# again later." (reported by its users, e.g. terraform-provider-aws issues 776 and 16439, which
+# retry it; AWS's API Reference says only "The request configuration has conflicts", so this is
+# not from AWS's documentation). The lab makes such changes at once, so the change is sent again
+# after these pauses, as botocore retries a throttle; any other conflict is the learner's.
+CONCURRENT_CHANGE_PAUSES_S = (0.2, 0.4, 0.8)
+CONCURRENT_MODIFICATION = "concurrent modification"
+
+
+def again_after_concurrent_change(response, attempts: int, **_) -> float | None:
+    """botocore's ``needs-retry`` hook: the pause before sending a change again, or None."""
+    error = (response[1] if response else {}).get("Error", {})
+    if (
+        error.get("Code") == "ConflictException"
+        and CONCURRENT_MODIFICATION in str(error.get("Message", ""))
+        and attempts <= len(CONCURRENT_CHANGE_PAUSES_S)
+    ):
+        return CONCURRENT_CHANGE_PAUSES_S[attempts - 1]
+    return None
+
+
 def _new_client(service: str, settings: Settings, url: str | None, keys: dict):
     session = boto3.session.Session(region_name=settings.region, **keys)
     local = settings.backend in ("embedded", "inprocess")
@@ -96,6 +118,8 @@ def _new_client(service: str, settings: Settings, url: str | None, keys: dict):
     made = session.client(service, endpoint_url=url, config=config)
     scope = (service, settings.backend, settings.region, url, settings.learner_account)
     read_cache.install(made.meta.events, scope)
+    if service == "apigateway":
+        made.meta.events.register("needs-retry.api-gateway", again_after_concurrent_change)
     if settings.learner_account:  # class mode: the learner's own account on the shared server
         made.meta.events.register(
             "before-sign", naming_hook(settings.learner_account, settings.learner)
