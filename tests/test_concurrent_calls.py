@@ -82,17 +82,15 @@ def test_reads_at_once_fill_the_callers_action_and_use_it(fresh_lab, calls):
 
 
 def test_a_write_made_by_a_worker_expires_the_callers_reads(fresh_lab, calls):
-    """The caller's cached DescribeVpcs is dropped by a CreateVpc made on a worker thread: the
-    caller's next read asks AWS again and sees the new VPC."""
+    """The caller's cached DescribeVpcs is dropped by a DeleteVpc made on a worker thread: the
+    caller's next read asks AWS again and no longer sees the VPC."""
     ec2 = client("ec2")
+    doomed = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
     with read_cache.action():
         before = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"]}
-        made, _ = read_cache.together(
-            lambda: ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"],
-            ec2.describe_subnets,
-        )
+        read_cache.together(lambda: ec2.delete_vpc(VpcId=doomed), ec2.describe_subnets)
         after = {vpc["VpcId"] for vpc in ec2.describe_vpcs()["Vpcs"]}
-    assert made not in before and made in after
+    assert doomed in before and doomed not in after
     assert calls()["ec2.DescribeVpcs"] == 2
 
 

@@ -77,13 +77,37 @@ _VPC_AND_GROUPS = frozenset({"DescribeVpcs", "DescribeSecurityGroups"})
 # guide: a gateway endpoint is a route table target, with no network interface), so these keep
 # the subnets' answers too; an interface endpoint puts a network interface in its subnets.
 _WITH_SUBNETS = _VPC_AND_GROUPS | {"DescribeSubnets"}
+# Building a network's parts changes none of the "Vpc" data type's fields either: DNS settings
+# are VPC attributes read with DescribeVpcAttribute, not part of it ("ModifyVpcAttribute"), and
+# subnets, gateways, route tables and addresses are answers of their own.
+_VPC = frozenset({"DescribeVpcs"})
 KEPT_THROUGH = {
     "CreateVpcEndpoint": _VPC_AND_GROUPS,
     "ModifyVpcEndpoint": _VPC_AND_GROUPS,
     "CreateRoute": _WITH_SUBNETS,
     "DeleteRoute": _WITH_SUBNETS,
     "ReplaceRoute": _WITH_SUBNETS,
+    **dict.fromkeys(
+        (
+            "ModifyVpcAttribute",
+            "CreateSubnet",
+            "CreateInternetGateway",
+            "AttachInternetGateway",
+            "CreateRouteTable",
+            "AssociateRouteTable",
+            "AllocateAddress",
+            "CreateNatGateway",
+        ),
+        _VPC,
+    ),
 }
+# Tags change the tagged resources' answers only: a VPC's tags are in DescribeVpcs' answer.
+TAG_WRITES = frozenset({"CreateTags", "DeleteTags"})
+# A create that answers with the new resource whole, as the region's list describes it: the list
+# read before it stays true with the new item added ("Use CreateVpc with an AWS SDK or CLI",
+# Amazon EC2 Developer Guide: CreateVpc answers the VPC, its tags included, in the state it is
+# in, "pending" on AWS until it is available).
+ADDED_BY = {"CreateVpc": ("DescribeVpcs", "Vpc", "Vpcs")}
 # Services whose writes change only their own answers: a role, a function, a table, an API
 # each live in their own service, and what one of these services answers holds nothing another
 # one writes (a function's configuration names its role's ARN, not the role's policies). The
@@ -234,7 +258,26 @@ def _changed_by(service: str, write: str, key: tuple, request: dict) -> bool:
         return read_service == service or (read_service, read) in REACHES_INTO.get(service, ())
     if _touches_no_subnet(write, request):
         return read not in _WITH_SUBNETS
+    if write in TAG_WRITES and not _tags_a_vpc(request):
+        return read not in _VPC
     return read not in KEPT_THROUGH.get(write, frozenset())
+
+
+def _tags_a_vpc(request: dict) -> bool:
+    """Whether a CreateTags or DeleteTags names a VPC among its resources (``ResourceId.N``)."""
+    return any(
+        name.startswith("ResourceId") and str(value).startswith("vpc-")
+        for name, value in request.items()
+    )
+
+
+def _is_whole_list(key: tuple, scope: tuple, read: str) -> bool:
+    """Whether the cached read ``key`` is ``read`` of every item, in ``scope`` (no filter, no
+    id, no page)."""
+    if key[: len(scope)] != scope or key[-2] != read:
+        return False
+    body = json.loads(key[-1])[2]
+    return isinstance(body, dict) and set(body) <= {"Action", "Version"}
 
 
 def _touches_no_subnet(write: str, request: dict) -> bool:
@@ -254,12 +297,17 @@ def _before_call(events, scope: tuple, model, params: dict, context: dict, **_):
         if cache is not None:
             request = params.get("body")
             request = request if isinstance(request, dict) else {}
+            added_to = ADDED_BY.get(model.name)
             with cache.lock:
-                for stale in [k for k in cache if _changed_by(scope[0], model.name, k, request)]:
-                    del cache[stale]
+                stale = [k for k in cache if _changed_by(scope[0], model.name, k, request)]
+                lists = {
+                    k: cache[k] for k in stale if added_to and _is_whole_list(k, scope, added_to[0])
+                }
+                for key in stale:
+                    del cache[key]
                 cache.writes_started += 1
                 cache.writes_under_way += 1
-            context["read_cache_write"] = cache
+            context["read_cache_write"] = (cache, cache.writes_started, lists, added_to)
         _log(model)
         return None
     key = _key(scope, model, params)
@@ -306,12 +354,23 @@ def _after_call(http_response, parsed: dict, context: dict, **_) -> None:
                 cache[key] = answer
 
 
-def _write_finished(context: dict, **_) -> None:
-    """A write's answer (or its failure) arrived: reads asked from now on include it."""
-    cache = context.pop("read_cache_write", None)
-    if cache is not None:
-        with cache.lock:
-            cache.writes_under_way -= 1
+def _write_finished(context: dict, parsed: dict | None = None, http_response=None, **_) -> None:
+    """A write's answer (or its failure) arrived: reads asked from now on include it. A create of
+    ``ADDED_BY`` that succeeded puts the whole lists read before it back, its new item added,
+    unless another write began meanwhile."""
+    write = context.pop("read_cache_write", None)
+    if write is None:
+        return
+    cache, writes_started, lists, added_to = write
+    with cache.lock:
+        cache.writes_under_way -= 1
+        succeeded = http_response is not None and http_response.status_code < 300
+        if lists and succeeded and cache.writes_started == writes_started:
+            _, item_key, list_key = added_to
+            for key, (http, answer) in lists.items():
+                extended = copy.deepcopy(answer)
+                extended[list_key].append(copy.deepcopy(parsed[item_key]))
+                cache[key] = (http, extended)
 
 
 def _log(model) -> None:

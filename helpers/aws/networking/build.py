@@ -28,6 +28,7 @@ from helpers.aws.networking.find import (
     main_route_table,
     network_from,
     route_target,
+    vpc_by_id,
 )
 from helpers.aws.networking.plan import (
     NetworkPlan,
@@ -63,6 +64,8 @@ from helpers.core.messages import t
 from helpers.core.tags import as_aws, lab_tags, tag_specification
 
 NAT_POLL_SECONDS = 15
+# botocore's VpcAvailable waiter: DescribeVpcs every 15 s, 40 times at most.
+VPC_POLL_SECONDS, VPC_POLLS = 15, 40
 # "DNS attributes for your VPC" (Amazon VPC User Guide): "By default, both attributes are set
 # to true in a default VPC or a VPC created by the VPC wizard. By default, only the
 # enableDnsSupport attribute is set to true in a VPC created any other way" (CreateVpc).
@@ -160,12 +163,26 @@ class _Builder:
         )["Vpc"]
         vpc_id = made["VpcId"]
         if made.get("State") != "available":  # CreateVpc's own answer says when to wait
-            with read_cache.fresh():
-                self.ec2.get_waiter("vpc_available").wait(VpcIds=[vpc_id])
+            made = self._until_available(vpc_id)
         self.new_vpc = True
         self.made((PLACE_VPC,), plan.vpc_name, vpc_id)
         self.report_made()
         return made
+
+    def _until_available(self, vpc_id: str) -> dict:
+        """The new VPC once AWS says it is ``available``. The region's VPC list is asked (the
+        read the form's judgement after the click makes, which then comes from the action's
+        cache), as often and as long as botocore's ``vpc_available`` waiter would ask."""
+        for attempt in range(VPC_POLLS):
+            if attempt:
+                time.sleep(VPC_POLL_SECONDS)
+            with read_cache.fresh():
+                vpc = vpc_by_id(vpc_id)
+            if vpc is not None and vpc["State"] == "available":
+                return vpc
+        raise LabError(
+            "networking.vpc_not_available", id=vpc_id, state=vpc["State"] if vpc else "deleted"
+        )
 
     def look(self, vpc_id: str) -> _Found:
         """What the lab already has in ``vpc_id``, asked at once (nothing, in a VPC just made)."""
