@@ -5,7 +5,10 @@ used to ask AWS the same question many times. Inside an ``action()``, a read (an
 named ``Describe*``, ``Get*`` or ``List*``) with the same parameters, on the same backend,
 region and account, is answered from the first answer; any other operation (a write) empties
 the action's cache first, but for the few reads it cannot change (``KEPT_THROUGH``), so
-whatever is read after a write is fresh. Reads inside ``fresh()`` (a wait polling for a
+whatever is read after a write is fresh. A create that answers with the new resource whole
+(``ADDED_BY``: CreateVpc) puts the region's list read before it back with the new item added,
+which is what the list then answers: the form's judgement after chapter 01's click reads no
+VPC list again. Reads inside ``fresh()`` (a wait polling for a
 change) always ask AWS. A few facts AWS does not change in a lab's lifetime (the region's
 endpoint services, an AWS-managed prefix list) are kept for the session, until
 ``forget_session()`` (a backend restarted or reset).
