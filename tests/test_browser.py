@@ -199,15 +199,24 @@ def click_and_read(form_cell, button_title: str, wait_for: str) -> str:
         ".forEach(child => child.dataset.labStale = 'yes')"
     )
     form_cell.locator(f'button.jupyter-button[title="{button_title}"]').click()
-    form_cell.page.wait_for_function(
-        """([out, text]) => {
-             const children = [...out.querySelectorAll('.jp-OutputArea-child')];
-             return children.length > 0 && children.every(c => !c.dataset.labStale)
-               && out.innerText.includes(text);
-           }""",
-        arg=[output.element_handle(), wait_for],
-        timeout=120_000,
-    )
+    try:
+        form_cell.page.wait_for_function(
+            """([out, text]) => {
+                 const children = [...out.querySelectorAll('.jp-OutputArea-child')];
+                 return children.length > 0 && children.every(c => !c.dataset.labStale)
+                   && out.innerText.includes(text);
+               }""",
+            arg=[output.element_handle(), wait_for],
+            timeout=120_000,
+        )
+    except PlaywrightTimeout:  # say what the learner would have seen instead
+        buttons = form_cell.locator("button.jupyter-button").evaluate_all(
+            "buttons => buttons.map(b => [b.title, b.disabled])"
+        )
+        pytest.fail(
+            f"no {wait_for!r} after clicking {button_title!r}; buttons {buttons}; "
+            f"the form's output: {output.inner_text()!r}"
+        )
     return output.inner_text()
 
 

@@ -65,6 +65,31 @@ def test_a_click_during_a_run_on_another_thread_is_ignored():
     assert runs == ["first"]
 
 
+def test_a_click_while_a_change_is_judged_waits_for_it_and_runs():
+    """A learner ticks a box and clicks at once: the click arrives (on another thread) while the
+    change's judgement still holds the form; it runs once that judgement is done."""
+    guard, events = clicks.ClickGuard(), []
+    judging, release = threading.Event(), threading.Event()
+
+    def judge_a_change():
+        with guard.lock:
+            judging.set()
+            release.wait(10)
+            events.append("judged")
+
+    change = threading.Thread(target=judge_a_change)
+    change.start()
+    assert judging.wait(10)
+    click = threading.Thread(target=guard.run, args=("values", lambda: events.append("clicked")))
+    click.start()
+    click.join(0.2)
+    assert click.is_alive() and events == []  # waiting, not dropped
+    release.set()
+    change.join(10)
+    click.join(10)
+    assert events == ["judged", "clicked"]
+
+
 def _kernel_handling(monkeypatch, parent):
     from ipykernel.kernelbase import Kernel
 

@@ -3,7 +3,9 @@
 JupyterLab may deliver a widget message on a kernel subshell, in another thread, while the
 previous click's run is still going; and a busy kernel handles a double click's second click
 long after the browser sent it. So a click is judged by when the browser sent it, and a click
-that arrives during a run is ignored, as the disabled button shows.
+that arrives during a run is ignored, as the disabled button shows. A click that arrives while
+a change of a field is still being judged (the judgement has just enabled the button, and the
+learner was quick) waits for that judgement and then runs: it is not lost.
 """
 
 from __future__ import annotations
@@ -43,16 +45,21 @@ class ClickGuard:
     """Runs a button's action once per deliberate click, never two at once."""
 
     def __init__(self):
-        self.lock = threading.RLock()  # also held by callbacks that must wait for a run
+        # Held by a run and by the callbacks that must wait for one (a change being judged).
+        self.lock = threading.RLock()
+        self._running = False
         self._last_key: Any = None
         self._last_sent = float("-inf")
 
     def run(self, key: Any, action: Callable[[], None]) -> None:
         """Run ``action`` for a click on a form holding ``key`` (its values), unless a run is
-        going on, or this click is a double click's second one with the same ``key``."""
-        if not self.lock.acquire(blocking=False):
+        going on, or this click is a double click's second one with the same ``key``; a
+        change being judged is waited for."""
+        if self._running:
             return
-        try:
+        with self.lock:
+            if self._running:  # a run began while this click waited: the button was disabled
+                return
             sent = browser_click_time()
             if (
                 sent is not None
@@ -62,7 +69,9 @@ class ClickGuard:
                 return
             self._last_key = key
             self._last_sent = sent if sent is not None else float("-inf")
-            with read_cache.action():  # check, create and render: each read made once
-                action()
-        finally:
-            self.lock.release()
+            self._running = True
+            try:
+                with read_cache.action():  # check, create and render: each read made once
+                    action()
+            finally:
+                self._running = False
