@@ -689,7 +689,10 @@ def test_endpoint_form_lines_up_labels_inputs_and_the_services_headings(notebook
     xs = [x for _, x in lefts]
     assert max(xs) - min(xs) < 2, lefts
     # The services list's headings sit over their columns: each heading's box starts where
-    # the list's text of that column starts (measured in the list's own font).
+    # the list's text of that column starts (measured in the list's own font). The search
+    # left by the earlier tests ("dynamodb") lists one service; its row is awaited, as the
+    # list is redrawn whenever the kernel sets its options again (after each click).
+    expect(form.locator(".lab-services select option")).to_have_count(1)
     columns = form.evaluate(
         """cell => {
              const select = cell.querySelector('.lab-services select');
