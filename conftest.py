@@ -10,7 +10,8 @@ a backend anyway is reported as an error.
 
 Under ``--dist loadgroup`` a test file's tests stay on one worker (as with ``loadfile``:
 module-scoped fixtures build once), unless the tests name their own ``xdist_group``
-(each notebook run is a group of its own).
+(each notebook run is a group of its own). pytest 9.2 silently breaks that grouping, hence
+pyproject.toml's ``pytest<9.2`` and ``tests/test_xdist_groups.py``.
 """
 
 from __future__ import annotations
