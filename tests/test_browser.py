@@ -690,8 +690,7 @@ def test_endpoint_form_lines_up_labels_inputs_and_the_services_headings(notebook
     assert max(xs) - min(xs) < 2, lefts
     # The services list's headings sit over their columns: each heading's box starts where
     # the list's text of that column starts (measured in the list's own font). The search
-    # left by the earlier tests ("dynamodb") lists one service; its row is awaited, as the
-    # list is redrawn whenever the kernel sets its options again (after each click).
+    # the earlier tests left ("dynamodb") lists one service.
     expect(form.locator(".lab-services select option")).to_have_count(1)
     columns = form.evaluate(
         """cell => {
@@ -725,9 +724,8 @@ def test_endpoint_form_lines_up_labels_inputs_and_the_services_headings(notebook
 def test_endpoint_form_speaks_its_notebook_sets_language(notebook, language):
     """Chapter 02 of each notebook set: the form's labels, its button, the result of Run All's
     click and a refusal judged while typing are in the set's language, with no LAB_LANG (the
-    kernel's language follows the notebook's folder). Each set's notebook is run afresh: the
-    English page the earlier tests used has a form they changed (route tables unticked, a
-    confirmation asked)."""
+    kernel's language follows the notebook's folder). Each set's notebook is run afresh, so its
+    form is as Run All leaves it, whatever the earlier tests did on the English page."""
     from helpers.aws import endpoints
     from helpers.core.messages import t
 

@@ -8,10 +8,10 @@ the action's cache first, but for the few reads it cannot change (``KEPT_THROUGH
 whatever is read after a write is fresh. A create that answers with the new resource whole
 (``ADDED_BY``: CreateVpc) puts the region's list read before it back with the new item added,
 which is what the list then answers: the form's judgement after chapter 01's click reads no
-VPC list again. Reads inside ``fresh()`` (a wait polling for a
-change) always ask AWS. A few facts AWS does not change in a lab's lifetime (the region's
-endpoint services, an AWS-managed prefix list) are kept for the session, until
-``forget_session()`` (a backend restarted or reset).
+VPC list again. Reads inside ``fresh()`` (a wait polling for a change) always ask AWS. A few
+facts AWS does not change in a lab's lifetime (the region's endpoint services, an AWS-managed
+prefix list) are kept for the session, until ``forget_session()`` (a backend restarted or
+reset).
 
 The cache is botocore's ``before-call`` hook (``install``): an answer it gives never reaches the
 network. Callers get a copy of the cached answer, so one caller's changes never leak to
@@ -370,10 +370,9 @@ def _write_finished(context: dict, parsed: dict | None = None, http_response=Non
         succeeded = http_response is not None and http_response.status_code < 300
         if lists and succeeded and cache.writes_started == writes_started:
             _, item_key, list_key = added_to
-            for key, (http, answer) in lists.items():
-                extended = copy.deepcopy(answer)
-                extended[list_key].append(copy.deepcopy(parsed[item_key]))
-                cache[key] = (http, extended)
+            for key, (http, answer) in lists.items():  # out of the cache: no one else holds it
+                answer[list_key].append(copy.deepcopy(parsed[item_key]))
+                cache[key] = (http, answer)
 
 
 def _log(model) -> None:
